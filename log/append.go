@@ -1,0 +1,138 @@
+package log
+
+import (
+	"context"
+	"time"
+
+	"github.com/pledgelog/pledgelog/verify"
+)
+
+// Result is the outcome of appending one entry.
+type Result struct {
+	// Index is the entry's index: new, or the first index of an equal
+	// entry (by DedupKey) when Duplicate is set.
+	Index     uint64
+	Duplicate bool
+	// State is the committed state that includes the entry.
+	State *State
+}
+
+// request is one Append or AppendBatch call waiting to be sequenced: its
+// entries are admitted all or none.
+type request struct {
+	entries [][]byte
+	keys    [][]byte      // DedupKey of each entry
+	leaves  []verify.Hash // leaf hash of each entry
+	results []Result
+	err     error
+	done    chan struct{} // closed when results or err are set
+}
+
+// pool collects requests for the next batch.
+type pool struct {
+	reqs  []*request
+	n     int // entries in reqs
+	first time.Time
+}
+
+func newPool() *pool { return &pool{} }
+
+// Append appends entry to the log and returns once it is durably committed
+// under a signed checkpoint, or is found to be a duplicate of a committed
+// entry. It fails with ErrEntryTooLarge, ErrPushback, ErrStopped, the
+// context's error, or the error of the Admit hook.
+func (l *Log) Append(ctx context.Context, entry []byte) (Result, error) {
+	res, err := l.AppendBatch(ctx, [][]byte{entry})
+	if err != nil {
+		return Result{}, err
+	}
+	return res[0], nil
+}
+
+// AppendBatch appends entries as one unit: either all of them are admitted
+// and committed in one batch, in order, or none is and the first error is
+// returned. Equal entries within the batch share one index.
+func (l *Log) AppendBatch(ctx context.Context, entries [][]byte) ([]Result, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	r := &request{
+		entries: entries,
+		keys:    make([][]byte, len(entries)),
+		leaves:  make([]verify.Hash, len(entries)),
+		done:    make(chan struct{}),
+	}
+	for i, e := range entries {
+		if len(e) > verify.MaxEntrySize {
+			return nil, ErrEntryTooLarge
+		}
+		r.keys[i] = l.cfg.DedupKey(e)
+		r.leaves[i] = verify.LeafHash(e)
+	}
+	if err := l.enqueue(r); err != nil {
+		return nil, err
+	}
+	select {
+	case <-r.done:
+		return r.results, r.err
+	case <-ctx.Done():
+		// The entries may still be committed; resubmitting is safe.
+		return nil, ctx.Err()
+	}
+}
+
+func (l *Log) enqueue(r *request) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-l.stopped:
+		return ErrStopped
+	default:
+	}
+	p := l.pool
+	if p.n+len(r.entries) > l.cfg.MaxPending && p.n > 0 {
+		return ErrPushback
+	}
+	if p.n == 0 {
+		p.first = l.cfg.Now()
+	}
+	p.reqs = append(p.reqs, r)
+	p.n += len(r.entries)
+	if len(p.reqs) == 1 || p.n >= l.cfg.MaxBatchSize {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// take removes from the pool the requests of the next batch: whole
+// requests, in arrival order, up to MaxBatchSize entries (or one request,
+// if it alone is larger).
+func (l *Log) take() *pool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p, i, n := l.pool, 0, 0
+	for i < len(p.reqs) && (i == 0 || n+len(p.reqs[i].entries) <= l.cfg.MaxBatchSize) {
+		n += len(p.reqs[i].entries)
+		i++
+	}
+	if i == len(p.reqs) {
+		l.pool = newPool()
+		return p
+	}
+	rest := &pool{reqs: append([]*request(nil), p.reqs[i:]...), n: p.n - n, first: p.first}
+	l.pool = rest
+	return &pool{reqs: p.reqs[:i], n: n, first: p.first}
+}
+
+// poolState reports the pending entry count and the age of the oldest.
+func (l *Log) poolState() (n int, age time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pool.n == 0 {
+		return 0, 0
+	}
+	return l.pool.n, l.cfg.Now().Sub(l.pool.first)
+}

@@ -1,0 +1,247 @@
+package log
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pledgelog/pledgelog/verify"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sigstore/sigstore/pkg/signature"
+)
+
+// Config configures a Log. Origin, Signer and Storage are required; every
+// other field has a safe default.
+type Config struct {
+	// Origin is the log's identity: the first line of its checkpoints and
+	// the name of its key, e.g. "log.example.org/tech-accord".
+	Origin string
+	// Signer signs checkpoints. It must hold an Ed25519 key.
+	Signer signature.Signer
+	// Storage holds the log. Create requires it empty; Open requires a log.
+	Storage Storage
+
+	// DedupKey maps an entry to the key under which duplicates are found.
+	// Two entries with the same key are the same entry: the second append
+	// returns the first one's index. Default: the RFC 6962 leaf hash.
+	DedupKey func(entry []byte) []byte
+	// Admit is called by the sequencer, in index order, for each new entry
+	// before it is given index. It may reject the entry with an error,
+	// which the appender receives. On success it returns an undo func
+	// (possibly nil), which the log calls, in reverse order of admission,
+	// if the entry does not end up committed. Admit runs on state the
+	// caller owns and rebuilds before calling Run. Default: admit all.
+	Admit func(ctx context.Context, index uint64, entry []byte) (undo func(), err error)
+	// Index returns the derived rows of an admitted entry, which are
+	// committed atomically with it. Default: none.
+	Index func(index uint64, entry []byte) []Row
+
+	// MaxBatchSize caps the entries sequenced in one batch. Default 4096.
+	MaxBatchSize int
+	// MaxBatchAge is how long the sequencer waits for a batch to fill once
+	// its first entry arrived. Default 2ms.
+	MaxBatchAge time.Duration
+	// MaxPending caps the entries waiting to be sequenced; beyond it,
+	// appends fail fast with ErrPushback. Default 65536.
+	MaxPending int
+	// PublishInterval is the least time between two publications of the
+	// checkpoint returned by Published. Default 1s.
+	PublishInterval time.Duration
+
+	// Logger receives operational logs. Nil discards them.
+	Logger *slog.Logger
+	// Registerer, if not nil, registers the log's Prometheus metrics.
+	Registerer prometheus.Registerer
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Log is a Merkle log: bytes in, indexes and proofs out. Appends are
+// sequenced by the goroutine running Run; everything else is safe for
+// concurrent use.
+type Log struct {
+	cfg     Config
+	signer  *noteSigner
+	vkey    verify.Verifier
+	metrics *metrics
+
+	// tree is owned by the sequencer goroutine (Run).
+	tree *tree
+
+	// mu guards pool, which the sequencer swaps for an empty one when it
+	// takes a batch.
+	mu   sync.Mutex
+	pool *pool
+	// wake is signalled when the pool goes from empty to not empty, or
+	// fills up.
+	wake chan struct{}
+
+	// latest is the most recently committed state; published the one
+	// most recently published. Both are set only by the sequencer.
+	latest    atomic.Pointer[State]
+	published atomic.Pointer[State]
+
+	running atomic.Bool
+	stopped chan struct{} // closed when Run returns
+}
+
+// State is a committed tree state: a tree size, its root, and the signed
+// checkpoint for them.
+type State struct {
+	Size       uint64
+	Root       verify.Hash
+	Checkpoint []byte
+}
+
+var (
+	// ErrEntryTooLarge is returned for an entry over 65,535 bytes, the most
+	// a C2SP entry bundle can hold. The caller should reject the entry
+	// (HTTP 413).
+	ErrEntryTooLarge = errors.New("log: entry larger than 65535 bytes")
+	// ErrPushback is returned when too many entries wait to be sequenced.
+	// The caller should retry later (HTTP 503 with Retry-After).
+	ErrPushback = errors.New("log: too many entries pending, retry later")
+	// ErrStopped is returned for appends after the sequencer stopped, or
+	// whose batch failed to commit. The outcome of an entry that got it is
+	// unknown: resubmitting it is safe, since duplicates get their index.
+	ErrStopped = errors.New("log: sequencer stopped")
+	// ErrExists is returned by Create for storage that already holds a log.
+	ErrExists = errors.New("log: a log already exists in this storage")
+	// ErrNoLog is returned by Open for storage that holds no log.
+	ErrNoLog = errors.New("log: no log in this storage (create it first)")
+	// ErrWrongKey is returned by Open when the stored checkpoint is not
+	// signed by the configured key, or names another origin.
+	ErrWrongKey = errors.New("log: stored checkpoint does not verify with this origin and key")
+	// ErrCorrupt is returned when stored data contradicts itself, e.g.
+	// tiles that do not hash to the signed root. Never ignore it.
+	ErrCorrupt = errors.New("log: storage is corrupt")
+)
+
+func (cfg *Config) setDefaults() {
+	if cfg.DedupKey == nil {
+		cfg.DedupKey = func(entry []byte) []byte { h := verify.LeafHash(entry); return h[:] }
+	}
+	if cfg.MaxBatchSize <= 0 {
+		cfg.MaxBatchSize = 4096
+	}
+	if cfg.MaxBatchAge <= 0 {
+		cfg.MaxBatchAge = 2 * time.Millisecond
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 65536
+	}
+	if cfg.PublishInterval <= 0 {
+		cfg.PublishInterval = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+}
+
+func newLog(cfg Config) (*Log, error) {
+	if cfg.Storage == nil || cfg.Signer == nil || cfg.Origin == "" {
+		return nil, errors.New("log: Origin, Signer and Storage are required")
+	}
+	cfg.setDefaults()
+	signer, err := newNoteSigner(cfg.Origin, cfg.Signer)
+	if err != nil {
+		return nil, err
+	}
+	vkey, err := verify.NewVerifier(signer.VerifierKey())
+	if err != nil {
+		return nil, fmt.Errorf("log: %w", err)
+	}
+	return &Log{
+		cfg: cfg, signer: signer, vkey: vkey, metrics: newMetrics(cfg.Registerer),
+		pool: newPool(), wake: make(chan struct{}, 1), stopped: make(chan struct{}),
+	}, nil
+}
+
+// Create creates a new, empty log in cfg.Storage, committing its first
+// checkpoint (size 0). It fails with ErrExists if the storage holds a log.
+func Create(ctx context.Context, cfg Config) (*Log, error) {
+	l, err := newLog(cfg)
+	if err != nil {
+		return nil, err
+	}
+	switch _, err := cfg.Storage.Checkpoint(ctx); {
+	case err == nil:
+		return nil, ErrExists
+	case !errors.Is(err, ErrNotFound):
+		return nil, fmt.Errorf("log: reading checkpoint: %w", err)
+	}
+	l.tree = &tree{rng: rangeFactory.NewEmptyRange(0)}
+	signed, err := l.sign(0, verify.EmptyRoot)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Storage.Commit(ctx, &Update{Checkpoint: signed}); err != nil {
+		return nil, fmt.Errorf("log: creating: %w", err)
+	}
+	l.setLatest(&State{Size: 0, Root: verify.EmptyRoot, Checkpoint: signed})
+	l.publish()
+	return l, nil
+}
+
+// Open opens the log in cfg.Storage. It never creates one: it fails with
+// ErrNoLog for empty storage, ErrWrongKey if the stored checkpoint does not
+// verify with cfg's origin and key, and ErrCorrupt if the stored tiles do
+// not hash to its root.
+func Open(ctx context.Context, cfg Config) (*Log, error) {
+	l, err := newLog(cfg)
+	if err != nil {
+		return nil, err
+	}
+	signed, err := cfg.Storage.Checkpoint(ctx)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrNoLog
+	} else if err != nil {
+		return nil, fmt.Errorf("log: reading checkpoint: %w", err)
+	}
+	c, _, err := verify.OpenCheckpoint(signed, cfg.Origin, []verify.Verifier{l.vkey}, nil, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrWrongKey, err)
+	}
+	if l.tree, err = loadTree(ctx, cfg.Storage, c.Size, c.Root); err != nil {
+		return nil, fmt.Errorf("log: %w", err)
+	}
+	l.setLatest(&State{Size: c.Size, Root: c.Root, Checkpoint: signed})
+	l.publish()
+	return l, nil
+}
+
+// sign returns a signed checkpoint for the given size and root.
+func (l *Log) sign(size uint64, root verify.Hash) ([]byte, error) {
+	c := verify.Checkpoint{Origin: l.cfg.Origin, Size: size, Root: root}
+	signed, err := verify.Sign(c.Text(), l.signer)
+	if err != nil {
+		return nil, fmt.Errorf("log: signing checkpoint: %w", err)
+	}
+	return signed, nil
+}
+
+func (l *Log) setLatest(s *State) {
+	l.latest.Store(s)
+	l.metrics.treeSize.Set(float64(s.Size))
+}
+
+// Origin returns the log's origin.
+func (l *Log) Origin() string { return l.cfg.Origin }
+
+// VerifierKey returns the log's public key as a C2SP note verifier key.
+func (l *Log) VerifierKey() string { return l.signer.VerifierKey() }
+
+// Latest returns the most recently committed state. Its checkpoint may not
+// be published yet; every entry below its size is durable.
+func (l *Log) Latest() *State { return l.latest.Load() }
+
+// Published returns the state most recently published: the checkpoint a
+// client should be served.
+func (l *Log) Published() *State { return l.published.Load() }

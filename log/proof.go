@@ -1,0 +1,91 @@
+package log
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pledgelog/pledgelog/verify"
+)
+
+// Proof is a Merkle proof with the signed checkpoint it leads to. The log
+// checks every proof against that checkpoint's root before returning it.
+type Proof struct {
+	Hashes     []verify.Hash
+	Checkpoint []byte
+}
+
+// checkpointAt returns the signed checkpoint for size, which must be the
+// end of a committed batch, and its root.
+func (l *Log) checkpointAt(ctx context.Context, size uint64) ([]byte, verify.Hash, error) {
+	if s := l.Latest(); size == s.Size {
+		return s.Checkpoint, s.Root, nil
+	} else if size > s.Size {
+		return nil, verify.Hash{}, ErrBeyondSize
+	}
+	signed, err := l.cfg.Storage.CheckpointAt(ctx, size)
+	if err != nil {
+		return nil, verify.Hash{}, fmt.Errorf("log: checkpoint at size %d: %w", size, err)
+	}
+	n, err := verify.ParseNote(signed)
+	if err != nil {
+		return nil, verify.Hash{}, fmt.Errorf("log: checkpoint at size %d: %w", size, corrupt(err))
+	}
+	c, err := verify.ParseCheckpoint(n.Text)
+	if err != nil || c.Size != size {
+		return nil, verify.Hash{}, fmt.Errorf("log: checkpoint at size %d: %w", size, corrupt(err))
+	}
+	return signed, c.Root, nil
+}
+
+// InclusionProof proves that the entry at index is in the tree of the given
+// size, for which the log must have committed a checkpoint (ErrNotFound
+// otherwise). The proof is read from stored tiles and checked against the
+// signed root before it is returned.
+func (l *Log) InclusionProof(ctx context.Context, index, size uint64) (*Proof, error) {
+	if index >= size {
+		return nil, fmt.Errorf("log: index %d is not below size %d: %w", index, size, ErrBeyondSize)
+	}
+	signed, root, err := l.checkpointAt(ctx, size)
+	if err != nil {
+		return nil, err
+	}
+	leaf, err := l.LeafHash(ctx, index)
+	if err != nil {
+		return nil, err
+	}
+	hashes, err := verify.ProveInclusion(ctx, storageTiles{l.cfg.Storage}, index, size)
+	if err != nil {
+		return nil, fmt.Errorf("log: proving inclusion: %w", err)
+	}
+	if err := verify.Inclusion(leaf, index, size, hashes, root); err != nil {
+		return nil, fmt.Errorf("log: own inclusion proof of %d in %d fails: %w (%w)", index, size, ErrCorrupt, err)
+	}
+	return &Proof{Hashes: hashes, Checkpoint: signed}, nil
+}
+
+// ConsistencyProof proves that the tree of size from is a prefix of the
+// tree of size to, for which the log must have committed a checkpoint. The
+// proof is checked against the signed root of to and the root of from
+// rebuilt from stored tiles.
+func (l *Log) ConsistencyProof(ctx context.Context, from, to uint64) (*Proof, error) {
+	if from > to {
+		return nil, fmt.Errorf("log: consistency from %d to smaller %d: %w", from, to, ErrBeyondSize)
+	}
+	signed, root, err := l.checkpointAt(ctx, to)
+	if err != nil {
+		return nil, err
+	}
+	tiles := storageTiles{l.cfg.Storage}
+	fromRoot, err := verify.TreeRoot(ctx, tiles, from)
+	if err != nil {
+		return nil, fmt.Errorf("log: root at %d: %w", from, err)
+	}
+	hashes, err := verify.ProveConsistency(ctx, tiles, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("log: proving consistency: %w", err)
+	}
+	if err := verify.Consistency(from, to, hashes, fromRoot, root); err != nil {
+		return nil, fmt.Errorf("log: own consistency proof %d→%d fails: %w (%w)", from, to, ErrCorrupt, err)
+	}
+	return &Proof{Hashes: hashes, Checkpoint: signed}, nil
+}

@@ -1,0 +1,237 @@
+package log
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pledgelog/pledgelog/verify"
+)
+
+// Run sequences appended entries until ctx is done or a commit fails, and
+// publishes checkpoints. Exactly one goroutine must run it, for the life of
+// the Log; Append blocks until Run integrates the entry. When Run returns,
+// pending and later appends fail with ErrStopped, and the Log only serves
+// reads: open it again to resume.
+func (l *Log) Run(ctx context.Context) error {
+	if !l.running.CompareAndSwap(false, true) {
+		return errors.New("log: Run called twice")
+	}
+	defer l.stop()
+	publish := time.NewTicker(l.cfg.PublishInterval)
+	defer publish.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		n, age := l.poolState()
+		ready := n >= l.cfg.MaxBatchSize || (n > 0 && age >= l.cfg.MaxBatchAge)
+		if ready {
+			if err := l.sequence(ctx, l.take()); err != nil {
+				return err
+			}
+			continue
+		}
+		if n > 0 {
+			timer.Reset(l.cfg.MaxBatchAge - age)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.wake:
+		case <-timer.C:
+		case <-publish.C:
+			l.publish()
+		}
+	}
+}
+
+// stop refuses new appends and fails the pending ones.
+func (l *Log) stop() {
+	l.mu.Lock()
+	close(l.stopped)
+	p := l.pool
+	l.pool = newPool()
+	l.mu.Unlock()
+	for _, r := range p.reqs {
+		r.fail(ErrStopped)
+	}
+}
+
+// publish makes the latest committed state the published one.
+func (l *Log) publish() {
+	if s := l.latest.Load(); s != l.published.Load() {
+		l.published.Store(s)
+		l.metrics.published.Set(float64(s.Size))
+		l.cfg.Logger.Debug("published checkpoint", "size", s.Size)
+	}
+}
+
+func (r *request) fail(err error) {
+	r.err = err
+	close(r.done)
+}
+
+// batch is a pool being sequenced.
+type batch struct {
+	size   uint64            // the tree size before the batch
+	seen   map[string]uint64 // dedup key → index, for entries new in this batch
+	undos  []func()
+	rows   []Row
+	dedup  []DedupEntry
+	added  [][]byte // the new entries, in index order
+	leaves []verify.Hash
+	reqs   []*request
+}
+
+// sequence admits, integrates and commits one pool of requests. It returns
+// an error only when the log must stop: a failed commit.
+func (l *Log) sequence(ctx context.Context, p *pool) error {
+	// A batch that started is finished even if ctx is cancelled meanwhile:
+	// its appenders are waiting for it.
+	ctx = context.WithoutCancel(ctx)
+	start := l.cfg.Now()
+	found, err := l.lookup(ctx, p)
+	if err != nil {
+		l.cfg.Logger.Error("dedup lookup failed", "err", err)
+		for _, r := range p.reqs {
+			r.fail(fmt.Errorf("log: dedup lookup: %w", err))
+		}
+		return nil
+	}
+	b := &batch{size: l.tree.size(), seen: make(map[string]uint64)}
+	for i, r := range p.reqs {
+		l.admit(ctx, b, r, found[i])
+	}
+	if len(b.added) == 0 {
+		b.answer(l.latest.Load())
+		return nil
+	}
+	s, err := l.commit(ctx, b)
+	if err != nil {
+		for i := len(b.undos) - 1; i >= 0; i-- {
+			b.undos[i]()
+		}
+		for _, r := range b.reqs {
+			r.fail(ErrStopped)
+		}
+		return fmt.Errorf("log: committing batch at size %d: %w", b.size, err)
+	}
+	l.setLatest(s)
+	b.answer(s)
+	took := l.cfg.Now().Sub(start)
+	l.metrics.batchSize.Observe(float64(len(b.added)))
+	l.metrics.integration.Observe(took.Seconds())
+	l.cfg.Logger.Debug("sequenced batch", "entries", len(b.added), "size", s.Size, "took", took)
+	return nil
+}
+
+// lookup finds the committed index of every entry, by dedup key.
+func (l *Log) lookup(ctx context.Context, p *pool) ([][]DedupResult, error) {
+	var keys [][]byte
+	for _, r := range p.reqs {
+		keys = append(keys, r.keys...)
+	}
+	res, err := l.cfg.Storage.Dedup(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	if len(res) != len(keys) {
+		return nil, fmt.Errorf("storage answered %d dedup keys, want %d", len(res), len(keys))
+	}
+	found := make([][]DedupResult, len(p.reqs))
+	for i, r := range p.reqs {
+		found[i], res = res[:len(r.entries)], res[len(r.entries):]
+	}
+	return found, nil
+}
+
+// admit assigns indexes to the new entries of r and admits them, all or
+// none; on failure r is answered with the error and b is left as it was.
+func (l *Log) admit(ctx context.Context, b *batch, r *request, found []DedupResult) {
+	next := b.size + uint64(len(b.added))
+	var undos []func()
+	var rows []Row
+	var added [][]byte
+	var leaves []verify.Hash
+	seen := make(map[string]uint64)
+	r.results = make([]Result, len(r.entries))
+	for i, e := range r.entries {
+		k := string(r.keys[i])
+		if found[i].Found {
+			r.results[i] = Result{Index: found[i].Index, Duplicate: true}
+			continue
+		}
+		if idx, ok := b.seen[k]; ok {
+			r.results[i] = Result{Index: idx, Duplicate: true}
+			continue
+		}
+		if idx, ok := seen[k]; ok {
+			r.results[i] = Result{Index: idx, Duplicate: true}
+			continue
+		}
+		idx := next + uint64(len(added))
+		if l.cfg.Admit != nil {
+			undo, err := l.cfg.Admit(ctx, idx, e)
+			if err != nil {
+				for j := len(undos) - 1; j >= 0; j-- {
+					undos[j]()
+				}
+				r.fail(err)
+				return
+			}
+			if undo != nil {
+				undos = append(undos, undo)
+			}
+		}
+		if l.cfg.Index != nil {
+			rows = append(rows, l.cfg.Index(idx, e)...)
+		}
+		seen[k] = idx
+		added = append(added, e)
+		leaves = append(leaves, r.leaves[i])
+		r.results[i] = Result{Index: idx}
+	}
+	for k, idx := range seen {
+		b.seen[k] = idx
+		b.dedup = append(b.dedup, DedupEntry{Key: []byte(k), Index: idx})
+	}
+	b.undos = append(b.undos, undos...)
+	b.rows = append(b.rows, rows...)
+	b.added = append(b.added, added...)
+	b.leaves = append(b.leaves, leaves...)
+	b.reqs = append(b.reqs, r)
+}
+
+// commit integrates the batch's new entries into the tree, signs a
+// checkpoint, and commits everything in one storage update.
+func (l *Log) commit(ctx context.Context, b *batch) (*State, error) {
+	e := &edit{tiles: make(map[[2]uint64][]byte), start: l.tree.n}
+	for i, entry := range b.added {
+		l.tree.append(entry, b.leaves[i], e)
+	}
+	l.tree.finish(e)
+	root := l.tree.root()
+	signed, err := l.sign(l.tree.size(), root)
+	if err != nil {
+		return nil, err
+	}
+	u := &Update{
+		Prev: l.latest.Load().Checkpoint, Checkpoint: signed, Size: l.tree.size(),
+		Tiles: e.tileWrites(), Bundles: e.bundles, Dedup: b.dedup, Rows: b.rows,
+	}
+	if err := l.cfg.Storage.Commit(ctx, u); err != nil {
+		return nil, err
+	}
+	return &State{Size: l.tree.size(), Root: root, Checkpoint: signed}, nil
+}
+
+// answer releases the batch's requests with the state that includes them.
+func (b *batch) answer(s *State) {
+	for _, r := range b.reqs {
+		for i := range r.results {
+			r.results[i].State = s
+		}
+		close(r.done)
+	}
+}
