@@ -1,0 +1,260 @@
+package attest
+
+import (
+	"crypto"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// A Registry is the state that registry events build: the registrar key,
+// each signatory's chain head and key history, the accords, and the
+// pledges with the latest one per (signatory, accord, principle).
+//
+// Concurrency: one goroutine (the log's sequencer) mutates a Registry
+// through Admit, the undo functions Admit returns, Replay and
+// RestorePledge; any number of goroutines may read it concurrently through
+// Verify, Key, Version and the read models. A sync.RWMutex guards every
+// field; readers copy what they return, and signatures are verified outside
+// the lock with immutable verifiers.
+type Registry struct {
+	origin string
+
+	mu          sync.RWMutex
+	principals  map[string]*principal // signatories, and the registrar under RegistrarID
+	keys        map[string]*keyState  // every key ever added, by key id
+	accords     map[string]*accordState
+	cells       map[cell][]*pledgeRef // pledges per cell, in index order
+	pledges     map[uint64]*pledgeRef
+	pending     map[uint64][]Row // rows computed by Admit, handed out by Index
+	version     uint64           // bumped whenever key validity may have changed
+	initialized bool             // genesis applied
+}
+
+// NewRegistry returns an empty registry for the log named origin.
+func NewRegistry(origin string) *Registry {
+	return &Registry{
+		origin:     origin,
+		principals: map[string]*principal{},
+		keys:       map[string]*keyState{},
+		accords:    map[string]*accordState{},
+		cells:      map[cell][]*pledgeRef{},
+		pledges:    map[uint64]*pledgeRef{},
+		pending:    map[uint64][]Row{},
+	}
+}
+
+// principal is a signatory, or the registrar.
+type principal struct {
+	info   SignatoryInfo // Keys and Events are rebuilt on read
+	keys   []*keyState
+	events []Event
+	seq    uint64
+	head   [32]byte // leaf hash of the last chain event
+}
+
+type keyState struct {
+	*verifyKey
+	owner    string
+	added    uint64
+	addedBy  string // key id that authorised the add, or RegistrarID
+	revoked  *uint64
+	reason   string
+	voidFrom *uint64
+	pledges  []*pledgeRef // signed by this key, in index order
+	children []*keyState  // keys whose add-key this key signed
+}
+
+func (k *keyState) valid() bool { return k.revoked == nil }
+
+type accordState struct {
+	info AccordInfo
+}
+
+type cell struct{ signatory, accord, principle string }
+
+type pledgeRef struct {
+	index  uint64
+	key    *keyState
+	status string
+	void   bool
+	cell   cell
+}
+
+// KeyInfo describes a key and its history.
+type KeyInfo struct {
+	ID       string           `json:"keyid"`
+	Type     KeyType          `json:"type"`
+	SPKI     []byte           `json:"spki"`
+	Public   crypto.PublicKey `json:"-"`
+	Owner    string           `json:"owner"`
+	Added    uint64           `json:"added"`             // index of the event that added it
+	AddedBy  string           `json:"addedBy"`           // key id, or "registrar"
+	Revoked  *uint64          `json:"revoked,omitempty"` // index of the revocation
+	Reason   string           `json:"reason,omitempty"`
+	VoidFrom *uint64          `json:"voidFrom,omitempty"` // its signatures from here on are void
+}
+
+// Valid reports whether the key may sign new entries.
+func (k KeyInfo) Valid() bool { return k.Revoked == nil }
+
+// Event is one link of a principal's registry chain.
+type Event struct {
+	Index  uint64 `json:"index"`
+	Action string `json:"action"`
+	KeyID  string `json:"keyid"` // the key added or revoked
+}
+
+// SignatoryInfo is the read model of a signatory (or of the registrar,
+// with ID RegistrarID): the register event's fields, its chain head, its
+// keys and its events.
+type SignatoryInfo struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Website    string    `json:"website,omitempty"`
+	Notice     string    `json:"notice,omitempty"`
+	Registered uint64    `json:"registered"`
+	Seq        uint64    `json:"seq"`
+	Head       string    `json:"head"` // leaf hash (hex) of the last event: the next prev
+	Keys       []KeyInfo `json:"keys"`
+	Events     []Event   `json:"events"`
+}
+
+// AccordInfo is the read model of an accord.
+type AccordInfo struct {
+	Accord
+	Index  uint64 `json:"index"`
+	Digest string `json:"digest"` // SHA-256 of the canonical predicate: pledges' subject digest
+}
+
+// LatestPledge is one cell of the latest-pledge matrix.
+type LatestPledge struct {
+	Signatory string `json:"signatory"`
+	Accord    string `json:"accord"`
+	Principle string `json:"principle"`
+	Index     uint64 `json:"index"`
+	Status    string `json:"status"`
+}
+
+// Origin returns the log origin the registry checks statements against.
+func (r *Registry) Origin() string { return r.origin }
+
+// Version returns a counter that changes whenever a key may have become
+// invalid (or an admitted key was undone). Caches of verified session
+// tokens compare it and re-check their key when it moved.
+func (r *Registry) Version() uint64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.version
+}
+
+// Key returns the key keyid of owner (a signatory id or RegistrarID). It
+// fails with ErrUnknownKey if there is no such key and ErrForeignKey if it
+// belongs to someone else; a revoked key is returned with Valid() false.
+func (r *Registry) Key(owner, keyid string) (KeyInfo, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	k := r.keys[keyid]
+	if k == nil {
+		return KeyInfo{}, ErrUnknownKey
+	}
+	if k.owner != owner {
+		return KeyInfo{}, ErrForeignKey
+	}
+	return k.info(), nil
+}
+
+func (k *keyState) info() KeyInfo {
+	return KeyInfo{ID: k.id, Type: k.typ, SPKI: k.spki, Public: k.pub, Owner: k.owner, Added: k.added,
+		AddedBy: k.addedBy, Revoked: k.revoked, Reason: k.reason, VoidFrom: k.voidFrom}
+}
+
+func (p *principal) snapshot() SignatoryInfo {
+	s := p.info
+	s.Seq, s.Head = p.seq, hex.EncodeToString(p.head[:])
+	s.Keys = make([]KeyInfo, len(p.keys))
+	for i, k := range p.keys {
+		s.Keys[i] = k.info()
+	}
+	s.Events = slices.Clone(p.events)
+	return s
+}
+
+// Signatory returns a signatory by id (RegistrarID for the registrar).
+func (r *Registry) Signatory(id string) (SignatoryInfo, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	p := r.principals[id]
+	if p == nil {
+		return SignatoryInfo{}, false
+	}
+	return p.snapshot(), true
+}
+
+// Signatories returns every signatory, without the registrar, by id.
+func (r *Registry) Signatories() []SignatoryInfo {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []SignatoryInfo
+	for id, p := range r.principals {
+		if id != RegistrarID {
+			out = append(out, p.snapshot())
+		}
+	}
+	slices.SortFunc(out, func(a, b SignatoryInfo) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Accord returns an accord by id.
+func (r *Registry) Accord(id string) (AccordInfo, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	a := r.accords[id]
+	if a == nil {
+		return AccordInfo{}, false
+	}
+	return a.info, true
+}
+
+// Accords returns every accord, by id.
+func (r *Registry) Accords() []AccordInfo {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []AccordInfo
+	for _, a := range r.accords {
+		out = append(out, a.info)
+	}
+	slices.SortFunc(out, func(a, b AccordInfo) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Latest returns the latest pledge of each (signatory, accord, principle)
+// cell that has one; signatory "" means every signatory. Sorted by cell.
+func (r *Registry) Latest(signatory string) []LatestPledge {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []LatestPledge
+	for c, refs := range r.cells {
+		if signatory != "" && c.signatory != signatory {
+			continue
+		}
+		if p := latestOf(refs); p != nil {
+			out = append(out, LatestPledge{c.signatory, c.accord, c.principle, p.index, p.status})
+		}
+	}
+	slices.SortFunc(out, func(a, b LatestPledge) int {
+		return strings.Compare(a.Signatory+"/"+a.Accord+"/"+a.Principle, b.Signatory+"/"+b.Accord+"/"+b.Principle)
+	})
+	return out
+}
+
+// latestOf returns the highest-index pledge that is not void.
+func latestOf(refs []*pledgeRef) *pledgeRef {
+	for i := len(refs) - 1; i >= 0; i-- {
+		if !refs[i].void {
+			return refs[i]
+		}
+	}
+	return nil
+}
