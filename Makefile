@@ -1,0 +1,53 @@
+# pledgelog — see README.md. Every target installs what it needs.
+
+GO          ?= go
+GOBIN       := $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(GOBIN)/staticcheck
+DATA        ?= ./pledgelog-data
+ORIGIN      ?= localhost/pledgelog
+LISTEN      ?= 127.0.0.1:8080
+FUZZTIME    ?= 10s
+BENCHTIME   ?= 1x
+
+.PHONY: run test lint fuzz bench chaos build tools
+
+## build: the three binaries into ./bin
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+## run: initialise a log in $(DATA) on first use, then serve it on $(LISTEN)
+run: build
+	@test -d $(DATA) || ./bin/pledgelog init --data $(DATA) --origin $(ORIGIN)
+	./bin/pledgelog serve --data $(DATA) --listen $(LISTEN)
+
+## test: lint, then every test with the race detector (-short: the quick crash test)
+test: lint
+	$(GO) test -race -short -timeout 15m ./...
+
+## lint: gofmt, go vet, staticcheck
+lint: tools
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+tools: $(STATICCHECK)
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## fuzz: every fuzz target for $(FUZZTIME)
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+## bench: the benchmarks that print the performance figures (docs/performance.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./...
+
+## chaos: the long crash tests (500+ SIGKILLs, more power-loss rounds)
+chaos:
+	PLEDGELOG_CHAOS=1 $(GO) test -run 'Crash|PowerLoss' -timeout 60m -v ./log/...
