@@ -1,0 +1,74 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/verify"
+)
+
+// LogInfo is the body of GET /api/v1/log: the published state.
+type LogInfo struct {
+	Origin      string      `json:"origin"`
+	VerifierKey string      `json:"vkey"`
+	Size        uint64      `json:"size"`
+	Root        verify.Hash `json:"root"`
+	Checkpoint  string      `json:"checkpoint"`
+}
+
+// Entry is the body of GET /api/v1/entries/{index}.
+type Entry struct {
+	Index    uint64      `json:"index"`
+	Entry    []byte      `json:"entry"` // standard base64 in JSON
+	LeafHash verify.Hash `json:"leaf_hash"`
+}
+
+func (s *Server) getLog(c echo.Context) error {
+	p := s.log.Published()
+	c.Response().Header().Set(echo.HeaderCacheControl, cacheCheckpoint)
+	return c.JSON(http.StatusOK, LogInfo{
+		Origin: s.log.Origin(), VerifierKey: s.log.VerifierKey(),
+		Size: p.Size, Root: p.Root, Checkpoint: string(p.Checkpoint),
+	})
+}
+
+// getEntry serves an entry of the committed tree. Entries are immutable.
+func (s *Server) getEntry(c echo.Context) error {
+	index, err := parseNumber("index", c.Param("index"))
+	if err != nil {
+		return err
+	}
+	entry, err := s.log.Entry(c.Request().Context(), index)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, cacheImmutable)
+	return c.JSON(http.StatusOK, Entry{Index: index, Entry: entry, LeafHash: verify.LeafHash(entry)})
+}
+
+// maxNumber is the largest index or size accepted: 2^63-1.
+const maxNumber = 1<<63 - 1
+
+// parseNumber parses a decimal index or tree size, from 0 to 2^63-1.
+func parseNumber(name, s string) (uint64, error) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n > maxNumber {
+		return 0, problemf(kindBadParameter, name+" must be a decimal integer from 0 to 2^63-1")
+	}
+	return n, nil
+}
+
+// queryNumber parses the optional query parameter name; ok is false when
+// it is absent.
+func queryNumber(c echo.Context, name string) (n uint64, ok bool, err error) {
+	v, present := c.QueryParams()[name]
+	if !present {
+		return 0, false, nil
+	}
+	if len(v) != 1 {
+		return 0, false, problemf(kindBadParameter, name+" given more than once")
+	}
+	n, err = parseNumber(name, v[0])
+	return n, err == nil, err
+}

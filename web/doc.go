@@ -1,0 +1,114 @@
+// Package web is pledgelog's HTTP server: the c2sp.org/tlog-tiles read API,
+// a JSON API over the same log, health checks, metrics and an admin
+// endpoint. This comment is the specification of the HTTP API.
+//
+// # Tiled-log API (c2sp.org/tlog-tiles)
+//
+//	GET /checkpoint                     the published signed checkpoint
+//	GET /tile/<L>/<N>[.p/<W>]           hash tile
+//	GET /tile/entries/<N>[.p/<W>]       entry bundle
+//
+// /checkpoint is text/plain; charset=utf-8, with Cache-Control
+// "public, max-age=1": it moves at most once per publish interval. It is
+// the checkpoint of log.Log.Published, so a client never sees a checkpoint
+// before its tiles are durable.
+//
+// Tiles and bundles are application/octet-stream, with Cache-Control
+// "public, max-age=31536000, immutable": the bytes at a tile path never
+// change. They are served up to the latest committed tree size, which may
+// be ahead of the published checkpoint: committed tiles are durable, and a
+// client only asks for the tiles its verified checkpoint implies. A tile
+// that does not exist yet (beyond the committed tree, or a partial tile
+// wider than the tree has) is a 404 beyond-tree problem with Cache-Control
+// no-store, so that a cache never remembers its absence. A path that is not
+// a canonical tile path (leading zeros, ".p/256", a level above 63, a
+// percent-encoded digit, a trailing slash) is a 400 bad-tile-path problem.
+// Entry bundles are gzip-compressed when the request accepts gzip.
+//
+// # JSON API
+//
+//	GET /api/v1/log
+//	GET /api/v1/entries/{index}
+//	GET /api/v1/proof/inclusion?index=I[&size=S]
+//	GET /api/v1/proof/inclusion?hash=H[&size=S]
+//	GET /api/v1/proof/consistency?from=F[&to=T]
+//
+// Indexes and sizes are decimal integers from 0 to 2^63-1; hashes and
+// entries are standard base64. Responses are application/json.
+//
+// /api/v1/log describes the published state:
+//
+//	{"origin": "log.example.org/a", "vkey": "log.example.org/a+1a2b3c4d+AX…",
+//	 "size": 600, "root": "pL0…=", "checkpoint": "log.example.org/a\n600\n…"}
+//
+// /api/v1/entries/{index} returns an entry of the committed tree as it was
+// hashed, {"index": 7, "entry": "ZW50…", "leaf_hash": "…"}; it is
+// immutable and cached as such. An index at or beyond the tree size is a 404
+// beyond-tree problem.
+//
+// /api/v1/proof/inclusion proves that an entry, named by its index or by
+// its RFC 6962 leaf hash (SHA-256(0x00 || entry)), is in the tree of size
+// S, and returns {"index", "size", "leaf_hash", "hashes", "checkpoint"}:
+// the RFC 6962 audit path and the signed checkpoint of size S, which the
+// client verifies with the log's key. The server checks each proof against
+// that checkpoint before answering.
+// /api/v1/proof/consistency proves that the tree of size F is a prefix of
+// the tree of size T and returns {"from", "to", "hashes", "checkpoint"}.
+// S and T default to the published size; an explicit S or T must be a size
+// the log committed a checkpoint for (every batch ends at one), else the
+// answer is a 404 unknown-tree-size problem. A proof for an explicit size
+// is immutable; one for the default size is cached for a second.
+// Contradictory parameters (index ≥ size given explicitly, from > to) are
+// 400 bad-parameter; a proof beyond the tree is 404 beyond-tree; an unknown
+// leaf hash is 404 entry-not-found.
+//
+// # Operations
+//
+//	GET  /healthz        200 while the process serves HTTP
+//	GET  /readyz         200 when the server should get traffic, else 503
+//	GET  /metrics        Prometheus metrics (when Config.Gatherer is set)
+//	POST /admin/backup   takes a backup (when Config.AdminToken is set)
+//
+// /readyz fails (503 not-ready, with the reason in detail) when committed
+// entries have waited for publication longer than Config.MaxStaleness —
+// the published checkpoint lags the committed tree and has not moved since
+// the server first saw it lag — or when Config.Ready returns an error. An
+// idle log, whose published checkpoint is its latest, is ready however old
+// that checkpoint is. A stopped sequencer ends the serve command, so it is
+// not reported here.
+//
+// /metrics serves pledgelog_http_requests_total{route,method,code} and
+// pledgelog_http_request_duration_seconds{route}, labelled by route
+// template ("/api/v1/entries/:index"; "unmatched" for unknown paths), and
+// whatever else is registered with Config.Gatherer, such as the sequencer
+// metrics of log.Config.Registerer.
+//
+// POST /admin/backup, with "Authorization: Bearer <admin token>" and the
+// body {"dest": "/absolute/path"}, makes the server write a backup of its
+// storage to dest, a directory on its host that must not exist (409
+// conflict otherwise). It answers {"dest", "size"}, size being the
+// committed tree size when the backup started: the backup holds at least
+// that many entries.
+//
+// # Errors
+//
+// Every error is an RFC 9457 problem, application/problem+json, never
+// cached:
+//
+//	{"type": "https://pledgelog.dev/problems/bad-tile-path",
+//	 "title": "Malformed tile path", "status": 400,
+//	 "detail": "not a c2sp.org/tlog-tiles tile path"}
+//
+// The type is stable; clients branch on it. The types are bad-tile-path,
+// bad-parameter, bad-request (400), unauthorized (401), not-found,
+// beyond-tree, unknown-tree-size, entry-not-found (404),
+// method-not-allowed (405), conflict (409), body-too-large,
+// entry-too-large (413), internal (500, whose detail never holds internal
+// messages), pushback, stopped and not-ready (503, with Retry-After).
+//
+// # Limits
+//
+// Run serves with read-header, read, write and idle timeouts, a cap on
+// request headers (431 beyond it) and on request bodies (413), and shuts
+// down gracefully when its context is done. See Config for the defaults.
+package web

@@ -1,0 +1,147 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/log"
+	"github.com/pledgelog/pledgelog/verify"
+)
+
+// ProblemBase prefixes every problem type: a problem's type is
+// ProblemBase + its slug, e.g. "https://pledgelog.dev/problems/bad-tile-path".
+const ProblemBase = "https://pledgelog.dev/problems/"
+
+// Problem is an RFC 9457 problem details object, the body of every error
+// response (Content-Type application/problem+json).
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// kind is one stable problem type.
+type kind struct {
+	slug   string
+	title  string
+	status int
+}
+
+// The problem types this server answers with. Their slugs are stable: a
+// client may branch on them.
+var (
+	kindBadTilePath      = kind{"bad-tile-path", "Malformed tile path", http.StatusBadRequest}
+	kindBadParameter     = kind{"bad-parameter", "Bad request parameter", http.StatusBadRequest}
+	kindBadRequest       = kind{"bad-request", "Bad request", http.StatusBadRequest}
+	kindBeyondTree       = kind{"beyond-tree", "Not in the tree yet", http.StatusNotFound}
+	kindUnknownTreeSize  = kind{"unknown-tree-size", "No checkpoint for this tree size", http.StatusNotFound}
+	kindEntryNotFound    = kind{"entry-not-found", "No entry with this leaf hash", http.StatusNotFound}
+	kindRouteNotFound    = kind{"not-found", "No such resource", http.StatusNotFound}
+	kindMethodNotAllowed = kind{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed}
+	kindBodyTooLarge     = kind{"body-too-large", "Request body too large", http.StatusRequestEntityTooLarge}
+	kindEntryTooLarge    = kind{"entry-too-large", "Entry too large", http.StatusRequestEntityTooLarge}
+	kindUnauthorized     = kind{"unauthorized", "Unauthorized", http.StatusUnauthorized}
+	kindConflict         = kind{"conflict", "Conflict", http.StatusConflict}
+	kindPushback         = kind{"pushback", "Too many pending entries", http.StatusServiceUnavailable}
+	kindStopped          = kind{"stopped", "Sequencer stopped", http.StatusServiceUnavailable}
+	kindNotReady         = kind{"not-ready", "Not ready", http.StatusServiceUnavailable}
+	kindInternal         = kind{"internal", "Internal server error", http.StatusInternalServerError}
+)
+
+// requestError is an error a handler returns about the request itself: it
+// is answered with its kind and detail, which must not hold internals.
+type requestError struct {
+	kind   kind
+	detail string
+}
+
+func (e *requestError) Error() string { return e.kind.slug + ": " + e.detail }
+
+func problemf(k kind, detail string) error { return &requestError{k, detail} }
+
+// classify maps an error returned by a handler to its problem kind and a
+// detail safe to show. It is the one place where errors become statuses.
+func classify(err error) (kind, string) {
+	var re *requestError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &re):
+		return re.kind, re.detail
+	case errors.As(err, &he):
+		return classifyEcho(he)
+	case errors.Is(err, verify.ErrMalformedTilePath):
+		return kindBadTilePath, "not a c2sp.org/tlog-tiles tile path"
+	case errors.Is(err, log.ErrBeyondSize):
+		return kindBeyondTree, "beyond the log's current tree size"
+	case errors.Is(err, log.ErrNotFound):
+		return kindUnknownTreeSize, "the log has no checkpoint for this tree size"
+	case errors.Is(err, log.ErrEntryTooLarge):
+		return kindEntryTooLarge, "an entry is at most 65535 bytes"
+	case errors.Is(err, log.ErrPushback):
+		return kindPushback, "too many entries are waiting to be sequenced; retry later"
+	case errors.Is(err, log.ErrStopped):
+		return kindStopped, "the sequencer is not running"
+	}
+	return kindInternal, ""
+}
+
+// classifyEcho maps echo's own errors (router 404 and 405, body limit).
+func classifyEcho(he *echo.HTTPError) (kind, string) {
+	switch he.Code {
+	case http.StatusNotFound:
+		return kindRouteNotFound, "no such resource"
+	case http.StatusMethodNotAllowed:
+		return kindMethodNotAllowed, "method not allowed on this resource"
+	case http.StatusRequestEntityTooLarge:
+		return kindBodyTooLarge, "request body too large"
+	case http.StatusUnauthorized:
+		return kindUnauthorized, "missing or bad credentials"
+	}
+	if he.Code >= 400 && he.Code < 500 {
+		return kind{"bad-request", http.StatusText(he.Code), he.Code}, ""
+	}
+	return kindInternal, ""
+}
+
+// handleError is the echo HTTPErrorHandler: it answers every error as
+// problem+json, never cached, and logs what is not the client's fault.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	k, detail := classify(err)
+	switch {
+	case k == kindInternal && errors.Is(err, context.Canceled):
+		s.logger.Debug("request canceled", "path", c.Request().URL.Path, "err", err)
+	case k.status >= 500:
+		s.logger.Error("request failed", "method", c.Request().Method,
+			"path", c.Request().URL.Path, "status", k.status, "err", err)
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderCacheControl, "no-store")
+	switch k {
+	case kindPushback, kindNotReady:
+		h.Set("Retry-After", strconv.Itoa(1))
+	case kindUnauthorized:
+		h.Set(echo.HeaderWWWAuthenticate, "Bearer")
+	}
+	if err := writeProblem(c, k, detail); err != nil {
+		s.logger.Debug("writing problem", "err", err)
+	}
+}
+
+func writeProblem(c echo.Context, k kind, detail string) error {
+	body, err := json.Marshal(Problem{Type: ProblemBase + k.slug, Title: k.title, Status: k.status, Detail: detail})
+	if err != nil {
+		return err
+	}
+	if c.Request().Method == http.MethodHead {
+		return c.NoContent(k.status)
+	}
+	return c.Blob(k.status, "application/problem+json", append(body, '\n'))
+}

@@ -1,0 +1,148 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/verify"
+)
+
+// InclusionProof is the body of GET /api/v1/proof/inclusion.
+type InclusionProof struct {
+	Index      uint64        `json:"index"`
+	Size       uint64        `json:"size"`
+	LeafHash   verify.Hash   `json:"leaf_hash"`
+	Hashes     []verify.Hash `json:"hashes"`
+	Checkpoint string        `json:"checkpoint"`
+}
+
+// ConsistencyProof is the body of GET /api/v1/proof/consistency.
+type ConsistencyProof struct {
+	From       uint64        `json:"from"`
+	To         uint64        `json:"to"`
+	Hashes     []verify.Hash `json:"hashes"`
+	Checkpoint string        `json:"checkpoint"`
+}
+
+func (s *Server) getInclusion(c echo.Context) error {
+	size, explicit, err := s.treeSize(c, "size")
+	if err != nil {
+		return err
+	}
+	index, err := s.proofIndex(c)
+	if err != nil {
+		return err
+	}
+	if index >= size && explicit {
+		return problemf(kindBadParameter, "index must be below size")
+	}
+	ctx := c.Request().Context()
+	p, err := s.log.InclusionProof(ctx, index, size)
+	if err != nil {
+		return err
+	}
+	leaf, err := s.log.LeafHash(ctx, index)
+	if err != nil {
+		return err
+	}
+	setProofCache(c, explicit)
+	return c.JSON(http.StatusOK, InclusionProof{Index: index, Size: size, LeafHash: leaf,
+		Hashes: nonNil(p.Hashes), Checkpoint: string(p.Checkpoint)})
+}
+
+// proofIndex returns the entry an inclusion proof is asked for: the index
+// parameter, or the index of the entry whose leaf hash is hash.
+func (s *Server) proofIndex(c echo.Context) (uint64, error) {
+	index, byIndex, err := queryNumber(c, "index")
+	if err != nil {
+		return 0, err
+	}
+	hash, byHash := c.QueryParams()["hash"]
+	switch {
+	case byIndex == byHash:
+		return 0, problemf(kindBadParameter, "give exactly one of index and hash")
+	case byIndex:
+		return index, nil
+	}
+	if len(hash) != 1 {
+		return 0, problemf(kindBadParameter, "hash given more than once")
+	}
+	h, err := verify.ParseHash(hash[0])
+	if err != nil {
+		return 0, problemf(kindBadParameter, "hash must be a standard base64 SHA-256 leaf hash")
+	}
+	return s.lookupLeaf(c, h)
+}
+
+// lookupLeaf returns the index of the entry with leaf hash h. It relies on
+// the log's dedup index, keyed by leaf hash by default, and checks the
+// stored leaf hash, so that a log with another DedupKey answers "not
+// found" rather than a wrong index.
+func (s *Server) lookupLeaf(c echo.Context, h verify.Hash) (uint64, error) {
+	ctx := c.Request().Context()
+	index, found, err := s.log.Lookup(ctx, h[:])
+	if err != nil {
+		return 0, err
+	}
+	if found {
+		leaf, err := s.log.LeafHash(ctx, index)
+		if err != nil {
+			return 0, err
+		}
+		found = leaf == h
+	}
+	if !found {
+		return 0, problemf(kindEntryNotFound, "no committed entry has this leaf hash")
+	}
+	return index, nil
+}
+
+func (s *Server) getConsistency(c echo.Context) error {
+	to, explicit, err := s.treeSize(c, "to")
+	if err != nil {
+		return err
+	}
+	from, ok, err := queryNumber(c, "from")
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return problemf(kindBadParameter, "from is required")
+	case from > to && explicit:
+		return problemf(kindBadParameter, "from must not exceed to")
+	}
+	p, err := s.log.ConsistencyProof(c.Request().Context(), from, to)
+	if err != nil {
+		return err
+	}
+	setProofCache(c, explicit)
+	return c.JSON(http.StatusOK, ConsistencyProof{From: from, To: to,
+		Hashes: nonNil(p.Hashes), Checkpoint: string(p.Checkpoint)})
+}
+
+// treeSize returns the tree size parameter name, or the published size if
+// it is absent; explicit reports whether it was given.
+func (s *Server) treeSize(c echo.Context, name string) (size uint64, explicit bool, err error) {
+	size, explicit, err = queryNumber(c, name)
+	if err == nil && !explicit {
+		size = s.log.Published().Size
+	}
+	return size, explicit, err
+}
+
+// setProofCache marks a proof to an explicit tree size immutable, and one
+// to the published size, which moves, short-lived.
+func setProofCache(c echo.Context, explicit bool) {
+	cc := cacheCheckpoint
+	if explicit {
+		cc = cacheImmutable
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, cc)
+}
+
+func nonNil(h []verify.Hash) []verify.Hash {
+	if h == nil {
+		return []verify.Hash{}
+	}
+	return h
+}

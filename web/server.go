@@ -1,0 +1,170 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/pledgelog/pledgelog/log"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config configures a Server. Log is required; every other field has a safe
+// default.
+type Config struct {
+	// Log is the log served. The caller runs its sequencer (Log.Run).
+	Log *log.Log
+	// Logger receives request errors and server events. Nil discards them.
+	Logger *slog.Logger
+
+	// Registerer registers the server's HTTP metrics; nil leaves them
+	// unregistered. Gatherer is what /metrics serves; nil disables
+	// /metrics. Typically both are one *prometheus.Registry, also given to
+	// log.Config.Registerer so that /metrics has the sequencer's metrics.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+
+	// MaxStaleness is how long committed entries may wait for publication
+	// before /readyz fails (see the package documentation). Default 30s.
+	MaxStaleness time.Duration
+	// Ready, if not nil, is an extra readiness check: /readyz fails with
+	// its error's message when it returns one. The message is shown to
+	// clients.
+	Ready func(ctx context.Context) error
+
+	// AdminToken, if not empty, enables POST /admin/backup for requests
+	// bearing it; Backup takes the backup. Both are needed.
+	AdminToken []byte
+	Backup     func(ctx context.Context, dest string) error
+
+	// Timeouts of the http.Server that Run starts. Defaults: ReadHeader
+	// 5s, Read 10s, Write 30s, Idle 120s, Shutdown 10s (the time Run
+	// gives in-flight requests once its context is done).
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
+	// MaxHeaderBytes caps request headers. Default 16 KiB.
+	MaxHeaderBytes int
+	// MaxBodyBytes caps request bodies. Default 1 MiB.
+	MaxBodyBytes int64
+}
+
+func (cfg *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.MaxStaleness, 30*time.Second)
+	def(&cfg.ReadHeaderTimeout, 5*time.Second)
+	def(&cfg.ReadTimeout, 10*time.Second)
+	def(&cfg.WriteTimeout, 30*time.Second)
+	def(&cfg.IdleTimeout, 120*time.Second)
+	def(&cfg.ShutdownTimeout, 10*time.Second)
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 16 << 10
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Server is pledgelog's HTTP server. Its handler is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	log     *log.Log
+	logger  *slog.Logger
+	echo    *echo.Echo
+	metrics *metrics
+	health  *health
+}
+
+// New returns a server for cfg.Log. It starts nothing: serve Handler with
+// your own http.Server, or call Run.
+func New(cfg Config) (*Server, error) {
+	if cfg.Log == nil {
+		return nil, errors.New("web: Config.Log is required")
+	}
+	cfg.setDefaults()
+	if (len(cfg.AdminToken) > 0) != (cfg.Backup != nil) {
+		return nil, errors.New("web: AdminToken and Backup go together")
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, logger: cfg.Logger, metrics: m,
+		health: newHealth(cfg.Log, cfg.MaxStaleness)}
+	s.echo = s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.metrics.middleware, middleware.BodyLimit(strconv.FormatInt(s.cfg.MaxBodyBytes, 10)))
+
+	e.GET("/checkpoint", s.getCheckpoint)
+	e.GET("/tile/entries/*", s.getTile, middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 512}))
+	e.GET("/tile/*", s.getTile)
+
+	api := e.Group("/api/v1")
+	api.GET("/log", s.getLog)
+	api.GET("/entries/:index", s.getEntry)
+	api.GET("/proof/inclusion", s.getInclusion)
+	api.GET("/proof/consistency", s.getConsistency)
+
+	e.GET("/healthz", s.getHealthz)
+	e.GET("/readyz", s.getReadyz)
+	if s.cfg.Gatherer != nil {
+		e.GET("/metrics", s.metricsHandler())
+	}
+	if s.cfg.Backup != nil {
+		e.POST("/admin/backup", s.postBackup)
+	}
+	return e
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Run serves HTTP on ln until ctx is done, then shuts down gracefully:
+// it stops accepting connections and waits up to Config.ShutdownTimeout
+// for in-flight requests. It returns nil after a clean shutdown.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web: serving: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("web: shutting down: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("web: serving: %w", err)
+	}
+	return nil
+}
