@@ -89,14 +89,11 @@ func (r *Registry) RestorePledge(key, value []byte) error {
 // apply checks env against the state as of index and applies it. The
 // caller holds r.mu.
 func (r *Registry) apply(t *tx, index uint64, leaf []byte, env *Envelope) error {
-	c, err := r.authorise(env)
+	c, err := r.check(env, index)
 	if err != nil {
 		return err
 	}
 	st := env.Statement
-	if err := r.checkState(st, c, index); err != nil {
-		return err
-	}
 	e := &event{index: index, leaf: LeafHash(leaf), st: st, c: c}
 	switch p := st.Predicate.(type) {
 	case *Registrar:

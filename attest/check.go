@@ -24,10 +24,7 @@ type Verified struct {
 // again, as of the entry's index, without the signature work.
 func (r *Registry) Verify(env *Envelope) (*Verified, error) {
 	r.mu.RLock()
-	c, err := r.authorise(env)
-	if err == nil {
-		err = r.checkState(env.Statement, c, math.MaxUint64)
-	}
+	c, err := r.check(env, math.MaxUint64)
 	r.mu.RUnlock()
 	if err != nil {
 		return nil, err
@@ -85,9 +82,6 @@ func roleOf(st *Statement) (role, *PublicKey) {
 // they may sign this statement. The caller holds r.mu.
 func (r *Registry) authorise(env *Envelope) (*checked, error) {
 	st := env.Statement
-	if st.Origin() != r.origin {
-		return nil, malformed("/payload/predicate/origin", "wrong-origin", "this log is %q", r.origin)
-	}
 	rl, pk := roleOf(st)
 	c := &checked{keys: make([]*verifyKey, len(env.Signatures)), issuer: RegistrarID}
 	if pk != nil {
@@ -147,9 +141,22 @@ func (r *Registry) authoriser(rl role, signatory, keyid, ptr string) (*keyState,
 	return k, nil
 }
 
+// check runs every rule against the registry as of index (MaxUint64
+// before sequencing): first the statement's own references and chain
+// position, then its signers. The caller holds r.mu.
+func (r *Registry) check(env *Envelope, index uint64) (*checked, error) {
+	if env.Statement.Origin() != r.origin {
+		return nil, malformed("/payload/predicate/origin", "wrong-origin", "this log is %q", r.origin)
+	}
+	if err := r.checkState(env.Statement, index); err != nil {
+		return nil, err
+	}
+	return r.authorise(env)
+}
+
 // checkState checks the rules that depend on registry state other than
-// keys, as of index (MaxUint64 before sequencing). The caller holds r.mu.
-func (r *Registry) checkState(st *Statement, c *checked, index uint64) error {
+// keys. The caller holds r.mu.
+func (r *Registry) checkState(st *Statement, index uint64) error {
 	switch p := st.Predicate.(type) {
 	case *Registrar:
 		if p.Action == "rotate" {

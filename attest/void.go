@@ -37,7 +37,7 @@ func (r *Registry) voidKey(t *tx, k *keyState, from, at uint64, dirty map[cell]b
 			searchRow(SearchStatus, StatusVoid, p.index, false))
 	}
 	for _, c := range k.children {
-		if c.added >= from && c.voidFrom == nil {
+		if c.added >= from && (c.voidFrom == nil || *c.voidFrom > c.added+1) {
 			r.voidKey(t, c, c.added+1, at, dirty)
 		}
 	}
