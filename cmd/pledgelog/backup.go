@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pledgelog/pledgelog/log"
+	"github.com/pledgelog/pledgelog/web"
+)
+
+// runBackup backs up the store of a log: through the running server's
+// admin endpoint if a server holds the store, else directly. It then opens
+// the backup and verifies its checkpoint and tiles. The log key is not
+// backed up: it is a secret, kept separately.
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := newFlags("backup", "--data DIR --out DEST", stderr)
+	dir := fl.String("data", "./pledgelog-data", "the data directory of the log")
+	out := fl.String("out", "", "the directory to write the backup to (must not exist)")
+	server := fl.String("server", "", "the URL of the running server (default: read from DIR/serve.url)")
+	level := &levelFlag{}
+	fl.Var(level, "log-level", "debug, info, warn or error")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{errors.New("--out is required")}
+	}
+	dest, err := filepath.Abs(*out)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(dest); err == nil {
+		return fmt.Errorf("--out %s: already exists", dest)
+	}
+	d, logger := dataDir(*dir), newLogger(stderr, level.Level)
+	if err := backup(ctx, d, dest, *server, logger); err != nil {
+		return err
+	}
+	l, st, err := openLog(ctx, d, dest, log.Config{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("the backup in %s does not verify: %w", dest, err)
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, "backed up %s at tree size %d to %s (verified)\n", l.Origin(), l.Latest().Size, dest)
+	fmt.Fprintf(stdout, "The log key %s is not in the backup: back it up separately.\n", d.keyFile())
+	return nil
+}
+
+// backup writes a backup of the store of d to dest.
+func backup(ctx context.Context, d dataDir, dest, server string, logger *slog.Logger) error {
+	if _, err := d.readOrigin(); err != nil {
+		return err
+	}
+	st, err := openStore(d.db(), logger)
+	if errors.Is(err, errLocked) {
+		logger.Debug("the store is in use: asking the server")
+		return remoteBackup(ctx, d, dest, server)
+	} else if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.Backup(ctx, dest)
+}
+
+// remoteBackup asks the running server to write a backup to dest.
+func remoteBackup(ctx context.Context, d dataDir, dest, server string) error {
+	if server == "" {
+		b, err := os.ReadFile(d.urlFile())
+		if err != nil {
+			return fmt.Errorf("the log is in use but its server's URL is unknown (give --server): %w", err)
+		}
+		server = strings.TrimSpace(string(b))
+	}
+	token, err := os.ReadFile(d.tokenFile())
+	if err != nil {
+		return fmt.Errorf("admin token: %w", err)
+	}
+	body, _ := json.Marshal(web.BackupRequest{Dest: dest})
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, server+"/admin/backup", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("--server: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("asking the server for a backup: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return problemError(resp)
+	}
+	return nil
+}
+
+// problemError describes a problem+json response.
+func problemError(resp *http.Response) error {
+	var p web.Problem
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err := json.Unmarshal(data, &p); err != nil || p.Title == "" {
+		return fmt.Errorf("server answered %s", resp.Status)
+	}
+	return fmt.Errorf("server answered %s: %s: %s", resp.Status, p.Title, p.Detail)
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+)
+
+// dataDir is a pledgelog data directory:
+//
+//	origin        the log's origin, one line
+//	log-key.pem   the log's Ed25519 private key, PKCS#8 PEM, mode 0600
+//	admin-token   the bearer token of /admin/backup, mode 0600
+//	db/           the Pebble store
+//	serve.url     the URL of the running server (written by serve)
+type dataDir string
+
+func (d dataDir) path(name string) string { return filepath.Join(string(d), name) }
+func (d dataDir) originFile() string      { return d.path("origin") }
+func (d dataDir) keyFile() string         { return d.path("log-key.pem") }
+func (d dataDir) tokenFile() string       { return d.path("admin-token") }
+func (d dataDir) db() string              { return d.path("db") }
+func (d dataDir) urlFile() string         { return d.path("serve.url") }
+
+// checkOrigin checks that origin can name a log and its key: not empty, no
+// white space or '+', and no URL scheme or trailing slash.
+func checkOrigin(origin string) error {
+	switch {
+	case origin == "":
+		return errors.New("--origin is required, e.g. --origin log.example.org/pledges")
+	case strings.ContainsFunc(origin, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }):
+		return fmt.Errorf("--origin %q: must not contain white space or control characters", origin)
+	case strings.Contains(origin, "+"):
+		return fmt.Errorf("--origin %q: must not contain '+'", origin)
+	case strings.Contains(origin, "://"):
+		return fmt.Errorf("--origin %q: must not have a scheme: drop %q", origin, origin[:strings.Index(origin, "://")+3])
+	case strings.HasSuffix(origin, "/"):
+		return fmt.Errorf("--origin %q: must not end with '/'", origin)
+	}
+	return nil
+}
+
+// readOrigin reads the origin of the log in d, failing with a message that
+// says what to do if d is not a data directory.
+func (d dataDir) readOrigin() (string, error) {
+	info, err := os.Stat(string(d))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("--data %s: no such directory (create a log with: pledgelog init --data %s --origin ORIGIN)", d, d)
+	case err != nil:
+		return "", fmt.Errorf("--data %s: %w", d, err)
+	case !info.IsDir():
+		return "", fmt.Errorf("--data %s: not a directory", d)
+	}
+	b, err := os.ReadFile(d.originFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("--data %s: not a pledgelog data directory (no %s)", d, d.originFile())
+	} else if err != nil {
+		return "", fmt.Errorf("reading the origin: %w", err)
+	}
+	origin := strings.TrimSuffix(string(b), "\n")
+	if err := checkOrigin(origin); err != nil {
+		return "", fmt.Errorf("%s: %w", d.originFile(), err)
+	}
+	return origin, nil
+}
+
+// writeSecret writes a new file readable by its owner only, durably.
+func writeSecret(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// newKey generates an Ed25519 log key into path as PKCS#8 PEM.
+func newKey(path string) error {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	pemBytes, err := cryptoutils.MarshalPrivateKeyToPEM(priv)
+	if err != nil {
+		return err
+	}
+	return writeSecret(path, pemBytes)
+}
+
+// loadKey loads the log key of d as a sigstore signer, refusing a key file
+// that others can read.
+func (d dataDir) loadKey() (signature.Signer, error) {
+	info, err := os.Stat(d.keyFile())
+	if err != nil {
+		return nil, fmt.Errorf("log key: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("log key %s is accessible to others (mode %04o): run chmod 600 %s", d.keyFile(), perm, d.keyFile())
+	}
+	// Ed25519 signs the message itself: the hash function is not used.
+	s, err := signature.LoadSignerFromPEMFile(d.keyFile(), crypto.Hash(0), cryptoutils.SkipPassword)
+	if err != nil {
+		return nil, fmt.Errorf("log key %s: %w", d.keyFile(), err)
+	}
+	return s, nil
+}
+
+// adminToken returns the admin token of d, creating it if there is none
+// (a restored data directory has none).
+func (d dataDir) adminToken() ([]byte, error) {
+	token, err := os.ReadFile(d.tokenFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		token = []byte(rand.Text())
+		err = writeSecret(d.tokenFile(), append(token, '\n'))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("admin token: %w", err)
+	}
+	return bytes.TrimSpace(token), nil
+}

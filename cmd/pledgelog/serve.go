@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/pledgelog/pledgelog/log"
+	"github.com/pledgelog/pledgelog/log/storage/pebble"
+	"github.com/pledgelog/pledgelog/web"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+)
+
+// serveFlags are the flags of serve.
+type serveFlags struct {
+	dir, listen     string
+	level           levelFlag
+	publish, stale  time.Duration
+	minFreeMiB      uint64
+	readTimeout     time.Duration
+	writeTimeout    time.Duration
+	shutdownTimeout time.Duration
+}
+
+func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
+	f := &serveFlags{}
+	fl := newFlags("serve", "--data DIR --listen ADDR", stderr)
+	fl.StringVar(&f.dir, "data", "./pledgelog-data", "the data directory of the log (made by init)")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "the address to serve HTTP on")
+	fl.Var(&f.level, "log-level", "debug, info, warn or error")
+	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the least time between two publications of /checkpoint")
+	fl.DurationVar(&f.stale, "max-staleness", 30*time.Second, "how long committed entries may wait for publication before /readyz fails")
+	fl.Uint64Var(&f.minFreeMiB, "min-free-mib", 256, "the free disk space, in MiB, below which /readyz fails")
+	fl.DurationVar(&f.readTimeout, "read-timeout", 10*time.Second, "the time to read a request")
+	fl.DurationVar(&f.writeTimeout, "write-timeout", 30*time.Second, "the time to write a response")
+	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "the time given to in-flight requests on shutdown")
+	return f, parse(fl, args)
+}
+
+// runServe opens an existing log and serves it until ctx is done.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseServe(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, f.level.Level)
+	d := dataDir(f.dir)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	l, st, err := openLog(ctx, d, d.db(), log.Config{Logger: logger, Registerer: reg, PublishInterval: f.publish})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	token, err := d.adminToken()
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Config{
+		Log: l, Logger: logger, Registerer: reg, Gatherer: reg,
+		MaxStaleness: f.stale, Ready: freeSpace(st, f.minFreeMiB),
+		AdminToken: token, Backup: st.Backup,
+		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", f.listen, err)
+	}
+	return serve(ctx, d, l, srv, ln, stdout, logger)
+}
+
+// serve runs the sequencer and the server until ctx is done or either
+// fails, and says where the log is served meanwhile.
+func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.Listener, stdout io.Writer, logger *slog.Logger) error {
+	url := "http://" + ln.Addr().String()
+	if err := os.WriteFile(d.urlFile(), []byte(url+"\n"), 0o644); err != nil {
+		ln.Close()
+		return err
+	}
+	defer os.Remove(d.urlFile())
+	fmt.Fprintf(stdout, "serving %s at %s/\nvkey: %s\n", l.Origin(), url, l.VerifierKey())
+	logger.Info("serving", "origin", l.Origin(), "url", url, "size", l.Latest().Size)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return l.Run(gctx) })
+	g.Go(func() error { return srv.Run(gctx, ln) })
+	err := g.Wait()
+	logger.Info("stopped", "size", l.Latest().Size, "err", err)
+	return err
+}
+
+// openLog opens the log of d in the store in db (d.db(), or a backup) with
+// cfg's options, refusing a directory that does not hold one, a key that
+// does not match it, or a store in use.
+func openLog(ctx context.Context, d dataDir, db string, cfg log.Config) (*log.Log, *pebble.Storage, error) {
+	origin, err := d.readOrigin()
+	if err != nil {
+		return nil, nil, err
+	}
+	signer, err := d.loadKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(db, cfg.Logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Origin, cfg.Signer, cfg.Storage = origin, signer, st
+	l, err := log.Open(ctx, cfg)
+	if err != nil {
+		st.Close()
+		return nil, nil, explainOpen(d, db, origin, err)
+	}
+	return l, st, nil
+}
+
+// openStore opens the Pebble store in dir, never creating one.
+func openStore(dir string, logger *slog.Logger) (*pebble.Storage, error) {
+	st, err := pebble.Open(dir, pebble.Options{Logger: logger})
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("no log store in %s (the data directory is incomplete): %w", dir, err)
+	case locked(err):
+		return nil, fmt.Errorf("%s is in use by another process (is pledgelog serve running?): %w", dir, errLocked)
+	case err != nil:
+		return nil, err
+	}
+	return st, nil
+}
+
+func explainOpen(d dataDir, db, origin string, err error) error {
+	switch {
+	case errors.Is(err, log.ErrNoLog):
+		return fmt.Errorf("%s holds no log (was init interrupted?): %w", db, err)
+	case errors.Is(err, log.ErrWrongKey):
+		return fmt.Errorf("the log in %s is not signed by %s for origin %q: wrong key or origin file? (%w)", db, d.keyFile(), origin, err)
+	case errors.Is(err, log.ErrCorrupt):
+		return fmt.Errorf("the log in %s is corrupt; restore a backup: %w", db, err)
+	}
+	return fmt.Errorf("opening the log in %s: %w", db, err)
+}
+
+// freeSpace returns a readiness check failing below minMiB free bytes.
+func freeSpace(st *pebble.Storage, minMiB uint64) func(context.Context) error {
+	return func(context.Context) error {
+		free, err := st.FreeBytes()
+		if err != nil {
+			return errors.New("cannot read the free disk space")
+		}
+		if free < minMiB<<20 {
+			return fmt.Errorf("free disk space %d MiB is below --min-free-mib %d", free>>20, minMiB)
+		}
+		return nil
+	}
+}
