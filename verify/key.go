@@ -61,7 +61,8 @@ func mustEd25519(pub ed25519.PublicKey) {
 // "<name>+<key ID, 8 lowercase hex digits>+<base64(type || public key)>".
 // The base64 is split off at the second '+' and may itself contain '+'.
 // Types 0x01 (Ed25519) and 0x04 (cosignature, see [NewCosigner]) are
-// supported; others return [ErrUnsupportedKey].
+// supported; others return [ErrUnsupportedKey]. The Verifier's String
+// method returns vkey.
 func NewVerifier(vkey string) (Verifier, error) {
 	name, id, key, err := parseVerifierKey(vkey)
 	if err != nil {
