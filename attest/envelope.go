@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -62,6 +63,9 @@ func ParseLeaf(leaf []byte) (*Envelope, error) {
 	if len(leaf) > MaxLeafSize {
 		return nil, malformed("", "too-large", "leaf of %d bytes", len(leaf))
 	}
+	if env, ok := quickLeaf(leaf); ok {
+		return env.finish()
+	}
 	env, err := parseEnvelope(leaf)
 	if err != nil {
 		return nil, err
@@ -92,15 +96,47 @@ func parseEnvelope(data []byte) (*Envelope, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := parseStatement(payload)
+	slices.SortFunc(sigs, func(a, b Signature) int { return strings.Compare(a.KeyID, b.KeyID) })
+	return (&Envelope{Payload: payload, Signatures: sigs}).finish()
+}
+
+// quickLeaf decodes data with encoding/json and succeeds only if data is
+// exactly the canonical leaf of what it decoded: then no strict walk is
+// needed, because any extra, duplicate or re-encoded member would have
+// changed the bytes. This is the common path for stored leaves.
+func quickLeaf(data []byte) (*Envelope, bool) {
+	var raw struct {
+		Payload     []byte `json:"payload"`
+		PayloadType string `json:"payloadType"`
+		Signatures  []struct {
+			KeyID string `json:"keyid"`
+			Sig   []byte `json:"sig"`
+		} `json:"signatures"`
+	}
+	if json.Unmarshal(data, &raw) != nil || len(raw.Signatures) == 0 || len(raw.Signatures) > 2 || len(raw.Payload) == 0 {
+		return nil, false
+	}
+	env := &Envelope{Payload: raw.Payload}
+	for i, s := range raw.Signatures {
+		if !isHex64(s.KeyID) || len(s.Sig) == 0 || i > 0 && s.KeyID <= env.Signatures[i-1].KeyID {
+			return nil, false
+		}
+		env.Signatures = append(env.Signatures, Signature{KeyID: s.KeyID, Sig: s.Sig})
+	}
+	return env, bytes.Equal(env.Leaf(), data)
+}
+
+// finish parses the payload and checks the signature count.
+func (e *Envelope) finish() (*Envelope, error) {
+	st, err := parseStatement(e.Payload)
 	if err != nil {
 		return nil, err
 	}
-	if want := st.Predicate.signers(); len(sigs) != want {
+	if want := st.Predicate.signers(); len(e.Signatures) != want {
 		return nil, malformed("/signatures", "wrong-count", "this event needs %d signature(s)", want)
 	}
-	slices.SortFunc(sigs, func(a, b Signature) int { return strings.Compare(a.KeyID, b.KeyID) })
-	return &Envelope{Payload: payload, Signatures: sigs, Statement: st}, nil
+	e.Statement = st
+	return e, nil
 }
 
 func parseSignatures(n *jnode) ([]Signature, error) {

@@ -297,7 +297,7 @@ func newGen(t testing.TB, seed uint64, m *model) *gen {
 	return g
 }
 
-func (g *gen) key() testKey         { return g.keys[g.rng.IntN(len(g.keys))] }
+func (g *gen) key() testKey           { return g.keys[g.rng.IntN(len(g.keys))] }
 func (g *gen) pick(s []string) string { return s[g.rng.IntN(len(s))] }
 func (g *gen) chance(p float64) bool  { return g.rng.Float64() < p }
 

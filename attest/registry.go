@@ -21,15 +21,14 @@ import (
 type Registry struct {
 	origin string
 
-	mu          sync.RWMutex
-	principals  map[string]*principal // signatories, and the registrar under RegistrarID
-	keys        map[string]*keyState  // every key ever added, by key id
-	accords     map[string]*accordState
-	cells       map[cell][]*pledgeRef // pledges per cell, in index order
-	pledges     map[uint64]*pledgeRef
-	pending     map[uint64][]Row // rows computed by Admit, handed out by Index
-	version     uint64           // bumped whenever key validity may have changed
-	initialized bool             // genesis applied
+	mu         sync.RWMutex
+	principals map[string]*principal // signatories, and the registrar under RegistrarID
+	keys       map[string]*keyState  // every key ever added, by key id
+	accords    map[string]*accordState
+	cells      map[cell][]*pledgeRef // pledges per cell, in index order
+	pledges    map[uint64]*pledgeRef
+	pending    map[uint64][]Row // rows computed by Admit, handed out by Index
+	version    uint64           // bumped whenever key validity may have changed
 }
 
 // NewRegistry returns an empty registry for the log named origin.

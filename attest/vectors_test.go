@@ -31,7 +31,12 @@ func TestDSSEVector(t *testing.T) {
 	}
 	x, _ := new(big.Int).SetString("46950820868899156662930047687818585632848591499744589407958293238635476079160", 10)
 	y, _ := new(big.Int).SetString("5640078356564379163099075877009565129882514886557779369047442380624545832820", 10)
-	pub, err := NewPublicKey(&ecdsa.PublicKey{Curve: elliptic.P256(), X: x, Y: y})
+	point := append([]byte{4}, append(pad32(x), pad32(y)...)...) // SEC 1 uncompressed
+	ecpub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := NewPublicKey(ecpub)
 	if err != nil {
 		t.Fatal(err)
 	}
