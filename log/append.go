@@ -25,7 +25,13 @@ type request struct {
 	leaves  []verify.Hash // leaf hash of each entry
 	results []Result
 	err     error
-	done    chan struct{} // closed when results or err are set
+
+	// seen is the committed tree size before the precheck looked the keys
+	// up in storage, and found what it found (see dedup.go).
+	seen  uint64
+	found []DedupResult
+
+	done chan struct{} // closed when results or err are set
 }
 
 // pool collects requests for the next batch.
@@ -68,6 +74,9 @@ func (l *Log) AppendBatch(ctx context.Context, entries [][]byte) ([]Result, erro
 		}
 		r.keys[i] = l.cfg.DedupKey(e)
 		r.leaves[i] = verify.LeafHash(e)
+	}
+	if dup, err := l.precheck(ctx, r); err != nil || dup {
+		return r.results, err
 	}
 	if err := l.enqueue(r); err != nil {
 		return nil, err

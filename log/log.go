@@ -69,8 +69,9 @@ type Log struct {
 	vkey    verify.Verifier
 	metrics *metrics
 
-	// tree is owned by the sequencer goroutine (Run).
-	tree *tree
+	// tree and recent are owned by the sequencer goroutine (Run).
+	tree   *tree
+	recent *recent
 
 	// mu guards pool, which the sequencer swaps for an empty one when it
 	// takes a batch.
@@ -178,6 +179,7 @@ func Create(ctx context.Context, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("log: reading checkpoint: %w", err)
 	}
 	l.tree = &tree{rng: rangeFactory.NewEmptyRange(0)}
+	l.recent = newRecent(0)
 	signed, err := l.sign(0, verify.EmptyRoot)
 	if err != nil {
 		return nil, err
@@ -212,6 +214,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	if l.tree, err = loadTree(ctx, cfg.Storage, c.Size, c.Root); err != nil {
 		return nil, fmt.Errorf("log: %w", err)
 	}
+	l.recent = newRecent(c.Size)
 	l.setLatest(&State{Size: c.Size, Root: c.Root, Checkpoint: signed})
 	l.publish()
 	return l, nil

@@ -91,17 +91,16 @@ func (l *Log) sequence(ctx context.Context, p *pool) error {
 	// its appenders are waiting for it.
 	ctx = context.WithoutCancel(ctx)
 	start := l.cfg.Now()
-	found, err := l.lookup(ctx, p)
-	if err != nil {
+	if err := l.relookup(ctx, p); err != nil {
 		l.cfg.Logger.Error("dedup lookup failed", "err", err)
 		for _, r := range p.reqs {
-			r.fail(fmt.Errorf("log: dedup lookup: %w", err))
+			r.fail(err)
 		}
 		return nil
 	}
 	b := &batch{size: l.tree.size(), seen: make(map[string]uint64)}
-	for i, r := range p.reqs {
-		l.admit(ctx, b, r, found[i])
+	for _, r := range p.reqs {
+		l.admit(ctx, b, r)
 	}
 	if len(b.added) == 0 {
 		b.answer(l.latest.Load())
@@ -118,6 +117,7 @@ func (l *Log) sequence(ctx context.Context, p *pool) error {
 		return fmt.Errorf("log: committing batch at size %d: %w", b.size, err)
 	}
 	l.setLatest(s)
+	l.recent.add(b.dedup, s.Size)
 	b.answer(s)
 	took := l.cfg.Now().Sub(start)
 	l.metrics.batchSize.Observe(float64(len(b.added)))
@@ -126,29 +126,9 @@ func (l *Log) sequence(ctx context.Context, p *pool) error {
 	return nil
 }
 
-// lookup finds the committed index of every entry, by dedup key.
-func (l *Log) lookup(ctx context.Context, p *pool) ([][]DedupResult, error) {
-	var keys [][]byte
-	for _, r := range p.reqs {
-		keys = append(keys, r.keys...)
-	}
-	res, err := l.cfg.Storage.Dedup(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	if len(res) != len(keys) {
-		return nil, fmt.Errorf("storage answered %d dedup keys, want %d", len(res), len(keys))
-	}
-	found := make([][]DedupResult, len(p.reqs))
-	for i, r := range p.reqs {
-		found[i], res = res[:len(r.entries)], res[len(r.entries):]
-	}
-	return found, nil
-}
-
 // admit assigns indexes to the new entries of r and admits them, all or
 // none; on failure r is answered with the error and b is left as it was.
-func (l *Log) admit(ctx context.Context, b *batch, r *request, found []DedupResult) {
+func (l *Log) admit(ctx context.Context, b *batch, r *request) {
 	next := b.size + uint64(len(b.added))
 	var undos []func()
 	var rows []Row
@@ -158,8 +138,8 @@ func (l *Log) admit(ctx context.Context, b *batch, r *request, found []DedupResu
 	r.results = make([]Result, len(r.entries))
 	for i, e := range r.entries {
 		k := string(r.keys[i])
-		if found[i].Found {
-			r.results[i] = Result{Index: found[i].Index, Duplicate: true}
+		if idx, ok := l.committed(r.found[i], k); ok {
+			r.results[i] = Result{Index: idx, Duplicate: true}
 			continue
 		}
 		if idx, ok := b.seen[k]; ok {
