@@ -209,3 +209,32 @@ func mustParse(t testing.TB, msg []byte) *verify.Note {
 	}
 	return n
 }
+
+// TestAddCosignatures adds a witness's response lines to a signed checkpoint.
+func TestAddCosignatures(t *testing.T) {
+	p := newPolicy(t, "log.example.org/add")
+	text := verify.Checkpoint{Origin: "log.example.org/add", Size: 3, Root: verify.EmptyRoot}.Text()
+	signed, err := verify.Sign(text, p.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosigned, err := verify.Sign(text, p.witnesses[0], p.witnesses[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	response := cosigned[len(text)+1:] // the signature lines
+	sigs, err := verify.ParseSignatures(response)
+	if err != nil || len(sigs) != 2 {
+		t.Fatalf("ParseSignatures(%q) = %v, %v", response, sigs, err)
+	}
+	n := mustParse(t, signed)
+	n.Sigs = append(n.Sigs, sigs...)
+	if _, _, err := verify.OpenCheckpoint(n.Bytes(), "log.example.org/add", []verify.Verifier{p.logKey}, p.wkeys, 2); err != nil {
+		t.Errorf("OpenCheckpoint(with added cosignatures) = %v", err)
+	}
+	for _, bad := range []string{"", "\n", string(response[:len(response)-1]), "— w1.example AAAA\rAAA=\n", "x\n\n" + string(response)} {
+		if sigs, err := verify.ParseSignatures([]byte(bad)); !errors.Is(err, verify.ErrMalformedNote) {
+			t.Errorf("ParseSignatures(%q) = %v, %v, want ErrMalformedNote", bad, sigs, err)
+		}
+	}
+}

@@ -17,6 +17,14 @@
 // root of none is SHA-256 of nothing, [EmptyRoot]. [Inclusion] checks that
 // an entry is in a tree, [Consistency] that one tree extends another.
 //
+// For example, the tree of the entries "one", "two" and "three" has the root
+// node(node(leaf(one), leaf(two)), leaf(three)), in base64
+// Wqx3HImawpLnS/Gv4ubjAvi1WIOy0b8Ze0amvqbavKk=. The inclusion proof of entry
+// 2, "three", is the one hash node(leaf(one), leaf(two)),
+// T1X2GdkhUjV3iyufF9b0kVsWFxIU0VI4EpNml2Teci4=; that of entry 0 is leaf(two)
+// then leaf(three). The consistency proof from the tree of two entries to
+// this one is leaf(three).
+//
 // # Signed notes
 //
 // A signed note is a text, a blank line, and signature lines:
@@ -39,7 +47,8 @@
 //	<name>+<key ID, 8 lowercase hex digits>+<base64(type || public key)>
 //
 // The base64 part may contain '+', so only the first two '+' split it
-// ([NewVerifier]). [Open] verifies a note: it ignores signatures from
+// ([NewVerifier]). [ParseNote] checks the syntax of a note, [Sign] makes
+// one and [Open] verifies one: it ignores signatures from
 // unknown keys, even those sharing a name or a key ID (not both) with a
 // known one; it rejects the note if a known key's signature fails
 // ([SignatureError]), or if none verifies ([ErrNoVerifiedSignature]).
@@ -56,7 +65,9 @@
 //	time <seconds>
 //	<the checkpoint text>
 //
-// [OpenCheckpoint] requires the log's signature and a quorum of witnesses.
+// A witness returns its cosignature lines ([ParseSignatures]) to be added
+// to the note. [OpenCheckpoint] requires the log's signature and a quorum
+// of witnesses.
 // For example, this checkpoint of the log with verifier key
 //
 //	example.com/behind-the-sofa+785a0da4+AaxMR+jgU7jquHw1bVYLFlbKP1dMJpUPvz2B2VXlckTA

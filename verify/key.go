@@ -28,6 +28,29 @@ var (
 	ErrUnsupportedKey = errors.New("unsupported key type")
 )
 
+// A Signer signs note texts with one key, for [Sign].
+type Signer interface {
+	// Name returns the key name. It must be valid (see the package comment).
+	Name() string
+	// KeyID returns the key ID, see [KeyID].
+	KeyID() uint32
+	// Sign returns the signature of msg, the whole note text, without the
+	// key ID. It must not modify msg, and the result must not be empty.
+	Sign(msg []byte) ([]byte, error)
+}
+
+// A Verifier checks the signatures of one key, for [Open].
+// The Verifiers of this package are safe for concurrent use.
+type Verifier interface {
+	// Name returns the key name.
+	Name() string
+	// KeyID returns the key ID, see [KeyID].
+	KeyID() uint32
+	// Verify reports whether sig is a valid signature of msg, the whole
+	// note text, by this key. It must not modify msg or sig.
+	Verify(msg, sig []byte) bool
+}
+
 // KeyID returns the key ID of a key: the first four bytes, big-endian, of
 // SHA-256(name || 0x0A || typ || pub).
 func KeyID(name string, typ byte, pub []byte) uint32 {

@@ -51,29 +51,8 @@ type Note struct {
 	Sigs []Signature
 }
 
-// A Signer signs note texts with one key.
-type Signer interface {
-	// Name returns the key name. It must be valid (see the package comment).
-	Name() string
-	// KeyID returns the key ID, see [KeyID].
-	KeyID() uint32
-	// Sign returns the signature of msg, which is the whole note text.
-	// The result must not be empty.
-	Sign(msg []byte) ([]byte, error)
-}
-
-// A Verifier checks the signatures of one key.
-type Verifier interface {
-	// Name returns the key name.
-	Name() string
-	// KeyID returns the key ID, see [KeyID].
-	KeyID() uint32
-	// Verify reports whether sig is a valid signature of msg, the whole
-	// note text, by this key.
-	Verify(msg, sig []byte) bool
-}
-
-var sigPrefix = []byte("— ")
+// sigPrefix starts a signature line: an em dash (U+2014) and a space.
+const sigPrefix = "— "
 
 // ParseNote parses a signed note without verifying any signature.
 // It checks the syntax of the package comment: UTF-8 without control
@@ -88,30 +67,43 @@ func ParseNote(msg []byte) (*Note, error) {
 	if split < 0 {
 		return nil, fmt.Errorf("no blank line: %w", ErrMalformedNote)
 	}
-	sigs := msg[split+2:]
-	if len(sigs) == 0 || sigs[len(sigs)-1] != '\n' {
+	sigs, err := ParseSignatures(msg[split+2:])
+	if err != nil {
+		return nil, err
+	}
+	return &Note{Text: bytes.Clone(msg[:split+1]), Sigs: sigs}, nil
+}
+
+// ParseSignatures parses 1 to [MaxSignatures] signature lines, each ending
+// in a newline, such as a witness returns (c2sp.org/tlog-witness). Append
+// them to a [Note]'s Sigs to add them to the note.
+func ParseSignatures(lines []byte) ([]Signature, error) {
+	if len(lines) == 0 || lines[len(lines)-1] != '\n' {
 		return nil, fmt.Errorf("no signature lines: %w", ErrMalformedNote)
 	}
-	n := &Note{Text: bytes.Clone(msg[:split+1])}
-	for line := range bytes.Lines(sigs) {
-		if len(n.Sigs) == MaxSignatures {
+	if err := checkChars(lines); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, ErrMalformedNote)
+	}
+	var sigs []Signature
+	for line := range bytes.Lines(lines) {
+		if len(sigs) == MaxSignatures {
 			return nil, fmt.Errorf("more than %d signatures: %w", MaxSignatures, ErrMalformedNote)
 		}
 		s, err := parseSignatureLine(line[:len(line)-1])
 		if err != nil {
 			return nil, err
 		}
-		n.Sigs = append(n.Sigs, s)
+		sigs = append(sigs, s)
 	}
-	return n, nil
+	return sigs, nil
 }
 
 func parseSignatureLine(line []byte) (Signature, error) {
-	rest, ok := bytes.CutPrefix(line, sigPrefix)
+	rest, ok := strings.CutPrefix(string(line), sigPrefix)
 	if !ok {
 		return Signature{}, fmt.Errorf("signature line without em dash: %w", ErrMalformedNote)
 	}
-	name, b64, _ := strings.Cut(string(rest), " ")
+	name, b64, _ := strings.Cut(rest, " ")
 	if !validName(name) {
 		return Signature{}, fmt.Errorf("invalid key name %q: %w", name, ErrMalformedNote)
 	}
