@@ -110,10 +110,10 @@ func signWith(st *Statement, keys ...ed25519.PrivateKey) ([]byte, error) {
 
 // demoKey derives the Ed25519 key of a principal from the demo seed.
 func demoKey(seed []byte, id string) ed25519.PrivateKey {
+	s := sha256.Sum256(seed) // fixed length, so seed and id cannot run together
 	h := sha256.New()
 	h.Write([]byte("pledgelog demo key\x00"))
-	h.Write(seed)
-	h.Write([]byte{0})
+	h.Write(s[:])
 	h.Write([]byte(id))
 	return ed25519.NewKeyFromSeed(h.Sum(nil))
 }

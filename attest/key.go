@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
@@ -59,7 +60,9 @@ func NewPublicKey(pub crypto.PublicKey) (PublicKey, error) {
 func keyTypeOf(pub crypto.PublicKey) (KeyType, error) {
 	switch k := pub.(type) {
 	case ed25519.PublicKey:
-		return Ed25519, nil
+		if len(k) == ed25519.PublicKeySize {
+			return Ed25519, nil
+		}
 	case *ecdsa.PublicKey:
 		if k.Curve == elliptic.P256() {
 			return ECDSAP256, nil
@@ -176,11 +179,42 @@ func MarshalPrivateKey(priv crypto.PrivateKey) ([]byte, error) {
 // LoadPrivateKey parses a PEM private key written by [MarshalPrivateKey]
 // and returns a sigstore signer for it.
 func LoadPrivateKey(pemBytes []byte) (signature.Signer, error) {
+	priv, err := ParsePrivateKey(pemBytes)
+	if err != nil {
+		return nil, err
+	}
+	return NewSigner(priv)
+}
+
+// ParsePrivateKey parses a PEM private key written by [MarshalPrivateKey]
+// into the standard library key (ed25519.PrivateKey or *ecdsa.PrivateKey),
+// for uses other than DSSE, such as minting session tokens.
+func ParsePrivateKey(pemBytes []byte) (crypto.Signer, error) {
 	priv, err := cryptoutils.UnmarshalPEMToPrivateKey(pemBytes, cryptoutils.SkipPassword)
 	if err != nil {
 		return nil, fmt.Errorf("parse private key: %w", err)
 	}
-	return NewSigner(priv)
+	s, ok := priv.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("unsupported private key type %T", priv)
+	}
+	if _, err := keyTypeOf(s.Public()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// GenerateKey returns a new Ed25519 or ECDSA P-256 private key from the
+// system's secure random source.
+func GenerateKey(t KeyType) (crypto.Signer, error) {
+	switch t {
+	case Ed25519:
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		return priv, err
+	case ECDSAP256:
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	return nil, fmt.Errorf("unsupported key type %q", t)
 }
 
 // NewSigner returns a sigstore signer for an Ed25519 or ECDSA P-256 key.

@@ -137,7 +137,7 @@ func (p *SignatoryEvent) validateFields(ptr string) error {
 	return checkText(ptr+"/name", p.Name, 0, maxShortText)
 }
 
-// Statuses lists the pledge statuses in their documented order.
+// statuses lists the pledge statuses in their documented order.
 var statuses = []string{StatusCommitted, StatusReaffirmed, StatusProgress, StatusWithdrawn}
 
 func validStatus(s string) bool {
