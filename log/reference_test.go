@@ -21,12 +21,12 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// TestTessera rebuilds Tessera's test log (testdata/tessera) with the same
+// TestTessera rebuilds Tessera's test log (verify/testdata/tessera) with the same
 // key, one entry per batch, and compares every checkpoint, hash tile and
 // entry bundle byte for byte.
 func TestTessera(t *testing.T) {
 	ctx := context.Background()
-	dir := filepath.Join("testdata", "tessera", "log")
+	dir := filepath.Join("..", "verify", "testdata", "tessera", "log")
 	seed := mustB64(t, "AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg")[1:]
 	cfg := log.Config{
 		Origin:  "example.com/log/testdata",
