@@ -51,7 +51,9 @@ func (r *Registry) Index(index uint64, _ []byte) []Row {
 // Replay applies an entry of the log at startup, with the same effect on
 // the state as Admit but no rows and no undo. Call it in index order for
 // every entry listed in TableRegistry, then call RestorePledge for every
-// TablePledges row; or call it for every entry of the log.
+// TablePledges row; or call it for every entry of the log. Like Admit it
+// does not verify signatures: it trusts the log it replays. An auditor
+// that trusts nothing calls Verify before Replay, in index order.
 func (r *Registry) Replay(index uint64, entry []byte) error {
 	env, err := ParseLeaf(entry)
 	if err != nil {

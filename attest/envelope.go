@@ -147,29 +147,34 @@ func parseSignatures(n *jnode) ([]Signature, error) {
 		return nil, malformed("/signatures", "wrong-count", "want one or two signatures")
 	}
 	var sigs []Signature
-	for i, s := range n.vals {
+	for i, v := range n.vals {
 		ptr := "/signatures/" + itoa(i)
-		m, err := s.members(ptr, "keyid", "sig")
+		s, err := parseSignature(v, ptr)
 		if err != nil {
 			return nil, err
 		}
-		id, err := m[0].str(ptr + "/keyid")
-		if err == nil {
-			err = checkHex64(ptr+"/keyid", id)
-		}
-		if err != nil {
-			return nil, err
-		}
-		sig, err := decodeBase64(m[1], ptr+"/sig")
-		if err != nil {
-			return nil, err
-		}
-		if len(sigs) == 1 && sigs[0].KeyID == id {
+		if len(sigs) == 1 && sigs[0].KeyID == s.KeyID {
 			return nil, malformed(ptr+"/keyid", "duplicate-key", "two signatures by one key")
 		}
-		sigs = append(sigs, Signature{KeyID: id, Sig: sig})
+		sigs = append(sigs, s)
 	}
 	return sigs, nil
+}
+
+func parseSignature(n *jnode, ptr string) (Signature, error) {
+	m, err := n.members(ptr, "keyid", "sig")
+	if err != nil {
+		return Signature{}, err
+	}
+	id, err := m[0].str(ptr + "/keyid")
+	if err == nil {
+		err = checkHex64(ptr+"/keyid", id)
+	}
+	if err != nil {
+		return Signature{}, err
+	}
+	sig, err := decodeBase64(m[1], ptr+"/sig")
+	return Signature{KeyID: id, Sig: sig}, err
 }
 
 // decodeBase64 accepts standard or URL-safe base64 with padding, as DSSE
