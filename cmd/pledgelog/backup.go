@@ -26,7 +26,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fl := newFlags("backup", "--data DIR --out DEST", stderr)
 	dir := fl.String("data", "./pledgelog-data", "the data directory of the log")
 	out := fl.String("out", "", "the directory to write the backup to (must not exist)")
-	server := fl.String("server", "", "the URL of the running server (default: read from DIR/serve.url)")
+	server := fl.String("server", "", "ask the server at this URL (default: if the log is running, the URL in DIR/serve.url)")
 	level := &levelFlag{}
 	fl.Var(level, "log-level", "debug, info, warn or error")
 	if err := parse(fl, args); err != nil {
@@ -60,6 +60,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func backup(ctx context.Context, d dataDir, dest, server string, logger *slog.Logger) error {
 	if _, err := d.readOrigin(); err != nil {
 		return err
+	}
+	if server != "" {
+		return remoteBackup(ctx, d, dest, server)
 	}
 	st, err := openStore(d.db(), logger)
 	if errors.Is(err, errLocked) {

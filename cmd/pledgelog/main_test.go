@@ -290,6 +290,11 @@ func TestServeAndBackup(t *testing.T) {
 		t.Fatalf("served checkpoint size %s, want 300", size)
 	}
 
+	code, _, stderr := pledgelog(t, nil, "serve", "--data", string(d), "--listen", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(stderr, "in use by another process") {
+		t.Errorf("a second serve = %d: %s", code, stderr)
+	}
+
 	out := filepath.Join(t.TempDir(), "backup")
 	code, stdout, stderr := pledgelog(t, nil, "backup", "--data", string(d), "--out", out)
 	if code != 0 || !strings.Contains(stdout, "tree size 300") {

@@ -130,7 +130,7 @@ func openStore(dir string, logger *slog.Logger) (*pebble.Storage, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("no log store in %s (the data directory is incomplete): %w", dir, err)
-	case locked(err):
+	case err != nil && lockedByOther(dir):
 		return nil, fmt.Errorf("%s is in use by another process (is pledgelog serve running?): %w", dir, errLocked)
 	case err != nil:
 		return nil, err
