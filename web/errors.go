@@ -74,12 +74,12 @@ func classify(err error) (kind, string) {
 		return re.kind, re.detail
 	case errors.As(err, &he):
 		return classifyEcho(he)
+	case errors.Is(err, log.ErrCorrupt):
+		return kindInternal, "" // whatever else it wraps
 	case errors.Is(err, verify.ErrMalformedTilePath):
 		return kindBadTilePath, "not a c2sp.org/tlog-tiles tile path"
 	case errors.Is(err, log.ErrBeyondSize):
 		return kindBeyondTree, "beyond the log's current tree size"
-	case errors.Is(err, log.ErrNotFound):
-		return kindUnknownTreeSize, "the log has no checkpoint for this tree size"
 	case errors.Is(err, log.ErrEntryTooLarge):
 		return kindEntryTooLarge, "an entry is at most 65535 bytes"
 	case errors.Is(err, log.ErrPushback):
