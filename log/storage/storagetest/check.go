@@ -185,6 +185,9 @@ func short(b []byte) string {
 	if b == nil {
 		return "nil"
 	}
+	if len(b) == 0 {
+		return "[]"
+	}
 	if len(b) <= 24 {
 		return fmt.Sprintf("%x", b)
 	}
