@@ -83,8 +83,9 @@ type Log struct {
 
 	// latest is the most recently committed state; published the one
 	// most recently published. Both are set only by the sequencer.
-	latest    atomic.Pointer[State]
-	published atomic.Pointer[State]
+	latest      atomic.Pointer[State]
+	published   atomic.Pointer[State]
+	publishedAt atomic.Pointer[time.Time]
 
 	running atomic.Bool
 	stopped chan struct{} // closed when Run returns
@@ -248,3 +249,15 @@ func (l *Log) Latest() *State { return l.latest.Load() }
 // Published returns the state most recently published: the checkpoint a
 // client should be served.
 func (l *Log) Published() *State { return l.published.Load() }
+
+// PublishedAt returns when the published state was published (by this
+// process: at Open or Create for the state it found).
+func (l *Log) PublishedAt() time.Time { return *l.publishedAt.Load() }
+
+// Done returns a channel closed when Run has returned: the log no longer
+// sequences appends.
+func (l *Log) Done() <-chan struct{} { return l.stopped }
+
+// Pending returns the number of entries waiting to be sequenced and how
+// long the oldest has waited.
+func (l *Log) Pending() (n int, oldest time.Duration) { return l.poolState() }

@@ -2,6 +2,7 @@ package log
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/pledgelog/pledgelog/verify"
@@ -23,7 +24,9 @@ func (l *Log) checkpointAt(ctx context.Context, size uint64) ([]byte, verify.Has
 		return nil, verify.Hash{}, ErrBeyondSize
 	}
 	signed, err := l.cfg.Storage.CheckpointAt(ctx, size)
-	if err != nil {
+	if errors.Is(err, ErrNotFound) {
+		return nil, verify.Hash{}, fmt.Errorf("log: size %d: %w", size, ErrUnknownSize)
+	} else if err != nil {
 		return nil, verify.Hash{}, fmt.Errorf("log: checkpoint at size %d: %w", size, err)
 	}
 	n, err := verify.ParseNote(signed)
@@ -37,8 +40,13 @@ func (l *Log) checkpointAt(ctx context.Context, size uint64) ([]byte, verify.Has
 	return signed, c.Root, nil
 }
 
+// ErrUnknownSize is returned for a proof to a tree size that no batch ended
+// at, so that the log has no signed checkpoint for it. Clients only ever
+// hold checkpoints the log signed; the caller should answer "not found".
+var ErrUnknownSize = errors.New("log: no checkpoint for this tree size")
+
 // InclusionProof proves that the entry at index is in the tree of the given
-// size, for which the log must have committed a checkpoint (ErrNotFound
+// size, for which the log must have committed a checkpoint (ErrUnknownSize
 // otherwise). The proof is read from stored tiles and checked against the
 // signed root before it is returned.
 func (l *Log) InclusionProof(ctx context.Context, index, size uint64) (*Proof, error) {

@@ -61,7 +61,9 @@ func (l *Log) stop() {
 // publish makes the latest committed state the published one.
 func (l *Log) publish() {
 	if s := l.latest.Load(); s != l.published.Load() {
+		now := l.cfg.Now()
 		l.published.Store(s)
+		l.publishedAt.Store(&now)
 		l.metrics.published.Set(float64(s.Size))
 		l.cfg.Logger.Debug("published checkpoint", "size", s.Size)
 	}

@@ -2,6 +2,7 @@ package log
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/pledgelog/pledgelog/verify"
@@ -204,7 +205,10 @@ type storageTiles struct{ s Storage }
 
 func (r storageTiles) ReadTile(ctx context.Context, t verify.Tile) ([]byte, error) {
 	data, err := r.s.HashTile(ctx, t.Level, t.N)
-	if err != nil {
+	if errors.Is(err, ErrNotFound) {
+		// Callers only read tiles of committed trees.
+		return nil, fmt.Errorf("tile %s is missing: %w", t.Path(), ErrCorrupt)
+	} else if err != nil {
 		return nil, fmt.Errorf("tile %s: %w", t.Path(), err)
 	}
 	if len(data) < t.Width*32 {

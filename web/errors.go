@@ -78,6 +78,8 @@ func classify(err error) (kind, string) {
 		return kindInternal, "" // whatever else it wraps
 	case errors.Is(err, verify.ErrMalformedTilePath):
 		return kindBadTilePath, "not a c2sp.org/tlog-tiles tile path"
+	case errors.Is(err, log.ErrUnknownSize):
+		return kindUnknownTreeSize, "the log has no checkpoint for this tree size"
 	case errors.Is(err, log.ErrBeyondSize):
 		return kindBeyondTree, "beyond the log's current tree size"
 	case errors.Is(err, log.ErrEntryTooLarge):

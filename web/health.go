@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -54,10 +55,28 @@ func (s *Server) getHealthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
 }
 
+// sequencing returns an error if the sequencer stopped, or if an entry has
+// waited longer than maxStale to be sequenced.
+func (h *health) sequencing() error {
+	select {
+	case <-h.log.Done():
+		return errors.New("the sequencer has stopped")
+	default:
+	}
+	if n, oldest := h.log.Pending(); n > 0 && oldest > h.maxStale {
+		return fmt.Errorf("%d entries have waited %s to be sequenced", n, oldest.Round(time.Millisecond))
+	}
+	return nil
+}
+
 // getReadyz answers 200 when the server should get traffic, and 503 with
-// the reason when the published checkpoint is stale or Config.Ready fails.
+// the reason when the sequencer stopped or lags, the published checkpoint
+// is stale, or Config.Ready fails.
 func (s *Server) getReadyz(c echo.Context) error {
-	err := s.health.stale()
+	err := s.health.sequencing()
+	if err == nil {
+		err = s.health.stale()
+	}
 	if err == nil && s.cfg.Ready != nil {
 		err = s.cfg.Ready(c.Request().Context())
 	}

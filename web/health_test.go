@@ -1,15 +1,20 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pledgelog/pledgelog/log"
+	"github.com/pledgelog/pledgelog/log/storage/memory"
 	"github.com/pledgelog/pledgelog/web"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sigstore/sigstore/pkg/signature"
 )
 
 func TestHealthz(t *testing.T) {
@@ -103,5 +108,37 @@ func TestNewErrors(t *testing.T) {
 	}
 	if _, err := web.New(web.Config{Log: l, Registerer: reg}); err == nil {
 		t.Error("New registering its metrics twice succeeded")
+	}
+}
+
+// TestReadyzStopped checks /readyz fails once the sequencer stopped, and
+// while appends wait longer than MaxStaleness to be sequenced.
+func TestReadyzStopped(t *testing.T) {
+	s, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := log.Create(context.Background(), log.Config{Origin: testOrigin, Signer: s, Storage: memory.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, web.Config{Log: l, MaxStaleness: 20 * time.Millisecond})
+	// Nothing runs the sequencer: an append waits.
+	go l.Append(context.Background(), []byte("waiting"))
+	time.Sleep(100 * time.Millisecond)
+	resp, body := get(t, srv, "/readyz")
+	wantProblem(t, "GET /readyz, append waiting", resp, body, http.StatusServiceUnavailable, "not-ready")
+	if !strings.Contains(string(body), "waited") {
+		t.Errorf("GET /readyz, append waiting: %s", body)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = get(t, srv, "/readyz")
+	wantProblem(t, "GET /readyz, stopped", resp, body, http.StatusServiceUnavailable, "not-ready")
+	if !strings.Contains(string(body), "stopped") {
+		t.Errorf("GET /readyz, stopped: %s", body)
 	}
 }

@@ -1,11 +1,9 @@
 package web
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify"
 )
 
@@ -39,9 +37,6 @@ func (s *Server) getInclusion(c echo.Context) error {
 	if explicit {
 		if index >= size {
 			return problemf(kindBadParameter, "index must be below size")
-		}
-		if err := s.checkpointed(ctx, size); err != nil {
-			return err
 		}
 	}
 	p, err := s.log.InclusionProof(ctx, index, size)
@@ -117,10 +112,6 @@ func (s *Server) getConsistency(c echo.Context) error {
 		return problemf(kindBadParameter, "from is required")
 	case from > to && explicit:
 		return problemf(kindBadParameter, "from must not exceed to")
-	case explicit:
-		if err := s.checkpointed(c.Request().Context(), to); err != nil {
-			return err
-		}
 	}
 	p, err := s.log.ConsistencyProof(c.Request().Context(), from, to)
 	if err != nil {
@@ -139,31 +130,6 @@ func (s *Server) treeSize(c echo.Context, name string) (size uint64, explicit bo
 		size = s.log.Published().Size
 	}
 	return size, explicit, err
-}
-
-// checkpointed fails unless the log committed a checkpoint for size. The
-// log answers a proof to another size with log.ErrNotFound, which a
-// missing tile also returns: this tells them apart.
-func (s *Server) checkpointed(ctx context.Context, size uint64) error {
-	latest := s.log.Latest().Size
-	switch {
-	case size == latest:
-		return nil
-	case size > latest:
-		return log.ErrBeyondSize
-	}
-	cps, err := s.log.Checkpoints(ctx, size+1, 1)
-	if err != nil {
-		return err
-	}
-	if len(cps) == 1 {
-		if n, err := verify.ParseNote(cps[0]); err == nil {
-			if c, err := verify.ParseCheckpoint(n.Text); err == nil && c.Size == size {
-				return nil
-			}
-		}
-	}
-	return problemf(kindUnknownTreeSize, "the log has no checkpoint for this tree size")
 }
 
 // setProofCache marks a proof to an explicit tree size immutable, and one
