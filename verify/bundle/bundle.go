@@ -1,0 +1,85 @@
+package bundle
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+
+	"github.com/pledgelog/pledgelog/verify"
+)
+
+// MediaType is the media type of the bundle format, also its mediaType
+// member. A new version gets a new media type.
+const MediaType = "application/vnd.pledgelog.bundle.v1+json"
+
+// Limits of the format. A bundle is attacker-controllable input.
+const (
+	// MaxSize is the largest bundle Parse reads, in bytes.
+	MaxSize = 1 << 21
+	// MaxEvidence is the most evidence entries a bundle may carry.
+	MaxEvidence = 16
+	// MaxProof is the most hashes of one inclusion proof (a tree of 2^64
+	// leaves needs 64).
+	MaxProof = 64
+	// MaxCheckpoint is the largest checkpoint note, in bytes.
+	MaxCheckpoint = 1 << 16
+)
+
+// A Bundle proves that an attestation is in a log, signed by a key that
+// the log's registry gave its signatory. See the package comment.
+type Bundle struct {
+	Entry      Entry   // the attestation
+	Checkpoint []byte  // the signed checkpoint note, with any cosignatures
+	Evidence   []Entry // registry events introducing the signing key, in index order
+}
+
+// An Entry is one log entry with its inclusion proof in the bundle's
+// checkpoint.
+type Entry struct {
+	Index uint64
+	Leaf  []byte        // the exact canonical envelope bytes
+	Proof []verify.Hash // RFC 6962 audit path, the leaf's sibling first
+}
+
+// Marshal returns the bundle's JSON: members in the order of the package
+// comment, no white space, standard base64. Parse(b.Marshal()) is b, and
+// Parse(x).Marshal() is x for every x that Marshal returned.
+func (b *Bundle) Marshal() []byte {
+	out := []byte(`{"mediaType":`)
+	out = strconv.AppendQuote(out, MediaType)
+	out = append(out, `,"entry":`...)
+	out = appendEntry(out, &b.Entry)
+	out = append(out, `,"checkpoint":`...)
+	out = appendString(out, string(b.Checkpoint))
+	out = append(out, `,"evidence":[`...)
+	for i := range b.Evidence {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendEntry(out, &b.Evidence[i])
+	}
+	return append(out, "]}"...)
+}
+
+func appendEntry(out []byte, e *Entry) []byte {
+	out = append(out, `{"index":`...)
+	out = strconv.AppendUint(out, e.Index, 10)
+	out = append(out, `,"leaf":"`...)
+	out = base64.StdEncoding.AppendEncode(out, e.Leaf)
+	out = append(out, `","proof":[`...)
+	for i, h := range e.Proof {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, '"')
+		out = base64.StdEncoding.AppendEncode(out, h[:])
+		out = append(out, '"')
+	}
+	return append(out, "]}"...)
+}
+
+// appendString appends s as a JSON string, escaped as encoding/json does.
+func appendString(out []byte, s string) []byte {
+	b, _ := json.Marshal(s) // a string always marshals
+	return append(out, b...)
+}

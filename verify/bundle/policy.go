@@ -1,0 +1,110 @@
+package bundle
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/verify"
+)
+
+// A Policy says whom a verifier trusts. Nothing in a bundle is trusted
+// but what these keys sign.
+type Policy struct {
+	// Origin is the log's origin, the first line of its checkpoints.
+	Origin string
+	// LogKeys are the log's note verifiers (one or more, during a key
+	// rotation); their names must be Origin.
+	LogKeys []verify.Verifier
+	// RegistrarKeys are registrar keys trusted as such: the key of the
+	// log's genesis, and any later one the verifier has checked itself.
+	RegistrarKeys []attest.PublicKey
+	// RegistrarKeyIDs pins registrar keys by key id only (attest.KeyID):
+	// the key itself must then come from a genesis or rotate entry in the
+	// bundle's evidence.
+	RegistrarKeyIDs []string
+	// Witnesses are the cosigners' verifiers (type 0x04), and Quorum how
+	// many distinct ones must have cosigned the checkpoint; 0 for none.
+	Witnesses []verify.Verifier
+	Quorum    int
+	// Audit, if not nil, is what an audit of the log established; it can
+	// prove non-revocation, which a bundle alone cannot.
+	Audit *AuditState
+}
+
+func (p *Policy) check() error {
+	switch {
+	case p.Origin == "":
+		return fieldErr("policy", ErrPolicy, errors.New("no origin"))
+	case len(p.LogKeys) == 0:
+		return fieldErr("policy", ErrPolicy, errors.New("no log key"))
+	case len(p.RegistrarKeys)+len(p.RegistrarKeyIDs) == 0:
+		return fieldErr("policy", ErrPolicy, errors.New("no registrar key"))
+	case p.Quorum < 0 || p.Quorum > len(p.Witnesses):
+		return fieldErr("policy", ErrPolicy, fmt.Errorf("quorum %d of %d witnesses", p.Quorum, len(p.Witnesses)))
+	}
+	return nil
+}
+
+// pinned reports whether id is a registrar key id of the policy.
+func (p *Policy) pinned(id string) bool {
+	if slices.Contains(p.RegistrarKeyIDs, id) {
+		return true
+	}
+	return slices.ContainsFunc(p.RegistrarKeys, func(k attest.PublicKey) bool { return k.ID() == id })
+}
+
+// A Result is what Verify proved, and only that.
+type Result struct {
+	// The checkpoint, verified with LogKey ("<origin>+<key id>") and
+	// cosigned by Cosignatures (the pinned witnesses that verified, with
+	// the times they state); Quorum is how many the policy required.
+	Origin       string
+	Size         uint64
+	Root         verify.Hash
+	LogKey       string
+	Cosignatures []Cosignature
+	Quorum       int
+
+	// The entry: included at Index with LeafHash, a canonical attestation
+	// whose parsed Statement is this.
+	Index     uint64
+	LeafHash  verify.Hash
+	Statement *attest.Statement
+
+	// Signer is the principal whose key KeyID authorised the entry (a
+	// signatory id, or attest.RegistrarID), a key introduced for Signer at
+	// index KeyAdded < Index by the last link of Evidence.
+	Signer   string
+	KeyID    string
+	KeyAdded uint64
+	Evidence []Link
+
+	// NonRevocation says whether the keys of the chain are proven not
+	// revoked where they signed: "not proven offline", unless an audit
+	// state of size AuditSize > Index covers it.
+	NonRevocation string
+	AuditSize     uint64
+}
+
+// NotProvenOffline is Result.NonRevocation without an audit state: a
+// Merkle log cannot prove an absence.
+const NotProvenOffline = "not proven offline"
+
+// A Cosignature is a verified witness cosignature of the checkpoint.
+type Cosignature struct {
+	Name  string
+	KeyID uint32
+	Time  time.Time // when the witness says it cosigned
+}
+
+// A Link is a verified registry event of the evidence.
+type Link struct {
+	Index      uint64
+	Action     string // genesis, rotate, register, add-key or recover
+	Principal  string // the signatory, or attest.RegistrarID
+	KeyID      string // the key it introduced, which also signed it
+	Authoriser string // the key id that authorised it; "" for genesis
+}

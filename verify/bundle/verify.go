@@ -1,0 +1,106 @@
+package bundle
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pledgelog/pledgelog/verify"
+)
+
+// Verify checks a bundle offline against a policy and returns what it
+// proved. In order: the checkpoint is for the policy's origin, signed by a
+// pinned log key and cosigned by a quorum of pinned witnesses; every
+// evidence entry and then the entry are included in it at their indexes,
+// the evidence in increasing order below the entry's index; each evidence
+// entry is a registry event of this origin that introduces a key, signed as
+// the registry requires by keys the policy pins or earlier evidence
+// introduced; the entry is a canonical attestation of this origin signed by
+// a key the evidence introduced for the principal it speaks for. With an
+// audit state that covers the entry, Verify also checks that no key of the
+// chain was revoked where it signed.
+//
+// The first failure is returned as a *FieldError wrapping one of the
+// package's sentinels; the Result is then nil.
+func Verify(b *Bundle, p Policy) (*Result, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	r := &Result{Quorum: p.Quorum, Index: b.Entry.Index, LeafHash: verify.LeafHash(b.Entry.Leaf)}
+	cp, err := openCheckpoint(b.Checkpoint, &p, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := includeAll(b, cp); err != nil {
+		return nil, err
+	}
+	keys, err := walkEvidence(b, &p, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := authoriseEntry(b.Entry, keys, &p, r); err != nil {
+		return nil, err
+	}
+	if err := checkAudit(p.Audit, cp, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// openCheckpoint verifies the checkpoint's signatures and records them.
+func openCheckpoint(note []byte, p *Policy, r *Result) (verify.Checkpoint, error) {
+	cp, n, err := verify.OpenCheckpoint(note, p.Origin, p.LogKeys, p.Witnesses, p.Quorum)
+	if err != nil {
+		return cp, checkpointErr(err, p.Origin)
+	}
+	r.Origin, r.Size, r.Root = cp.Origin, cp.Size, cp.Root
+	for _, s := range n.Sigs {
+		if s.Name == p.Origin && r.LogKey == "" {
+			r.LogKey = fmt.Sprintf("%s+%08x", s.Name, s.KeyID)
+			continue
+		}
+		if t, err := verify.CosignatureTime(s.Sig); err == nil && s.Name != p.Origin {
+			r.Cosignatures = append(r.Cosignatures, Cosignature{Name: s.Name, KeyID: s.KeyID, Time: t})
+		}
+	}
+	return cp, nil
+}
+
+func checkpointErr(err error, origin string) error {
+	var se *verify.SignatureError
+	switch {
+	case errors.As(err, &se) && se.Name != origin:
+		return fieldErr(fmt.Sprintf("checkpoint.cosignature[%s]", se.Name), ErrCosignature, err)
+	case errors.As(err, &se), errors.Is(err, verify.ErrNoVerifiedSignature):
+		return fieldErr("checkpoint.signature", ErrLogSignature, err)
+	case errors.Is(err, verify.ErrNoQuorum):
+		return fieldErr("checkpoint.cosignatures", ErrQuorum, err)
+	}
+	return fieldErr("checkpoint", ErrCheckpoint, err)
+}
+
+// includeAll checks the evidence order and every inclusion proof.
+func includeAll(b *Bundle, cp verify.Checkpoint) error {
+	for i, e := range b.Evidence {
+		field := fmt.Sprintf("evidence[%d]", i)
+		if i > 0 && e.Index <= b.Evidence[i-1].Index {
+			return fieldErr(field+".index", ErrEvidence, errors.New("evidence not in increasing index order"))
+		}
+		if e.Index >= b.Entry.Index {
+			return fieldErr(field+".index", ErrKey, fmt.Errorf("evidence at %d is not before the entry at %d", e.Index, b.Entry.Index))
+		}
+		if err := include(field, e, cp); err != nil {
+			return err
+		}
+	}
+	return include("entry", b.Entry, cp)
+}
+
+func include(field string, e Entry, cp verify.Checkpoint) error {
+	if e.Index >= cp.Size {
+		return fieldErr(field+".index", ErrInclusion, fmt.Errorf("index %d not below the checkpoint size %d", e.Index, cp.Size))
+	}
+	if err := verify.Inclusion(verify.LeafHash(e.Leaf), e.Index, cp.Size, e.Proof, cp.Root); err != nil {
+		return fieldErr(field, ErrInclusion, fmt.Errorf("leaf, index %d or proof do not match the checkpoint: %w", e.Index, err))
+	}
+	return nil
+}
