@@ -43,7 +43,7 @@ func BenchmarkCommit(b *testing.B) {
 // store of a million keys flushed to sstables.
 func BenchmarkDedup(b *testing.B) {
 	const stored = 1 << 20
-	st, err := Create(b.TempDir(), Options{CacheSize: 512 << 20})
+	st, err := Create(b.TempDir(), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
