@@ -88,4 +88,3 @@ func (a *AuditState) check(key string, index uint64) error {
 	}
 	return nil
 }
-

@@ -9,9 +9,9 @@ import (
 
 // Verify checks a bundle offline against a policy and returns what it
 // proved. In order: the checkpoint is for the policy's origin, signed by a
-// pinned log key and cosigned by a quorum of pinned witnesses; every
-// evidence entry and then the entry are included in it at their indexes,
-// the evidence in increasing order below the entry's index; each evidence
+// pinned log key and cosigned by a quorum of pinned witnesses; the entry
+// and every evidence entry are included in it at their indexes, the
+// evidence in increasing order below the entry's index; each evidence
 // entry is a registry event of this origin that introduces a key, signed as
 // the registry requires by keys the policy pins or earlier evidence
 // introduced; the entry is a canonical attestation of this origin signed by
@@ -78,8 +78,11 @@ func checkpointErr(err error, origin string) error {
 	return fieldErr("checkpoint", ErrCheckpoint, err)
 }
 
-// includeAll checks the evidence order and every inclusion proof.
+// includeAll checks every inclusion proof and the evidence order.
 func includeAll(b *Bundle, cp verify.Checkpoint) error {
+	if err := include("entry", b.Entry, cp); err != nil {
+		return err
+	}
 	for i, e := range b.Evidence {
 		field := fmt.Sprintf("evidence[%d]", i)
 		if i > 0 && e.Index <= b.Evidence[i-1].Index {
@@ -92,7 +95,7 @@ func includeAll(b *Bundle, cp verify.Checkpoint) error {
 			return err
 		}
 	}
-	return include("entry", b.Entry, cp)
+	return nil
 }
 
 func include(field string, e Entry, cp verify.Checkpoint) error {
