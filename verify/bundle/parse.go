@@ -15,7 +15,8 @@ import (
 // Parse decodes a bundle strictly: at most MaxSize bytes of one JSON
 // object with exactly the members of the package comment, each once;
 // numbers in canonical decimal; base64 standard, padded and canonical;
-// hashes of 32 bytes; the checkpoint a syntactically valid signed note.
+// hashes of 32 bytes; the checkpoint a syntactically valid signed
+// checkpoint.
 // White space between tokens is allowed. Parse checks no proof or
 // signature: that is Verify's job.
 func Parse(data []byte) (*Bundle, error) {
@@ -40,7 +41,7 @@ type decoder struct {
 }
 
 func (d *decoder) bundle(b *Bundle) error {
-	seen, err := d.object("", func(field, key string) error {
+	_, err := d.object("", func(field, key string) error {
 		switch key {
 		case "mediaType":
 			return d.mediaType(field)
@@ -53,9 +54,6 @@ func (d *decoder) bundle(b *Bundle) error {
 		}
 		return nil
 	}, "mediaType", "entry", "checkpoint", "evidence")
-	if err == nil && !seen["mediaType"] {
-		return fieldErr("mediaType", ErrMediaType, errors.New("missing"))
-	}
 	return err
 }
 
@@ -79,6 +77,9 @@ func (d *decoder) object(field string, member func(field, key string) error, nam
 		return seen, err
 	}
 	for _, n := range names {
+		if !seen[n] && n == "mediaType" {
+			return seen, fieldErr(n, ErrMediaType, errors.New("missing"))
+		}
 		if !seen[n] {
 			return seen, fieldErr(join(field, n), ErrMalformed, errors.New("missing"))
 		}
@@ -215,7 +216,7 @@ func (d *decoder) checkpoint(field string, v *[]byte) error {
 	if len(s) > MaxCheckpoint {
 		return fieldErr(field, ErrMalformed, fmt.Errorf("more than %d bytes", MaxCheckpoint))
 	}
-	if _, err := verify.ParseNote([]byte(s)); err != nil {
+	if err := parseCheckpoint([]byte(s)); err != nil {
 		return fieldErr(field, ErrMalformed, err)
 	}
 	*v = []byte(s)
@@ -244,4 +245,14 @@ func orTop(field string) string {
 		return "bundle"
 	}
 	return field
+}
+
+// parseCheckpoint checks the syntax of a signed checkpoint.
+func parseCheckpoint(note []byte) error {
+	n, err := verify.ParseNote(note)
+	if err != nil {
+		return err
+	}
+	_, err = verify.ParseCheckpoint(n.Text)
+	return err
 }

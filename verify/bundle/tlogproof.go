@@ -51,8 +51,8 @@ func appendTLogProof(out []byte, index uint64, proof []verify.Hash, checkpoint, 
 // ParseTLogProof parses a c2sp.org/tlog-proof file strictly: the header
 // line; an optional extra line of canonical standard base64 (extra is nil
 // without it); the index in canonical decimal; at most MaxProof hashes of
-// canonical base64; a blank line; and a syntactically valid signed note,
-// the checkpoint, up to the end. It verifies nothing.
+// canonical base64; a blank line; and a syntactically valid signed
+// checkpoint, up to the end. It verifies nothing.
 func ParseTLogProof(data []byte) (index uint64, proof []verify.Hash, checkpoint, extra []byte, err error) {
 	if len(data) > MaxSize {
 		return 0, nil, nil, nil, tlogErr("file", fmt.Errorf("more than %d bytes", MaxSize))
@@ -70,7 +70,7 @@ func ParseTLogProof(data []byte) (index uint64, proof []verify.Hash, checkpoint,
 	if proof, rest, err = parseHashes(rest); err != nil {
 		return 0, nil, nil, nil, err
 	}
-	if _, err := verify.ParseNote(rest); err != nil {
+	if err := parseCheckpoint(rest); err != nil {
 		return 0, nil, nil, nil, tlogErr("checkpoint", err)
 	}
 	return index, proof, rest, extra, nil
