@@ -17,7 +17,7 @@ build:
 
 ## run: initialise a log in $(DATA) on first use, then serve it on $(LISTEN)
 run: build
-	@test -d $(DATA) || ./bin/pledgelog init --data $(DATA) --origin $(ORIGIN)
+	@test -d $(DATA) || ./bin/pledgelog init --demo --data $(DATA) --origin $(ORIGIN)
 	./bin/pledgelog serve --data $(DATA) --listen $(LISTEN)
 
 ## test: lint, then every test with the race detector (-short: the quick crash test)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify"
 )
@@ -23,6 +25,11 @@ type Problem struct {
 	Title  string `json:"title"`
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
+	// Pointer and Code are extension members of a rejected attestation:
+	// an RFC 6901 pointer into the request body (batches: /entries/<k>/…)
+	// and attest's stable machine-readable reason.
+	Pointer string `json:"pointer,omitempty"`
+	Code    string `json:"code,omitempty"`
 }
 
 // kind is one stable problem type.
@@ -51,7 +58,35 @@ var (
 	kindStopped          = kind{"stopped", "Sequencer stopped", http.StatusServiceUnavailable}
 	kindNotReady         = kind{"not-ready", "Not ready", http.StatusServiceUnavailable}
 	kindInternal         = kind{"internal", "Internal server error", http.StatusInternalServerError}
+
+	kindUnsupportedMedia  = kind{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType}
+	kindRateLimited       = kind{"rate-limited", "Too many requests", http.StatusTooManyRequests}
+	kindMalformedEntry    = kind{"malformed-entry", "Malformed attestation", http.StatusBadRequest}
+	kindUnknownKey        = kind{"unknown-key", "Unknown signing key", http.StatusForbidden}
+	kindRevokedKey        = kind{"revoked-key", "Revoked signing key", http.StatusForbidden}
+	kindForeignKey        = kind{"foreign-key", "Key not authorised for this statement", http.StatusForbidden}
+	kindBadSignature      = kind{"bad-signature", "Bad signature", http.StatusForbidden}
+	kindIssuerMismatch    = kind{"issuer-mismatch", "Statement not authorised by the token's issuer", http.StatusForbidden}
+	kindChainHead         = kind{"chain-head", "Not at the registry chain head", http.StatusConflict}
+	kindExists            = kind{"exists", "Already exists", http.StatusConflict}
+	kindUnknownReference  = kind{"unknown-reference", "Referenced object not found", http.StatusUnprocessableEntity}
+	kindSignatoryNotFound = kind{"signatory-not-found", "No such signatory", http.StatusNotFound}
 )
+
+// attestKinds maps attest's sentinel errors to their problem kinds.
+var attestKinds = []struct {
+	err  error
+	kind kind
+}{
+	{attest.ErrMalformed, kindMalformedEntry},
+	{attest.ErrUnknownKey, kindUnknownKey},
+	{attest.ErrRevokedKey, kindRevokedKey},
+	{attest.ErrForeignKey, kindForeignKey},
+	{attest.ErrBadSignature, kindBadSignature},
+	{attest.ErrChainHead, kindChainHead},
+	{attest.ErrExists, kindExists},
+	{attest.ErrNotFound, kindUnknownReference},
+}
 
 // requestError is an error a handler returns about the request itself: it
 // is answered with its kind and detail, which must not hold internals.
@@ -64,6 +99,46 @@ func (e *requestError) Error() string { return e.kind.slug + ": " + e.detail }
 
 func problemf(k kind, detail string) error { return &requestError{k, detail} }
 
+// entryError is the error of entry k of a batch: its pointer is prefixed
+// with /entries/<k>.
+type entryError struct {
+	k   int
+	err error
+}
+
+func (e *entryError) Error() string { return fmt.Sprintf("entry %d: %v", e.k, e.err) }
+func (e *entryError) Unwrap() error { return e.err }
+
+// rateLimited is a 429 with the seconds the client should wait.
+type rateLimited struct{ retryAfter int }
+
+func (e *rateLimited) Error() string { return "rate limited" }
+
+// classifyAttest maps an error of attest (Canonicalize, Verify, Admit) to
+// its problem kind, detail, pointer and code; ok is false for other errors.
+func classifyAttest(err error) (p Problem, k kind, ok bool) {
+	for _, ak := range attestKinds {
+		if errors.Is(err, ak.err) {
+			k, ok = ak.kind, true
+			break
+		}
+	}
+	if !ok {
+		return p, k, false
+	}
+	var fe *attest.FieldError
+	if errors.As(err, &fe) {
+		p.Pointer, p.Code, p.Detail = fe.Pointer, fe.Code, fe.Detail
+	} else {
+		p.Detail = err.Error()
+	}
+	var ee *entryError
+	if errors.As(err, &ee) {
+		p.Pointer = "/entries/" + strconv.Itoa(ee.k) + p.Pointer
+	}
+	return p, k, true
+}
+
 // classify maps an error returned by a handler to its problem kind and a
 // detail safe to show. It is the one place where errors become statuses.
 func classify(err error) (kind, string) {
@@ -72,6 +147,8 @@ func classify(err error) (kind, string) {
 	switch {
 	case errors.As(err, &re):
 		return re.kind, re.detail
+	case errors.As(err, new(*rateLimited)):
+		return kindRateLimited, "too many requests; retry later"
 	case errors.As(err, &he):
 		return classifyEcho(he)
 	case errors.Is(err, log.ErrCorrupt):
@@ -116,7 +193,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	k, detail := classify(err)
+	p, k, ok := classifyAttest(err)
+	if !ok {
+		k, p.Detail = classify(err)
+	}
 	switch {
 	case k == kindInternal && errors.Is(err, context.Canceled):
 		s.logger.Debug("request canceled", "path", c.Request().URL.Path, "err", err)
@@ -129,16 +209,27 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch k {
 	case kindPushback, kindNotReady:
 		h.Set("Retry-After", strconv.Itoa(1))
+	case kindRateLimited:
+		h.Set("Retry-After", strconv.Itoa(retryAfter(err)))
 	case kindUnauthorized:
 		h.Set(echo.HeaderWWWAuthenticate, "Bearer")
 	}
-	if err := writeProblem(c, k, detail); err != nil {
+	if err := writeProblem(c, k, p); err != nil {
 		s.logger.Debug("writing problem", "err", err)
 	}
 }
 
-func writeProblem(c echo.Context, k kind, detail string) error {
-	body, err := json.Marshal(Problem{Type: ProblemBase + k.slug, Title: k.title, Status: k.status, Detail: detail})
+func retryAfter(err error) int {
+	var rl *rateLimited
+	if errors.As(err, &rl) && rl.retryAfter > 0 {
+		return rl.retryAfter
+	}
+	return 1
+}
+
+func writeProblem(c echo.Context, k kind, p Problem) error {
+	p.Type, p.Title, p.Status = ProblemBase+k.slug, k.title, k.status
+	body, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}

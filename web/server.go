@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -50,8 +51,30 @@ type Config struct {
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
 	// MaxHeaderBytes caps request headers. Default 16 KiB.
 	MaxHeaderBytes int
-	// MaxBodyBytes caps request bodies. Default 1 MiB.
+	// MaxBodyBytes caps request bodies but those of POST
+	// /api/v1/entries/batch. Default 1 MiB.
 	MaxBodyBytes int64
+	// MaxBatchBytes caps the body of POST /api/v1/entries/batch. Default
+	// 8 MiB.
+	MaxBatchBytes int64
+
+	// Registry, if not nil, is the attestation registry whose hooks the
+	// log has (see Hooks), loaded with LoadRegistry. It enables the write
+	// API (POST /api/v1/entries, /api/v1/entries/batch) and the
+	// attestation reads (accords, signatories, search), and makes lookups
+	// by leaf hash use TableLeaf. Without it the server serves a plain log,
+	// read-only.
+	Registry *attest.Registry
+	// JTI remembers used registrar tokens. Default: in memory only.
+	JTI *JTIStore
+	// IPLimit limits the write requests of each client IP, before
+	// anything else; SignatoryLimit those of each authenticated principal.
+	// The client IP is the TCP peer's: put a proxy in front only with a
+	// limit of its own. Defaults: 20/s bursts of 40 per IP, 50/s bursts of
+	// 100 per signatory; a negative Rate means no limit.
+	IPLimit, SignatoryLimit Limit
+	// Now is the clock of token validation and limits. Nil means time.Now.
+	Now func() time.Time
 }
 
 func (cfg *Config) setDefaults() {
@@ -72,10 +95,33 @@ func (cfg *Config) setDefaults() {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if cfg.MaxBatchBytes <= 0 {
+		cfg.MaxBatchBytes = 8 << 20
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.JTI == nil {
+		cfg.JTI = NewJTIStore(cfg.Now)
+	}
+	defLimit(&cfg.IPLimit, Limit{Rate: 20, Burst: 40})
+	defLimit(&cfg.SignatoryLimit, Limit{Rate: 50, Burst: 100})
 }
+
+func defLimit(l *Limit, def Limit) {
+	switch {
+	case l.Rate == 0:
+		*l = def
+	case l.Burst <= 0:
+		l.Burst = max(int(l.Rate), 1)
+	}
+}
+
+// maxLimitKeys is how many client IPs or signatories have a limiter.
+const maxLimitKeys = 1 << 16
 
 // Server is pledgelog's HTTP server. Its handler is safe for concurrent use.
 type Server struct {
@@ -85,6 +131,12 @@ type Server struct {
 	echo    *echo.Echo
 	metrics *metrics
 	health  *health
+
+	reg       *attest.Registry // nil: a plain, read-only log
+	auth      *authenticator
+	ipLimits  *limiters
+	sigLimits *limiters
+	now       func() time.Time
 }
 
 // New returns a server for cfg.Log. It starts nothing: serve Handler with
@@ -102,7 +154,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, logger: cfg.Logger, metrics: m,
-		health: newHealth(cfg.Log, cfg.MaxStaleness)}
+		health: newHealth(cfg.Log, cfg.MaxStaleness), reg: cfg.Registry, now: cfg.Now,
+		ipLimits: newLimiters(cfg.IPLimit, maxLimitKeys), sigLimits: newLimiters(cfg.SignatoryLimit, maxLimitKeys)}
+	if s.reg != nil {
+		s.auth = &authenticator{reg: s.reg, origin: cfg.Log.Origin(), now: cfg.Now, jti: cfg.JTI,
+			cache: map[[32]byte]cachedToken{}}
+	}
 	s.echo = s.routes()
 	return s, nil
 }
@@ -111,7 +168,11 @@ func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.metrics.middleware, middleware.BodyLimit(strconv.FormatInt(s.cfg.MaxBodyBytes, 10)))
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(s.metrics.middleware, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit:   strconv.FormatInt(s.cfg.MaxBodyBytes, 10),
+		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/entries/batch" },
+	}))
 
 	e.GET("/checkpoint", s.getCheckpoint)
 	e.GET("/tile/entries/*", s.getTile, middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 512}))
@@ -122,6 +183,15 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/entries/:index", s.getEntry)
 	api.GET("/proof/inclusion", s.getInclusion)
 	api.GET("/proof/consistency", s.getConsistency)
+	api.GET("/openapi.json", s.getOpenAPI)
+	if s.reg != nil {
+		api.POST("/entries", s.postEntry, s.limitIP)
+		api.POST("/entries/batch", s.postBatch, s.limitIP)
+		api.GET("/accords", s.getAccords)
+		api.GET("/signatories", s.getSignatories)
+		api.GET("/signatories/:id", s.getSignatory)
+		api.GET("/search", s.getSearch)
+	}
 
 	e.GET("/healthz", s.getHealthz)
 	e.GET("/readyz", s.getReadyz)

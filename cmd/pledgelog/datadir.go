@@ -24,6 +24,8 @@ import (
 //	admin-token   the bearer token of /admin/backup, mode 0600
 //	db/           the Pebble store
 //	serve.url     the URL of the running server (written by serve)
+//	registrar-jti the ids of used registrar tokens, until they expire
+//	demo-registrar-key.pem  the demo's registrar key (init --demo only)
 type dataDir string
 
 func (d dataDir) path(name string) string { return filepath.Join(string(d), name) }
@@ -32,6 +34,8 @@ func (d dataDir) keyFile() string         { return d.path("log-key.pem") }
 func (d dataDir) tokenFile() string       { return d.path("admin-token") }
 func (d dataDir) db() string              { return d.path("db") }
 func (d dataDir) urlFile() string         { return d.path("serve.url") }
+func (d dataDir) jtiFile() string         { return d.path("registrar-jti") }
+func (d dataDir) demoKeyFile() string     { return d.path("demo-registrar-key.pem") }
 
 // checkOrigin checks that origin can name a log and its key: not empty, no
 // white space or '+', and no URL scheme or trailing slash.

@@ -14,33 +14,77 @@ import (
 	"github.com/pledgelog/pledgelog/log/storage/pebble"
 )
 
-// runInit creates a log: the data directory, its key and admin token, and
-// the store with the log's first, empty checkpoint.
+// runInit creates a log: the data directory, its key and admin token, the
+// store with the log's first checkpoint, and its first entries: the
+// genesis, or with --demo the whole demo log.
 func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	flags := newFlags("init", "--data DIR --origin ORIGIN", stderr)
-	dir := flags.String("data", "./pledgelog-data", "the data directory to create (it must not exist or be empty)")
-	origin := flags.String("origin", "", "the log's origin, its name in checkpoints, e.g. log.example.org/pledges")
-	level := &levelFlag{}
-	flags.Var(level, "log-level", "debug, info, warn or error")
-	if err := parse(flags, args); err != nil {
+	f, err := parseInit(args, stderr)
+	if err != nil {
 		return err
 	}
-	if err := checkOrigin(*origin); err != nil {
-		return usageError{err}
+	d := dataDir(f.dir)
+	first, err := f.firstEntries(d)
+	if err != nil {
+		return err
 	}
-	d := dataDir(*dir)
 	cleanup, err := makeDataDir(d)
 	if err != nil {
 		return err
 	}
-	vkey, err := initDataDir(ctx, d, *origin, newLogger(stderr, level.Level))
+	logger := newLogger(stderr, f.level.Level)
+	vkey, err := initDataDir(ctx, d, f.origin, logger)
+	if err == nil {
+		err = first.write(ctx, d, logger)
+	}
 	if err != nil {
 		cleanup()
+		first.undo()
 		return err
 	}
-	fmt.Fprintf(stdout, "created a log in %s\norigin: %s\nvkey: %s\n", d, *origin, vkey)
+	fmt.Fprintf(stdout, "created a log in %s\norigin: %s\nvkey: %s\n", d, f.origin, vkey)
+	fmt.Fprint(stdout, first.summary)
 	fmt.Fprintf(stdout, "The log key %s is secret and is not in backups: keep a copy offline.\n", d.keyFile())
 	return nil
+}
+
+// initFlags are the flags of init.
+type initFlags struct {
+	dir, origin  string
+	level        levelFlag
+	demo         bool
+	demoSeed     string
+	registrarOut string
+	registrarPub string
+	genesis      string
+}
+
+func parseInit(args []string, stderr io.Writer) (*initFlags, error) {
+	f := &initFlags{}
+	fl := newFlags("init", "--data DIR --origin ORIGIN (--registrar-key-out FILE | --registrar-pub FILE --genesis FILE | --demo)", stderr)
+	fl.StringVar(&f.dir, "data", "./pledgelog-data", "the data directory to create (it must not exist or be empty)")
+	fl.StringVar(&f.origin, "origin", "", "the log's origin, its name in checkpoints, e.g. log.example.org/pledges")
+	fl.Var(&f.level, "log-level", "debug, info, warn or error")
+	fl.StringVar(&f.registrarOut, "registrar-key-out", "", "generate the registrar key into this new file, outside the data directory, and log its genesis")
+	fl.StringVar(&f.registrarPub, "registrar-pub", "", "the registrar's public key (PEM), with --genesis")
+	fl.StringVar(&f.genesis, "genesis", "", "the genesis envelope (JSON), signed offline by the registrar key")
+	fl.BoolVar(&f.demo, "demo", false, "build the demo log (the Tech Accord and 34 signatories, demo data), keeping its registrar key in the data directory")
+	fl.StringVar(&f.demoSeed, "demo-seed", "", "with --demo: derive the demo's keys from this seed (default: random)")
+	if err := parse(fl, args); err != nil {
+		return nil, err
+	}
+	if err := checkOrigin(f.origin); err != nil {
+		return nil, usageError{err}
+	}
+	modes := 0
+	for _, on := range []bool{f.demo, f.registrarOut != "", f.registrarPub != "" || f.genesis != ""} {
+		if on {
+			modes++
+		}
+	}
+	if modes != 1 || (f.registrarPub == "") != (f.genesis == "") {
+		return nil, usageError{errors.New("give one of --registrar-key-out FILE, --registrar-pub FILE with --genesis FILE, or --demo")}
+	}
+	return f, nil
 }
 
 // makeDataDir creates d, or takes it if it is an empty directory, and

@@ -1,9 +1,12 @@
 // Command pledgelog runs a pledgelog transparency log: the operator's
 // tool. See docs/operations.md.
 //
-//	pledgelog init   --data DIR --origin ORIGIN   create a log
+//	pledgelog init   --data DIR --origin ORIGIN   create a log (with
+//	                 --registrar-key-out FILE, or --registrar-pub and
+//	                 --genesis, or --demo)
 //	pledgelog serve  --data DIR --listen ADDR     serve it
 //	pledgelog backup --data DIR --out DEST        back it up
+//	pledgelog reindex --data DIR                  rebuild its derived rows
 //
 // Every flag can also be set by an environment variable: --log-level is
 // PLEDGELOG_LOG_LEVEL. Flags on the command line win.
@@ -36,6 +39,7 @@ commands:
   init     create a log in a new data directory
   serve    serve an existing log over HTTP
   backup   back up a log, running or stopped
+  reindex  rebuild the derived rows (search, registry) of a stopped log
 
 Run "pledgelog <command> -h" for a command's flags.
 `
@@ -47,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{errors.New("no command given")}
 	}
 	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"init": runInit, "serve": runServe, "backup": runBackup,
+		"init": runInit, "serve": runServe, "backup": runBackup, "reindex": runReindex,
 	}
 	cmd, ok := commands[args[0]]
 	switch {

@@ -74,7 +74,8 @@ func cleanEnv() []string {
 func mustInit(t *testing.T) (dataDir, string) {
 	t.Helper()
 	d := dataDir(filepath.Join(t.TempDir(), "data"))
-	code, stdout, stderr := pledgelog(t, nil, "init", "--data", string(d), "--origin", "example.com/cmd-test")
+	keyOut := filepath.Join(t.TempDir(), "registrar-key.pem")
+	code, stdout, stderr := pledgelog(t, nil, "init", "--data", string(d), "--origin", "example.com/cmd-test", "--registrar-key-out", keyOut)
 	if code != 0 {
 		t.Fatalf("init = %d: %s", code, stderr)
 	}
@@ -95,7 +96,7 @@ func TestInit(t *testing.T) {
 			t.Errorf("%s: %v, mode %v; want 0600", f, err, info.Mode())
 		}
 	}
-	code, _, stderr := pledgelog(t, nil, "init", "--data", string(d), "--origin", "example.com/other")
+	code, _, stderr := pledgelog(t, nil, "init", "--data", string(d), "--origin", "example.com/other", "--demo")
 	if code != 1 || !strings.Contains(stderr, "not empty") {
 		t.Errorf("init twice = %d: %s", code, stderr)
 	}
@@ -177,7 +178,7 @@ func seed(t *testing.T, d dataDir, n int) {
 	go func() { done <- l.Run(ctx) }()
 	var entries [][]byte
 	for i := range n {
-		entries = append(entries, fmt.Appendf(nil, "seed %d", i))
+		entries = append(entries, fmt.Appendf(nil, "seed %d", l.Latest().Size+uint64(i)))
 	}
 	if _, err := l.AppendBatch(ctx, entries); err != nil {
 		t.Fatal(err)
@@ -284,7 +285,7 @@ func verifiedSize(t *testing.T, signed []byte, vkey string) string {
 
 func TestServeAndBackup(t *testing.T) {
 	d, vkey := mustInit(t)
-	seed(t, d, 300)
+	seed(t, d, 299) // after the genesis
 	s := startServe(t, d)
 	if size := checkpointSize(t, s.url, vkey); size != "300" {
 		t.Fatalf("served checkpoint size %s, want 300", size)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/pebble"
 	"github.com/pledgelog/pledgelog/web"
@@ -21,13 +22,14 @@ import (
 
 // serveFlags are the flags of serve.
 type serveFlags struct {
-	dir, listen     string
-	level           levelFlag
-	publish, stale  time.Duration
-	minFreeMiB      uint64
-	readTimeout     time.Duration
-	writeTimeout    time.Duration
-	shutdownTimeout time.Duration
+	dir, listen       string
+	level             levelFlag
+	publish, stale    time.Duration
+	minFreeMiB        uint64
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	shutdownTimeout   time.Duration
+	ipLimit, sigLimit web.Limit
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -42,6 +44,10 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.DurationVar(&f.readTimeout, "read-timeout", 10*time.Second, "the time to read a request")
 	fl.DurationVar(&f.writeTimeout, "write-timeout", 30*time.Second, "the time to write a response")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "the time given to in-flight requests on shutdown")
+	fl.Float64Var(&f.ipLimit.Rate, "ip-rate", 20, "write requests per second per client IP (negative: no limit)")
+	fl.IntVar(&f.ipLimit.Burst, "ip-burst", 40, "burst of write requests per client IP")
+	fl.Float64Var(&f.sigLimit.Rate, "signatory-rate", 50, "write requests per second per signatory (negative: no limit)")
+	fl.IntVar(&f.sigLimit.Burst, "signatory-burst", 100, "burst of write requests per signatory")
 	return f, parse(fl, args)
 }
 
@@ -55,11 +61,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	d := dataDir(f.dir)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	l, st, err := openLog(ctx, d, d.db(), log.Config{Logger: logger, Registerer: reg, PublishInterval: f.publish})
+	l, st, areg, err := openAttestLog(ctx, d, log.Config{Logger: logger, Registerer: reg, PublishInterval: f.publish})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	jti, err := web.OpenJTIStore(d.jtiFile(), nil)
+	if err != nil {
+		return err
+	}
+	defer jti.Close()
 	token, err := d.adminToken()
 	if err != nil {
 		return err
@@ -69,6 +80,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxStaleness: f.stale, Ready: freeSpace(st, f.minFreeMiB),
 		AdminToken: token, Backup: st.Backup,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
+		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit,
 	})
 	if err != nil {
 		return err
@@ -122,6 +134,26 @@ func openLog(ctx context.Context, d dataDir, db string, cfg log.Config) (*log.Lo
 		return nil, nil, explainOpen(d, db, origin, err)
 	}
 	return l, st, nil
+}
+
+// openAttestLog opens the log of d with the attestation hooks and loads
+// its registry from the derived rows, before the sequencer runs.
+func openAttestLog(ctx context.Context, d dataDir, cfg log.Config) (*log.Log, *pebble.Storage, *attest.Registry, error) {
+	origin, err := d.readOrigin()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	reg := attest.NewRegistry(origin)
+	web.Hooks(&cfg, reg)
+	l, st, err := openLog(ctx, d, d.db(), cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := web.LoadRegistry(ctx, l, reg, cfg.Logger); err != nil {
+		st.Close()
+		return nil, nil, nil, fmt.Errorf("loading the registry (try pledgelog reindex): %w", err)
+	}
+	return l, st, reg, nil
 }
 
 // openStore opens the Pebble store in dir, never creating one.

@@ -1,0 +1,160 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/pledgelog/pledgelog/attest"
+)
+
+// Session token rules (DESIGN.md, "Write path", step 2).
+const (
+	maxTokenLifetime = 5 * time.Minute
+	tokenLeeway      = 30 * time.Second
+	maxTokenBytes    = 8 << 10
+	maxCachedTokens  = 1 << 16
+)
+
+// claims are the claims of a session token.
+type claims struct {
+	jwt.RegisteredClaims
+	// BodySHA256 binds a registrar token to one request body: the
+	// lowercase hex SHA-256 of its exact bytes.
+	BodySHA256 string `json:"body_sha256,omitempty"`
+}
+
+// session is an authenticated request's principal and key.
+type session struct {
+	issuer string // a signatory id or attest.RegistrarID
+	keyID  string
+}
+
+// cachedToken is a verified signatory token, valid until exp while its
+// key is.
+type cachedToken struct {
+	session
+	exp     time.Time
+	version uint64 // of the registry when the key was last found valid
+}
+
+// authenticator verifies session tokens against the registry's keys.
+type authenticator struct {
+	reg    *attest.Registry
+	origin string
+	now    func() time.Time
+	jti    *JTIStore
+
+	mu    sync.Mutex
+	cache map[[32]byte]cachedToken // guarded by mu
+}
+
+func unauthorized(detail string) error { return problemf(kindUnauthorized, detail) }
+
+// authenticate checks the bearer token of r, whose body is body. Unknown
+// issuers and keys fail before any signature work.
+func (a *authenticator) authenticate(r *http.Request, body []byte) (*session, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" || len(token) > maxTokenBytes {
+		return nil, unauthorized("a bearer session token is required")
+	}
+	sum := sha256.Sum256([]byte(token))
+	if s, ok := a.cached(sum); ok {
+		return s, nil
+	}
+	s, c, key, err := a.lookup(token)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.verify(token, s, key); err != nil {
+		return nil, err
+	}
+	if s.issuer == attest.RegistrarID {
+		return s, a.single(c, body)
+	}
+	a.remember(sum, cachedToken{session: *s, exp: c.ExpiresAt.Time, version: a.reg.Version()})
+	return s, nil
+}
+
+// lookup parses token without verifying it, to find its issuer and key.
+func (a *authenticator) lookup(token string) (*session, *claims, attest.KeyInfo, error) {
+	c := new(claims)
+	t, _, err := jwt.NewParser().ParseUnverified(token, c)
+	if err != nil {
+		return nil, nil, attest.KeyInfo{}, unauthorized("the session token is not a JWT")
+	}
+	kid, _ := t.Header["kid"].(string)
+	if kid == "" || c.Issuer == "" {
+		return nil, nil, attest.KeyInfo{}, unauthorized("the session token needs a kid header and an iss claim")
+	}
+	key, err := a.reg.Key(c.Issuer, kid)
+	switch {
+	case err != nil:
+		return nil, nil, key, unauthorized("no key " + kid + " is registered for issuer " + c.Issuer)
+	case !key.Valid():
+		return nil, nil, key, unauthorized("the token's key is revoked")
+	}
+	return &session{issuer: c.Issuer, keyID: kid}, c, key, nil
+}
+
+// method is the one JWT algorithm a key of type t may sign with.
+func method(t attest.KeyType) string {
+	if t == attest.ECDSAP256 {
+		return jwt.SigningMethodES256.Alg()
+	}
+	return jwt.SigningMethodEdDSA.Alg()
+}
+
+// verify checks token's signature with the registered key only (never a
+// jwk, jku or x5u header), its algorithm, audience, issuer and lifetime.
+func (a *authenticator) verify(token string, s *session, key attest.KeyInfo) error {
+	p := jwt.NewParser(jwt.WithValidMethods([]string{method(key.Type)}), jwt.WithAudience(a.origin),
+		jwt.WithIssuer(s.issuer), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
+		jwt.WithLeeway(tokenLeeway), jwt.WithTimeFunc(a.now))
+	c := new(claims)
+	_, err := p.ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return key.Public, nil })
+	if err != nil {
+		return unauthorized("invalid session token: " + reason(err))
+	}
+	if c.IssuedAt == nil || c.ExpiresAt.Sub(c.IssuedAt.Time) > maxTokenLifetime {
+		return unauthorized("the session token needs iat, and exp at most 5 minutes after it")
+	}
+	return nil
+}
+
+// reason names why jwt rejected a token, without echoing the token.
+func reason(err error) string {
+	for _, e := range []error{jwt.ErrTokenExpired, jwt.ErrTokenInvalidAudience, jwt.ErrTokenInvalidIssuer,
+		jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenNotValidYet, jwt.ErrTokenRequiredClaimMissing,
+		jwt.ErrTokenSignatureInvalid, jwt.ErrTokenUnverifiable, jwt.ErrTokenMalformed} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "rejected"
+}
+
+// single enforces the registrar token rules: bound to this body, and used
+// once.
+func (a *authenticator) single(c *claims, body []byte) error {
+	sum := sha256.Sum256(body)
+	if c.BodySHA256 != hex.EncodeToString(sum[:]) {
+		return unauthorized("a registrar token needs a body_sha256 claim matching the body")
+	}
+	if c.ID == "" {
+		return unauthorized("a registrar token needs a jti claim")
+	}
+	fresh, err := a.jti.Use(c.ID, c.ExpiresAt.Add(tokenLeeway))
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		return unauthorized("this registrar token was already used")
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/log"
+	"github.com/pledgelog/pledgelog/verify"
+	"github.com/pledgelog/pledgelog/verify/bundle"
+)
+
+// BatchRequest is the body of POST /api/v1/entries/batch.
+type BatchRequest struct {
+	Entries []json.RawMessage `json:"entries"` // DSSE envelopes
+}
+
+// BatchResponse answers a batch: one checkpoint, and for each envelope its
+// index, leaf and inclusion proof, and the indexes of its evidence among
+// Evidence. Each item with the checkpoint and its evidence is a proof
+// bundle (verify/bundle), which the server checked before answering.
+type BatchResponse struct {
+	MediaType  string      `json:"mediaType"`
+	Checkpoint string      `json:"checkpoint"`
+	Entries    []BatchItem `json:"entries"`
+	Evidence   []ProofItem `json:"evidence"`
+}
+
+// ProofItem is an entry with its inclusion proof in the checkpoint.
+type ProofItem struct {
+	Index uint64        `json:"index"`
+	Leaf  []byte        `json:"leaf"`
+	Proof []verify.Hash `json:"proof"`
+}
+
+// BatchItem is the answer for one envelope of a batch.
+type BatchItem struct {
+	ProofItem
+	Duplicate bool     `json:"duplicate"`
+	Evidence  []uint64 `json:"evidence"`
+}
+
+// postBatch logs up to MaxBatch envelopes, all or none.
+func (s *Server) postBatch(c echo.Context) error {
+	body, sess, err := s.accept(c, s.cfg.MaxBatchBytes)
+	if err != nil {
+		return err
+	}
+	leaves, envs, err := parseBatch(body)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := s.checkAll(ctx, envs, sess); err != nil {
+		return err
+	}
+	res, err := s.log.AppendBatch(ctx, leaves)
+	if err != nil {
+		return batchError(err, leaves)
+	}
+	resp, created, err := s.proveBatch(c, res)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, cacheNone)
+	return c.JSON(status, resp)
+}
+
+// parseBatch decodes a batch strictly and canonicalizes its envelopes.
+func parseBatch(body []byte) ([][]byte, []*attest.Envelope, error) {
+	var req BatchRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
+		return nil, nil, problemf(kindBadRequest, `the body must be {"entries": [envelope, …]}`)
+	}
+	if len(req.Entries) == 0 || len(req.Entries) > MaxBatch {
+		return nil, nil, problemf(kindBadRequest, "a batch has 1 to "+strconv.Itoa(MaxBatch)+" entries")
+	}
+	leaves := make([][]byte, len(req.Entries))
+	envs := make([]*attest.Envelope, len(req.Entries))
+	for k, raw := range req.Entries {
+		leaf, env, err := attest.Canonicalize(raw)
+		if err != nil {
+			return nil, nil, &entryError{k, err}
+		}
+		leaves[k], envs[k] = leaf, env
+	}
+	return leaves, envs, nil
+}
+
+// batchError points an admission error at the entry it is about.
+func batchError(err error, leaves [][]byte) error {
+	var ae *admitError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	for k, leaf := range leaves {
+		if verify.LeafHash(leaf) == ae.leaf {
+			return &entryError{k, ae.err}
+		}
+	}
+	return err
+}
+
+// proveBatch builds and checks every item's bundle against the latest
+// state of the batch; created reports whether any entry is new.
+func (s *Server) proveBatch(c echo.Context, res []log.Result) (*BatchResponse, bool, error) {
+	state, created := res[0].State, false
+	for _, r := range res {
+		if r.State.Size > state.Size {
+			state = r.State
+		}
+		created = created || !r.Duplicate
+	}
+	p, err := s.newProver(c.Request().Context(), state)
+	if err != nil {
+		return nil, false, err
+	}
+	resp := &BatchResponse{MediaType: bundle.MediaType, Checkpoint: string(state.Checkpoint)}
+	ev := map[uint64]bool{}
+	for _, r := range res {
+		b, err := p.bundle(r.Index)
+		if err != nil {
+			return nil, false, err
+		}
+		resp.Entries = append(resp.Entries, batchItem(b, r.Duplicate, ev, resp))
+	}
+	return resp, created, nil
+}
+
+func batchItem(b *bundle.Bundle, dup bool, ev map[uint64]bool, resp *BatchResponse) BatchItem {
+	item := BatchItem{ProofItem: proofItem(b.Entry), Duplicate: dup, Evidence: []uint64{}}
+	for _, e := range b.Evidence {
+		item.Evidence = append(item.Evidence, e.Index)
+		if !ev[e.Index] {
+			ev[e.Index] = true
+			resp.Evidence = append(resp.Evidence, proofItem(e))
+		}
+	}
+	return item
+}
+
+func proofItem(e bundle.Entry) ProofItem {
+	return ProofItem{Index: e.Index, Leaf: e.Leaf, Proof: nonNil(e.Proof)}
+}

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"runtime"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/verify/bundle"
+	"golang.org/x/sync/errgroup"
+)
+
+// MaxBatch is the most envelopes of one POST /api/v1/entries/batch.
+const MaxBatch = 256
+
+// postEntry logs one envelope and answers its proof bundle: 201 for a new
+// entry, 200 with the first index for a duplicate.
+func (s *Server) postEntry(c echo.Context) error {
+	body, sess, err := s.accept(c, attest.MaxSubmissionSize)
+	if err != nil {
+		return err
+	}
+	leaf, env, err := attest.Canonicalize(body)
+	if err != nil {
+		return err
+	}
+	if err := s.check(env, sess); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	res, err := s.log.AppendBatch(ctx, [][]byte{leaf})
+	if err != nil {
+		return err
+	}
+	p, err := s.newProver(ctx, res[0].State)
+	if err != nil {
+		return err
+	}
+	b, err := p.bundle(res[0].Index)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if res[0].Duplicate {
+		status = http.StatusOK
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, cacheNone)
+	return c.Blob(status, bundle.MediaType, b.Marshal())
+}
+
+// accept checks what comes before the envelopes: the media type, the body
+// size, the session token and the principal's rate limit. It returns the
+// body.
+func (s *Server) accept(c echo.Context, maxBody int64) ([]byte, *session, error) {
+	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil || mt != echo.MIMEApplicationJSON {
+		return nil, nil, problemf(kindUnsupportedMedia, "the body must be application/json")
+	}
+	body, err := readBody(c.Request(), maxBody)
+	if err != nil {
+		return nil, nil, err
+	}
+	sess, err := s.auth.authenticate(c.Request(), body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.sigLimits.allow(sess.issuer, s.now()); err != nil {
+		return nil, nil, err
+	}
+	return body, sess, nil
+}
+
+// readBody reads at most max bytes of r's body: 413 beyond.
+func readBody(r *http.Request, max int64) ([]byte, error) {
+	if r.ContentLength > max {
+		return nil, problemf(kindBodyTooLarge, "the body is at most "+strconv.FormatInt(max, 10)+" bytes")
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		return nil, he // echo's body limit
+	case err != nil:
+		return nil, problemf(kindBadRequest, "reading the body failed")
+	case int64(len(data)) > max:
+		return nil, problemf(kindBodyTooLarge, "the body is at most "+strconv.FormatInt(max, 10)+" bytes")
+	}
+	return data, nil
+}
+
+// check verifies env's signatures against the registry and that the
+// principal who authorised it is the token's issuer.
+func (s *Server) check(env *attest.Envelope, sess *session) error {
+	v, err := s.reg.Verify(env)
+	if err != nil {
+		return err
+	}
+	if v.Issuer != sess.issuer {
+		return problemf(kindIssuerMismatch, "the statement is authorised by "+v.Issuer+", the token by "+sess.issuer)
+	}
+	return nil
+}
+
+// checkAll checks the envelopes on every CPU and returns the error of the
+// first one that fails, as an *entryError.
+func (s *Server) checkAll(ctx context.Context, envs []*attest.Envelope, sess *session) error {
+	errs := make([]error, len(envs))
+	g, _ := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for k, env := range envs {
+		g.Go(func() error {
+			errs[k] = s.check(env, sess)
+			return nil
+		})
+	}
+	g.Wait()
+	for k, err := range errs {
+		if err != nil {
+			return &entryError{k, err}
+		}
+	}
+	return nil
+}
