@@ -71,6 +71,18 @@ func keyTypeOf(pub crypto.PublicKey) (KeyType, error) {
 	return "", fmt.Errorf("unsupported public key type %T", pub)
 }
 
+// Verify checks sig, a DSSE signature over pae (Envelope.PAE), with k: the
+// key must be canonical DER of its stated type, an Ed25519 signature 64
+// bytes, an ECDSA P-256 signature canonical DER with low S. It returns an
+// error wrapping ErrBadSignature for a signature that does not verify.
+func (k PublicKey) Verify(pae, sig []byte) error {
+	v, err := k.parsed()
+	if err != nil {
+		return err
+	}
+	return v.verify(pae, sig)
+}
+
 // parsed checks that the SPKI is canonical DER of the stated type and
 // returns the key with a ready verifier.
 func (k PublicKey) parsed() (*verifyKey, error) {

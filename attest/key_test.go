@@ -3,6 +3,7 @@ package attest
 import (
 	"bytes"
 	"crypto/ed25519"
+	"errors"
 	"testing"
 )
 
@@ -41,6 +42,12 @@ func TestKeyFiles(t *testing.T) {
 				}
 				if err := vk.verify([]byte("msg"), sig.Sig); err != nil {
 					t.Fatalf("verify = %v", err)
+				}
+				if err := pub.Verify([]byte("msg"), sig.Sig); err != nil {
+					t.Fatalf("PublicKey.Verify = %v", err)
+				}
+				if err := pub.Verify([]byte("msh"), sig.Sig); !errors.Is(err, ErrBadSignature) {
+					t.Fatalf("PublicKey.Verify(other message) = %v, want ErrBadSignature", err)
 				}
 			}
 		})

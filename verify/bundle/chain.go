@@ -134,7 +134,7 @@ func (ring keyring) checkSigs(field string, env *attest.Envelope, newKey *attest
 		if k != nil {
 			auth, pub = k, &k.key
 		}
-		if err := checkSig(*pub, pae, s.Sig); err != nil {
+		if err := pub.Verify(pae, s.Sig); err != nil {
 			return nil, fieldErr(f, sentinel, fmt.Errorf("key %s: %w", s.KeyID, err))
 		}
 	}

@@ -44,7 +44,7 @@ func authoriseGenesis(e Entry, env *attest.Envelope, key *attest.PublicKey, p *P
 	if len(env.Signatures) != 1 || env.Signatures[0].KeyID != key.ID() {
 		return fieldErr("entry.signatures", ErrEnvelope, errors.New("genesis must be signed by its key alone"))
 	}
-	if err := checkSig(*key, env.PAE(), env.Signatures[0].Sig); err != nil {
+	if err := key.Verify(env.PAE(), env.Signatures[0].Sig); err != nil {
 		return fieldErr("entry.signatures[0]", ErrEnvelope, err)
 	}
 	r.Statement, r.Signer, r.KeyID = env.Statement, attest.RegistrarID, key.ID()
