@@ -72,8 +72,12 @@ func (l *Log) AppendBatch(ctx context.Context, entries [][]byte) ([]Result, erro
 		if len(e) > verify.MaxEntrySize {
 			return nil, ErrEntryTooLarge
 		}
-		r.keys[i] = l.cfg.DedupKey(e)
 		r.leaves[i] = verify.LeafHash(e)
+		if l.cfg.DedupKey != nil {
+			r.keys[i] = l.cfg.DedupKey(e)
+		} else {
+			r.keys[i] = r.leaves[i][:]
+		}
 	}
 	if dup, err := l.precheck(ctx, r); err != nil || dup {
 		return r.results, err

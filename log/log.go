@@ -124,9 +124,6 @@ var (
 )
 
 func (cfg *Config) setDefaults() {
-	if cfg.DedupKey == nil {
-		cfg.DedupKey = func(entry []byte) []byte { h := verify.LeafHash(entry); return h[:] }
-	}
 	if cfg.MaxBatchSize <= 0 {
 		cfg.MaxBatchSize = 4096
 	}
