@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"encoding/binary"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -76,16 +78,17 @@ func (s *Server) proofIndex(c echo.Context) (uint64, error) {
 	return s.lookupLeaf(c, h)
 }
 
-// lookupLeaf returns the index of the entry with leaf hash h. It relies on
-// the log's dedup index, keyed by leaf hash by default, and checks the
-// stored leaf hash, so that a log with another DedupKey answers "not
-// found" rather than a wrong index.
+// lookupLeaf returns the index of the entry with leaf hash h: from
+// TableLeaf in an attestation log, else from the log's dedup index (keyed
+// by leaf hash by default). Either way it checks the stored leaf hash, so
+// that a wrong row answers "not found" rather than a wrong index.
 func (s *Server) lookupLeaf(c echo.Context, h verify.Hash) (uint64, error) {
 	ctx := c.Request().Context()
-	index, found, err := s.log.Lookup(ctx, h[:])
+	index, found, err := s.leafIndex(ctx, h)
 	if err != nil {
 		return 0, err
 	}
+	found = found && index < s.log.Latest().Size
 	if found {
 		leaf, err := s.log.LeafHash(ctx, index)
 		if err != nil {
@@ -97,6 +100,17 @@ func (s *Server) lookupLeaf(c echo.Context, h verify.Hash) (uint64, error) {
 		return 0, problemf(kindEntryNotFound, "no committed entry has this leaf hash")
 	}
 	return index, nil
+}
+
+func (s *Server) leafIndex(ctx context.Context, h verify.Hash) (uint64, bool, error) {
+	if s.reg == nil {
+		return s.log.Lookup(ctx, h[:])
+	}
+	rows, err := s.log.Rows(ctx, TableLeaf, h[:], append(h[:], 0), 1)
+	if err != nil || len(rows) == 0 || len(rows[0].Value) != 8 {
+		return 0, false, err
+	}
+	return binary.BigEndian.Uint64(rows[0].Value), true, nil
 }
 
 func (s *Server) getConsistency(c echo.Context) error {

@@ -29,7 +29,7 @@ func (s *Server) postEntry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.check(env, sess); err != nil {
+	if err := s.check(c.Request().Context(), env, sess); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -94,8 +94,14 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 }
 
 // check verifies env's signatures against the registry and that the
-// principal who authorised it is the token's issuer.
-func (s *Server) check(env *attest.Envelope, sess *session) error {
+// principal who authorised it is the token's issuer. A statement already
+// logged is not checked again: it is answered as a duplicate, with the
+// bundle of the stored entry (public anyway), even if its chain head has
+// moved or its key was revoked since.
+func (s *Server) check(ctx context.Context, env *attest.Envelope, sess *session) error {
+	if _, dup, err := s.log.Lookup(ctx, env.DedupKey()); err != nil || dup {
+		return err
+	}
 	v, err := s.reg.Verify(env)
 	if err != nil {
 		return err
@@ -114,7 +120,7 @@ func (s *Server) checkAll(ctx context.Context, envs []*attest.Envelope, sess *se
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for k, env := range envs {
 		g.Go(func() error {
-			errs[k] = s.check(env, sess)
+			errs[k] = s.check(ctx, env, sess)
 			return nil
 		})
 	}
