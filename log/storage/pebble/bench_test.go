@@ -48,7 +48,7 @@ func BenchmarkDedup(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	fillDedup(b, st, stored)
+	storeKeys(b, st, stored)
 	for _, n := range []int{1, 1024} {
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -66,9 +66,9 @@ func BenchmarkDedup(b *testing.B) {
 	}
 }
 
-// fillDedup stores keys [0, n) without syncing, then flushes and compacts
+// storeKeys stores keys [0, n) without syncing, then flushes and compacts
 // them into sstables, where lookups go through the Bloom filters.
-func fillDedup(b *testing.B, st *Storage, n uint64) {
+func storeKeys(b *testing.B, st *Storage, n uint64) {
 	st.sync = pebble.NoSync
 	var prev []byte
 	for i := uint64(0); i < n; i += 4096 {

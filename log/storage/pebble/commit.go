@@ -74,15 +74,26 @@ func fill(b *pebble.Batch, u *log.Update) error {
 	for _, t := range u.Tiles {
 		err = errors.Join(err, b.Set(tileKey(t.Level, t.N), t.Hashes, nil))
 	}
-	err = errors.Join(err, fillBundles(b, u.Bundles))
+	return errors.Join(err, fillBundles(b, u.Bundles), fillDedup(b, u.Dedup), fillRows(b, u.Rows))
+}
+
+func fillDedup(b *pebble.Batch, entries []log.DedupEntry) error {
+	var err error
 	var k []byte
 	var v [8]byte
-	for _, d := range u.Dedup {
+	for _, d := range entries {
 		k = appendDedupKey(k[:0], d.Key)
 		binary.BigEndian.PutUint64(v[:], d.Index)
 		err = errors.Join(err, b.Set(k, v[:], nil))
 	}
-	for _, r := range u.Rows {
+	return err
+}
+
+// fillRows upserts and deletes rows in order: a later row wins.
+func fillRows(b *pebble.Batch, rows []log.Row) error {
+	var err error
+	var k []byte
+	for _, r := range rows {
 		k = appendRowKey(k[:0], r.Table, r.Key)
 		if r.Delete {
 			err = errors.Join(err, b.Delete(k, nil))

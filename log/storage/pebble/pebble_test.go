@@ -3,8 +3,6 @@ package pebble_test
 import (
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
-
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/pebble"
 	"github.com/pledgelog/pledgelog/log/storage/storagetest"
@@ -13,17 +11,6 @@ import (
 func TestStorage(t *testing.T) {
 	storagetest.RunDurable(t, func(t *testing.T, dir string) log.Storage {
 		st, err := pebble.Create(dir, pebble.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	})
-}
-
-func TestStorageMem(t *testing.T) {
-	fs := vfs.NewMem()
-	storagetest.RunDurable(t, func(t *testing.T, dir string) log.Storage {
-		st, err := pebble.Create(dir, pebble.Options{FS: fs})
 		if err != nil {
 			t.Fatal(err)
 		}
