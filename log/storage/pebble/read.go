@@ -54,7 +54,10 @@ func (s *Storage) Checkpoints(ctx context.Context, before uint64, limit int) ([]
 			cps = append(cps, bytes.Clone(it.Value()))
 		}
 	})
-	return cps, err
+	if err != nil {
+		return nil, err
+	}
+	return cps, nil
 }
 
 // EntryBundle implements log.Storage. The full bundle, if stored, is the
@@ -72,10 +75,13 @@ func (s *Storage) EntryBundle(ctx context.Context, n uint64) ([]byte, error) {
 			}
 		}
 	})
-	if err == nil && !found {
-		err = log.ErrNotFound
+	switch {
+	case err != nil:
+		return nil, err
+	case !found:
+		return nil, log.ErrNotFound
 	}
-	return b, err
+	return b, nil
 }
 
 // Dedup implements log.Storage. One iterator serves all the keys, so that
@@ -86,16 +92,25 @@ func (s *Storage) Dedup(ctx context.Context, keys [][]byte) ([]log.DedupResult, 
 	if len(keys) == 0 {
 		return res, nil
 	}
+	var bad error
 	err := s.scan(ctx, []byte{kindDedup}, []byte{kindDedup + 1}, func(it *pebble.Iterator) {
 		var k []byte
 		for i, key := range keys {
 			k = appendDedupKey(k[:0], key)
-			if it.SeekPrefixGE(k) && bytes.Equal(it.Key(), k) && len(it.Value()) == 8 {
-				res[i] = log.DedupResult{Index: binary.BigEndian.Uint64(it.Value()), Found: true}
+			if !it.SeekPrefixGE(k) || !bytes.Equal(it.Key(), k) {
+				continue
+			}
+			if v := it.Value(); len(v) == 8 {
+				res[i] = log.DedupResult{Index: binary.BigEndian.Uint64(v), Found: true}
+			} else {
+				bad = fmt.Errorf("pebble: dedup key %x holds %d bytes, want 8", key, len(v))
 			}
 		}
 	})
-	return res, err
+	if err = errors.Join(err, bad); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // Rows implements log.Storage.
@@ -119,7 +134,10 @@ func (s *Storage) Rows(ctx context.Context, table string, start, end []byte, lim
 			rows = append(rows, log.Row{Table: table, Key: key, Value: bytes.Clone(it.Value())})
 		}
 	})
-	return rows, err
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 // scan calls f with an iterator over keys in [lower, upper), and closes it.

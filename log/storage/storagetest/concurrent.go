@@ -72,8 +72,8 @@ func (s *Stream) liveTile(ctx context.Context, st log.Storage, n int) error {
 	size := s.Size(n)
 	tile := (size - 1) / tileWidth
 	got, err := st.HashTile(ctx, 0, tile)
-	min := tileLen(0, tile, size) * hashSize
-	return growing(fmt.Sprintf("HashTile(0, %d)", tile), got, err, tileData(0, tile, tileWidth), int(min))
+	least := tileLen(0, tile, size) * hashSize
+	return growing(fmt.Sprintf("HashTile(0, %d)", tile), got, err, tileData(0, tile, tileWidth), int(least))
 }
 
 // liveBundle checks the last entry bundle of batch n-1, which may be made
@@ -85,13 +85,13 @@ func (s *Stream) liveBundle(ctx context.Context, st log.Storage, n int) error {
 	return growing(fmt.Sprintf("EntryBundle(%d)", b), got, err, s.bundle(b, (b+1)*bundleSize), len(s.bundle(b, size)))
 }
 
-// growing checks that got is a prefix of full at least min bytes long.
-func growing(call string, got []byte, err error, full []byte, min int) error {
+// growing checks that got is a prefix of full at least least bytes long.
+func growing(call string, got []byte, err error, full []byte, least int) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", call, err)
 	}
-	if len(got) < min || !bytes.HasPrefix(full, got) {
-		return fmt.Errorf("%s = %s, want a prefix of %s at least %d bytes long", call, short(got), short(full), min)
+	if len(got) < least || !bytes.HasPrefix(full, got) {
+		return fmt.Errorf("%s = %s, want a prefix of %s at least %d bytes long", call, short(got), short(full), least)
 	}
 	return nil
 }

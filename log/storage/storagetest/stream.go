@@ -60,14 +60,14 @@ func (s *Stream) Size(n int) uint64 {
 }
 
 func (s *Stream) batchLen(i int) uint64 {
-	max := uint64(s.MaxBatch)
-	if max == 0 {
-		max = 40
+	m := uint64(s.MaxBatch)
+	if m == 0 {
+		m = 40
 	}
 	if s.Fixed {
-		return max
+		return m
 	}
-	return 1 + rand.New(rand.NewPCG(uint64(i), 1)).Uint64N(max)
+	return 1 + rand.New(rand.NewPCG(uint64(i), 1)).Uint64N(m)
 }
 
 // Checkpoint returns the checkpoint committed by batch n-1, the state after
