@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -13,6 +14,7 @@ import (
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/bundle"
+	"golang.org/x/sync/errgroup"
 )
 
 // BatchRequest is the body of POST /api/v1/entries/batch.
@@ -126,14 +128,22 @@ func (s *Server) proveBatch(c echo.Context, res []log.Result) (*BatchResponse, b
 	if err != nil {
 		return nil, false, err
 	}
+	bundles := make([]*bundle.Bundle, len(res))
+	g, _ := errgroup.WithContext(c.Request().Context())
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for k, r := range res {
+		g.Go(func() (err error) {
+			bundles[k], err = p.bundle(r.Index)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, false, err
+	}
 	resp := &BatchResponse{MediaType: bundle.MediaType, Checkpoint: string(state.Checkpoint)}
 	ev := map[uint64]bool{}
-	for _, r := range res {
-		b, err := p.bundle(r.Index)
-		if err != nil {
-			return nil, false, err
-		}
-		resp.Entries = append(resp.Entries, batchItem(b, r.Duplicate, ev, resp))
+	for k, b := range bundles {
+		resp.Entries = append(resp.Entries, batchItem(b, res[k].Duplicate, ev, resp))
 	}
 	return resp, created, nil
 }

@@ -113,7 +113,19 @@ func (s *JTIStore) Use(jti string, exp time.Time) (bool, error) {
 		}
 	}
 	s.used[jti] = exp
+	if len(s.used)%1024 == 0 {
+		s.prune(now)
+	}
 	return true, nil
+}
+
+// prune forgets the expired ids (the file is compacted at the next open).
+func (s *JTIStore) prune(now time.Time) {
+	for jti, exp := range s.used {
+		if !now.Before(exp) {
+			delete(s.used, jti)
+		}
+	}
 }
 
 // Close closes the store's file.
