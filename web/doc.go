@@ -62,6 +62,70 @@
 // 400 bad-parameter; a proof beyond the tree is 404 beyond-tree; an unknown
 // leaf hash is 404 entry-not-found.
 //
+// # Attestations
+//
+// With Config.Registry set (pledgelog serve always sets it), the log holds
+// attestations (package attest, docs/formats.md) and the server also has:
+//
+//	POST /api/v1/entries                one DSSE envelope
+//	POST /api/v1/entries/batch          {"entries": [envelope, …]}, 1 to 256
+//	GET  /api/v1/accords                every accord
+//	GET  /api/v1/signatories[?cursor=&limit=]
+//	GET  /api/v1/signatories/{id}       keys with history, recover events, latest pledges
+//	GET  /api/v1/search?signatory=&accord=&principle=&status=&subject=&cursor=&limit=
+//	GET  /api/v1/openapi.json           this API as OpenAPI 3.1 (always served)
+//
+// A write request goes through, in order: a per-IP rate limit (429 with
+// Retry-After); Content-Type application/json (else 415); the body read
+// with a size limit (413: 131,070 bytes for one envelope, Config.MaxBatchBytes
+// for a batch); the session token (401); a per-principal rate limit (429);
+// for each envelope, attest's strict canonical parse (400 with the field's
+// JSON pointer — prefixed /entries/<k> in a batch — and a code, as the
+// extension members "pointer" and "code" of the problem) and, unless the
+// statement is already logged, its signatures and registry rules checked
+// on every CPU, and its authorising principal compared with the token's
+// issuer (403 issuer-mismatch); then one log.Log.AppendBatch, admitted all
+// or none, whose sequencer re-checks each entry against the registry as of
+// its index (a revocation earlier in the same batch wins: 403).
+//
+// The session token is a JWT (RFC 7519) in "Authorization: Bearer". Its
+// header kid is a registered key id and its alg the one algorithm of that
+// key (EdDSA for Ed25519, ES256 for P-256; never none or HMAC); jwk, jku
+// and x5u headers are ignored. Claims: iss the signatory id (or
+// "registrar"), aud the log's origin, iat and exp required with exp − iat
+// ≤ 5 minutes, 30 s of leeway. An unknown iss or kid, or a revoked key,
+// fails before any signature is verified. A verified token is cached by
+// its SHA-256 until exp, and dropped when its key is revoked. Registrar
+// tokens must also carry a jti, used once (Config.JTI), and body_sha256,
+// the hex SHA-256 of the exact request body.
+//
+// Answers: 201 with the proof bundle of verify/bundle (media type
+// application/vnd.pledgelog.bundle.v1+json) of a new entry; 200 with the
+// bundle of the first index for a duplicate (the same statement, however
+// signed or encoded: an exact replay of a registry event is one, and
+// leaves the log unchanged). A batch answers one checkpoint, an item
+// {index, leaf, proof, duplicate, evidence} per envelope (duplicates in a
+// batch share an index) and the evidence entries once: each item, the
+// checkpoint and its evidence form a bundle. Every bundle carries the
+// registry events that introduced its signing keys, back to the genesis,
+// proven in the same checkpoint, and the server verifies it with
+// bundle.Verify against its own log key before sending it.
+//
+// Problem types of the write API: malformed-entry (400), unauthorized
+// (401), unknown-key, revoked-key, foreign-key, bad-signature,
+// issuer-mismatch (403), chain-head, exists (409), body-too-large,
+// entry-too-large (413), unsupported-media-type (415), unknown-reference
+// (422), rate-limited (429), pushback and stopped (503).
+//
+// The reads come from the derived rows, committed with their entries, so
+// they never show what the log has not committed. Pages take limit (1 to
+// 500, default 50) and cursor, the opaque "next" of the previous page; a
+// search page may hold fewer results than limit and still have a next.
+// principle needs accord; status is committed, reaffirmed, progress,
+// withdrawn or void; subject is a lowercase hex SHA-256. Unknown, repeated
+// or malformed parameters are 400 bad-parameter. Lookups by leaf hash use
+// the TableLeaf rows.
+//
 // # Operations
 //
 //	GET  /healthz        200 while the process serves HTTP
@@ -101,10 +165,11 @@
 //
 // The type is stable; clients branch on it. The types are bad-tile-path,
 // bad-parameter, bad-request (400), unauthorized (401), not-found,
-// beyond-tree, unknown-tree-size, entry-not-found (404),
-// method-not-allowed (405), conflict (409), body-too-large,
+// beyond-tree, unknown-tree-size, entry-not-found, signatory-not-found
+// (404), method-not-allowed (405), conflict (409), body-too-large,
 // entry-too-large (413), internal (500, whose detail never holds internal
-// messages), pushback, stopped and not-ready (503, with Retry-After).
+// messages), pushback, stopped and not-ready (503, with Retry-After), and
+// those of the write API above.
 //
 // # Limits
 //
