@@ -14,9 +14,14 @@ import (
 //
 // The log engine is the only writer and calls Commit from one goroutine at a
 // time. Reads may run concurrently with each other and with Commit, from any
-// goroutine, and must observe either all or none of a committed Update.
+// goroutine, and must observe either all or none of a committed Update; a
+// read of several keys (Dedup, Rows, EntryBundle) sees the store at one
+// moment. Commit keeps no reference to the Update or its slices, and every
+// slice a read returns belongs to the caller. Checkpoints, Rows and Dedup
+// return empty results, never ErrNotFound.
 //
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use. The suite in
+// log/storage/storagetest pins this contract down; every driver runs it.
 type Storage interface {
 	// Checkpoint returns the latest committed signed checkpoint, or
 	// ErrNotFound if the log has never committed one (it was not created).
@@ -67,7 +72,8 @@ type Storage interface {
 type Update struct {
 	// Prev is the signed checkpoint the batch extends (nil for the first
 	// commit, which creates the log); Checkpoint is the new one, for tree
-	// size Size.
+	// size Size, and never empty. An update of rows alone (a reindex)
+	// has Checkpoint equal to Prev.
 	Prev, Checkpoint []byte
 	Size             uint64
 
