@@ -2,9 +2,12 @@ package web_test
 
 import (
 	"bytes"
+	"crypto"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,4 +137,34 @@ func TestPushback(t *testing.T) {
 	if code := <-done; code != 201 {
 		t.Errorf("the first request = %d, want 201", code)
 	}
+}
+
+// TestEntryTooLarge submits an accord whose leaf exceeds 65,535 bytes.
+func TestEntryTooLarge(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	a := &attest.Accord{Origin: testOrigin, ID: "big", Title: "Big", Text: "Big."}
+	for i := range 9 {
+		a.Principles = append(a.Principles, attest.Principle{ID: "p" + strconv.Itoa(i), Title: "P", Text: strings.Repeat("x", 7000)})
+	}
+	st, err := attest.NewStatement(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := st.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := ed25519Sign(h, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _ := json.Marshal(map[string]any{"payload": payload, "payloadType": attest.PayloadType,
+		"signatures": []map[string]any{{"keyid": keyID(t, h.demo.Registrar), "sig": sig}}})
+	resp, body := h.post("/api/v1/entries", h.registrarToken(env), env)
+	wantProblem(t, "entry too large", resp, body, 413, "entry-too-large")
+}
+
+func ed25519Sign(h *demoHarness, payload []byte) ([]byte, error) {
+	pae := fmt.Appendf(nil, "DSSEv1 %d %s %d %s", len(attest.PayloadType), attest.PayloadType, len(payload), payload)
+	return h.demo.Registrar.Sign(nil, pae, crypto.Hash(0))
 }

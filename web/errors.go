@@ -132,6 +132,9 @@ func classifyAttest(err error) (p Problem, k kind, ok bool) {
 	} else {
 		p.Detail = err.Error()
 	}
+	if k == kindMalformedEntry && p.Code == "too-large" {
+		k = kindEntryTooLarge
+	}
 	var ee *entryError
 	if errors.As(err, &ee) {
 		p.Pointer = "/entries/" + strconv.Itoa(ee.k) + p.Pointer
