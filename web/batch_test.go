@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/web"
@@ -167,4 +168,25 @@ func TestEntryTooLarge(t *testing.T) {
 func ed25519Sign(h *demoHarness, payload []byte) ([]byte, error) {
 	pae := fmt.Appendf(nil, "DSSEv1 %d %s %d %s", len(attest.PayloadType), attest.PayloadType, len(payload), payload)
 	return h.demo.Registrar.Sign(nil, pae, crypto.Hash(0))
+}
+
+// TestES256 registers a signatory with a P-256 key, whose tokens must be
+// ES256 and nothing else.
+func TestES256(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	key, err := attest.GenerateKey(attest.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := h.event(&attest.SignatoryEvent{Action: attest.ActionRegister, Signatory: "p256co", Name: "P256Co", Key: publicKey(t, key)}, h.demo.Registrar, key)
+	h.mustPost(h.registrarToken(reg), reg)
+	pledge := h.pledge("p256co", "no-offense", "Signed with P-256.", key)
+	es256 := h.token("p256co", key, func(tok *jwt.Token, _ jwt.MapClaims) {
+		tok.Method, tok.Header["alg"] = jwt.SigningMethodES256, "ES256"
+	})
+	eddsa := h.token("p256co", h.demo.Keys["microsoft"], func(tok *jwt.Token, _ jwt.MapClaims) { tok.Header["kid"] = keyID(t, key) })
+	resp, body := h.post("/api/v1/entries", eddsa, pledge)
+	wantProblem(t, "EdDSA token for a P-256 key", resp, body, 401, "unauthorized")
+	resp, body = h.post("/api/v1/entries", es256, pledge)
+	h.wantBundle("ES256", resp, body, 201)
 }
