@@ -3,6 +3,7 @@ package log_test
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"runtime"
 	"slices"
@@ -41,10 +42,16 @@ func entry(i uint64) []byte {
 	return e
 }
 
-// BenchmarkAppendConcurrent appends 200,000 entries from 512 concurrent
-// callers and reports entries/s.
+// BenchmarkAppendConcurrent appends 200,000 entries from 256 to 4,096
+// concurrent callers and reports entries/s.
 func BenchmarkAppendConcurrent(b *testing.B) {
-	const total, callers = 200_000, 512
+	for _, callers := range []int{256, 1024, 4096} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) { appendConcurrent(b, callers) })
+	}
+}
+
+func appendConcurrent(b *testing.B, callers int) {
+	const total = 200_000
 	for b.Loop() {
 		l := benchLog(b)
 		var next atomic.Uint64
