@@ -51,6 +51,11 @@ type Config struct {
 	// PublishInterval is the least time between two publications of the
 	// checkpoint returned by Published. Default 1s.
 	PublishInterval time.Duration
+	// MinFreeBytes is the free space below which the log refuses appends
+	// with ErrDiskFull, if Storage reports its free space (a FreeBytes()
+	// (uint64, error) method, as the Pebble driver has): an embedded
+	// store must never find its disk full mid-commit. Default 256 MiB.
+	MinFreeBytes uint64
 
 	// Logger receives operational logs. Nil discards them.
 	Logger *slog.Logger
@@ -111,6 +116,10 @@ var (
 	// whose batch failed to commit. The outcome of an entry that got it is
 	// unknown: resubmitting it is safe, since duplicates get their index.
 	ErrStopped = errors.New("log: sequencer stopped")
+	// ErrDiskFull is returned for appends while the storage's free space
+	// is below Config.MinFreeBytes. The log stays readable; the caller
+	// should answer 503 with Retry-After until an operator frees space.
+	ErrDiskFull = errors.New("log: storage is nearly full, appends refused")
 	// ErrExists is returned by Create for storage that already holds a log.
 	ErrExists = errors.New("log: a log already exists in this storage")
 	// ErrNoLog is returned by Open for storage that holds no log.
@@ -135,6 +144,9 @@ func (cfg *Config) setDefaults() {
 	}
 	if cfg.PublishInterval <= 0 {
 		cfg.PublishInterval = time.Second
+	}
+	if cfg.MinFreeBytes == 0 {
+		cfg.MinFreeBytes = 256 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -394,3 +394,34 @@ func mustVerifier(t testing.TB, vkey string) note.Verifier {
 	}
 	return v
 }
+
+// full is a Storage that reports how much free space it has.
+type full struct {
+	log.Storage
+	free uint64
+}
+
+func (f *full) FreeBytes() (uint64, error) { return f.free, nil }
+
+func TestDiskFull(t *testing.T) {
+	ctx := context.Background()
+	st := &full{Storage: memory.New(), free: 100 << 20}
+	l, _ := newLog(t, st)
+	run(t, l)
+	if _, err := l.Append(ctx, []byte("x")); !errors.Is(err, log.ErrDiskFull) {
+		t.Fatalf("Append with 100 MiB free = %v, want ErrDiskFull", err)
+	}
+	if l.Latest().Size != 0 {
+		t.Fatalf("size %d after a refused append, want 0", l.Latest().Size)
+	}
+	cfg := testConfig(st)
+	cfg.MinFreeBytes = 10 << 20
+	l2, err := log.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, l2)
+	if r, err := l2.Append(ctx, []byte("x")); err != nil || r.Index != 0 {
+		t.Fatalf("Append with 100 MiB free of 10 required = %+v, %v", r, err)
+	}
+}

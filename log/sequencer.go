@@ -69,6 +69,24 @@ func (l *Log) publish() {
 	}
 }
 
+// checkSpace returns ErrDiskFull if the storage reports less free space
+// than Config.MinFreeBytes.
+func (l *Log) checkSpace() error {
+	fs, ok := l.cfg.Storage.(interface{ FreeBytes() (uint64, error) })
+	if !ok {
+		return nil
+	}
+	free, err := fs.FreeBytes()
+	if err != nil {
+		return fmt.Errorf("log: reading free space: %w", err)
+	}
+	if free < l.cfg.MinFreeBytes {
+		l.cfg.Logger.Error("refusing appends: storage nearly full", "free", free, "min", l.cfg.MinFreeBytes)
+		return fmt.Errorf("%w (%d MiB free, %d MiB required)", ErrDiskFull, free>>20, l.cfg.MinFreeBytes>>20)
+	}
+	return nil
+}
+
 func (r *request) fail(err error) {
 	r.err = err
 	close(r.done)
@@ -93,6 +111,12 @@ func (l *Log) sequence(ctx context.Context, p *pool) error {
 	// its appenders are waiting for it.
 	ctx = context.WithoutCancel(ctx)
 	start := l.cfg.Now()
+	if err := l.checkSpace(); err != nil {
+		for _, r := range p.reqs {
+			r.fail(err)
+		}
+		return nil
+	}
 	if err := l.relookup(ctx, p); err != nil {
 		l.cfg.Logger.Error("dedup lookup failed", "err", err)
 		for _, r := range p.reqs {

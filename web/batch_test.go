@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,4 +190,32 @@ func TestES256(t *testing.T) {
 	wantProblem(t, "EdDSA token for a P-256 key", resp, body, 401, "unauthorized")
 	resp, body = h.post("/api/v1/entries", es256, pledge)
 	h.wantBundle("ES256", resp, body, 201)
+}
+
+// nearlyFull is a Storage whose disk is full once full is set.
+type nearlyFull struct {
+	log.Storage
+	full atomic.Bool
+}
+
+func (s *nearlyFull) FreeBytes() (uint64, error) {
+	if s.full.Load() {
+		return 1 << 20, nil
+	}
+	return 1 << 40, nil
+}
+
+// TestDiskFull wants a 503 with Retry-After for a submission while the
+// storage is nearly full, and nothing logged.
+func TestDiskFull(t *testing.T) {
+	var st *nearlyFull
+	h := newDemoHarness(t, nil, func(c *log.Config) { st = &nearlyFull{Storage: c.Storage}; c.Storage = st })
+	st.full.Store(true)
+	ms := h.demo.Keys["microsoft"]
+	size := h.log.Latest().Size
+	resp, body := h.post("/api/v1/entries", h.token("microsoft", ms, nil), h.pledge("microsoft", "no-offense", "Full.", ms))
+	wantProblem(t, "disk full", resp, body, 503, "disk-full")
+	if resp.Header.Get("Retry-After") == "" || h.log.Latest().Size != size {
+		t.Errorf("disk full: Retry-After %q, size %d; want one, %d", resp.Header.Get("Retry-After"), h.log.Latest().Size, size)
+	}
 }

@@ -56,6 +56,7 @@ var (
 	kindConflict         = kind{"conflict", "Conflict", http.StatusConflict}
 	kindPushback         = kind{"pushback", "Too many pending entries", http.StatusServiceUnavailable}
 	kindStopped          = kind{"stopped", "Sequencer stopped", http.StatusServiceUnavailable}
+	kindDiskFull         = kind{"disk-full", "Storage nearly full", http.StatusServiceUnavailable}
 	kindNotReady         = kind{"not-ready", "Not ready", http.StatusServiceUnavailable}
 	kindInternal         = kind{"internal", "Internal server error", http.StatusInternalServerError}
 
@@ -168,6 +169,8 @@ func classify(err error) (kind, string) {
 		return kindPushback, "too many entries are waiting to be sequenced; retry later"
 	case errors.Is(err, log.ErrStopped):
 		return kindStopped, "the sequencer is not running"
+	case errors.Is(err, log.ErrDiskFull):
+		return kindDiskFull, "the log's storage is nearly full and refuses appends; reads still work"
 	}
 	return kindInternal, ""
 }
@@ -212,6 +215,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch k {
 	case kindPushback, kindNotReady:
 		h.Set("Retry-After", strconv.Itoa(1))
+	case kindDiskFull, kindStopped:
+		h.Set("Retry-After", strconv.Itoa(60))
 	case kindRateLimited:
 		h.Set("Retry-After", strconv.Itoa(retryAfter(err)))
 	case kindUnauthorized:

@@ -40,7 +40,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.Var(&f.level, "log-level", "debug, info, warn or error")
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the least time between two publications of /checkpoint")
 	fl.DurationVar(&f.stale, "max-staleness", 30*time.Second, "how long committed entries may wait for publication before /readyz fails")
-	fl.Uint64Var(&f.minFreeMiB, "min-free-mib", 256, "the free disk space, in MiB, below which /readyz fails")
+	fl.Uint64Var(&f.minFreeMiB, "min-free-mib", 256, "the free disk space, in MiB, below which appends are refused (503) and /readyz fails")
 	fl.DurationVar(&f.readTimeout, "read-timeout", 10*time.Second, "the time to read a request")
 	fl.DurationVar(&f.writeTimeout, "write-timeout", 30*time.Second, "the time to write a response")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "the time given to in-flight requests on shutdown")
@@ -61,7 +61,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	d := dataDir(f.dir)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	l, st, areg, err := openAttestLog(ctx, d, log.Config{Logger: logger, Registerer: reg, PublishInterval: f.publish})
+	l, st, areg, err := openAttestLog(ctx, d, log.Config{Logger: logger, Registerer: reg, PublishInterval: f.publish,
+		MinFreeBytes: f.minFreeMiB << 20})
 	if err != nil {
 		return err
 	}
