@@ -14,7 +14,7 @@ import (
 // undo reverts exactly this entry; the log calls the undos of a batch that
 // failed to commit in reverse order.
 func (r *Registry) Admit(_ context.Context, index uint64, entry []byte) (undo func(), err error) {
-	env, err := ParseLeaf(entry)
+	env, err := r.parseLeaf(entry)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,8 @@ type Registry struct {
 	pledges    map[uint64]*pledgeRef
 	pending    map[uint64][]Row // rows computed by Admit, handed out by Index
 	version    uint64           // bumped whenever key validity may have changed
+
+	parsed parsedCache // envelopes Verify checked, for Admit
 }
 
 // NewRegistry returns an empty registry for the log named origin.
