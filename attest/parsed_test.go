@@ -1,6 +1,9 @@
 package attest
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 // TestParsedCache checks that Admit gets from Verify exactly the envelope
 // of the bytes it is given, once, and that the cache stays bounded.
@@ -24,8 +27,10 @@ func TestParsedCache(t *testing.T) {
 	if _, ok := c.take(d.Entries[40]); ok {
 		t.Fatal("take(leaf) hit twice")
 	}
-	for range maxParsed + 1 {
-		c.put(a)
+	for i := range maxParsed + 1 {
+		e := *a
+		e.Signatures = []Signature{{KeyID: strconv.Itoa(i), Sig: a.Signatures[0].Sig}}
+		c.put(&e)
 	}
 	if n := len(c.m); n > maxParsed {
 		t.Fatalf("cache holds %d envelopes, want at most %d", n, maxParsed)
