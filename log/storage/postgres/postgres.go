@@ -1,0 +1,155 @@
+// Package postgres implements log.Storage on PostgreSQL, through pgx: the
+// storage for a log served by several instances sharing one database.
+//
+// # Guarantees
+//
+// Commit writes an Update in one transaction. It starts by locking the
+// single row of table checkpoint (SELECT … FOR UPDATE) and fails with
+// log.ErrConflict, rolling back, unless that row holds u.Prev; it then
+// writes everything in one pipelined batch of statements and ends by
+// swapping the checkpoint row from u.Prev to u.Checkpoint. Two sequencers
+// that overlap, in one process or in many, are therefore serialised on the
+// row lock, and the second one to commit sees the first one's checkpoint
+// and gets log.ErrConflict: the log cannot fork.
+//
+// Every connection runs with synchronous_commit = on, whatever the
+// server's default, so that when Commit returns nil the transaction's WAL
+// has been flushed (and, if the server names synchronous standbys, flushed
+// by them too). Open logs a warning if the server runs with fsync off,
+// which no setting of ours can make durable.
+//
+// Every read is a single statement, which PostgreSQL runs on one snapshot:
+// readers see whole Updates or none of them.
+//
+// # Schema
+//
+// Open creates, if missing, a schema (Options.Schema, default "pledgelog")
+// holding these tables, in one transaction serialised by an advisory lock,
+// so that any number of instances may start at once. Tree sizes, tile and
+// bundle numbers are bigints, and Commit refuses larger ones; a dedup idx
+// holds the bits of its uint64 index, which is only ever read back.
+//
+//	checkpoint  (one bool PK, note bytea)            the latest signed checkpoint:
+//	                                                 one row, note NULL until the
+//	                                                 first Commit
+//	checkpoints (size bigint PK, note bytea)         checkpoint of each tree size
+//	tiles       (level smallint, n bigint,           widest version of each
+//	             hashes bytea, PK (level, n))        hash tile
+//	bundles     (n bigint, start int, full bool,     full entry bundles (start 0,
+//	             data bytea, PK (n, start))          full) and chunks of open ones
+//	dedup       (key bytea PK, idx bigint)           dedup key → entry index
+//	rows        (tbl bytea, key bytea, value bytea,  derived rows
+//	             PK (tbl, key))
+//
+// Table names of derived rows are bytea, not text, because a log.Row's
+// Table is any string of bytes and PostgreSQL's text holds neither NUL nor
+// invalid UTF-8. bytea compares bytewise, shorter first on a common prefix,
+// so a scan of rows in key order is in bytewise order. A full bundle
+// replaces its chunks: the transaction that writes it deletes them. Bundle
+// data and tiles are stored out of line and uncompressed (STORAGE
+// EXTERNAL): they are hashes and signed entries, which do not compress.
+//
+// # Sequencer lease
+//
+// Only one instance should sequence at a time. Storage.Lease takes a
+// session advisory lock, keyed by the schema, on a connection of its own,
+// and Lease.Run watches that connection: the lease is lost, and Lost
+// closed, the moment the connection fails, since the server then drops the
+// lock and another instance may take it. The compare-and-swap of Commit,
+// not the lease, is what keeps the log from forking; the lease keeps
+// instances from wasting work on conflicts.
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pledgelog/pledgelog/log"
+)
+
+// Options configures a Storage. The zero value is ready to use.
+type Options struct {
+	// Logger receives warnings about the server's configuration and the
+	// lease. Nil discards them.
+	Logger *slog.Logger
+	// Schema is the PostgreSQL schema holding the log's tables; "" means
+	// "pledgelog". Several logs can share a database in several schemas.
+	Schema string
+	// LeaseRetry is how long Lease waits between attempts to take a lease
+	// held by another instance, and how often Lease.Run checks that an
+	// idle lease connection is still alive; 0 means one second.
+	LeaseRetry time.Duration
+}
+
+// Storage is a log.Storage kept in a PostgreSQL schema.
+type Storage struct {
+	pool   *pgxpool.Pool
+	lease  *pgx.ConnConfig // for the dedicated connection of a Lease
+	schema string
+	logger *slog.Logger
+	retry  time.Duration
+}
+
+var _ log.Storage = (*Storage)(nil)
+
+// Open connects to the database named by dsn (a URL or key=value string,
+// as pgx parses them), creates the schema and its tables if missing, and
+// returns a Storage over a pool of connections. Whether the schema holds a
+// log is for Checkpoint to say.
+func Open(ctx context.Context, dsn string, opts Options) (*Storage, error) {
+	opts = opts.withDefaults()
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parsing connection string: %w", err)
+	}
+	params := cfg.ConnConfig.RuntimeParams
+	params["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
+	params["synchronous_commit"] = "on"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connecting: %w", err)
+	}
+	s := &Storage{pool: pool, lease: cfg.ConnConfig.Copy(), schema: opts.Schema, logger: opts.Logger, retry: opts.LeaseRetry}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.checkServer(ctx)
+	return s, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Schema == "" {
+		o.Schema = "pledgelog"
+	}
+	if o.LeaseRetry <= 0 {
+		o.LeaseRetry = time.Second
+	}
+	return o
+}
+
+// checkServer warns about server settings under which a committed Update
+// is not durable.
+func (s *Storage) checkServer(ctx context.Context) {
+	var fsync string
+	if err := s.pool.QueryRow(ctx, "SHOW fsync").Scan(&fsync); err != nil {
+		s.logger.Warn("postgres: cannot read the server's fsync setting", "err", err)
+	} else if fsync != "on" {
+		s.logger.Warn("postgres: the server runs with fsync off: committed entries may be lost in a crash", "fsync", fsync)
+	}
+}
+
+// Close implements log.Storage. It waits for queries in progress and closes
+// the pool's connections; leases have connections of their own.
+func (s *Storage) Close() error {
+	s.pool.Close()
+	return nil
+}
