@@ -7,6 +7,8 @@
 //	pledgelog serve  --data DIR --listen ADDR     serve it
 //	pledgelog backup --data DIR --out DEST        back it up
 //	pledgelog reindex --data DIR                  rebuild its derived rows
+//	pledgelog accord|signatory|registrar ...      registry writes through the API
+//	pledgelog bench                               load-test the write API
 //
 // Every flag can also be set by an environment variable: --log-level is
 // PLEDGELOG_LOG_LEVEL. Flags on the command line win.
@@ -41,6 +43,16 @@ commands:
   backup   back up a log, running or stopped
   reindex  rebuild the derived rows (search, registry) of a stopped log
 
+through the API of a running log, with the registrar key:
+  accord add           log an accord
+  signatory register   cosign a signatory's register request (pledge request)
+  signatory recover    cosign a signatory's recover request
+  signatory revoke-key revoke a key of a signatory
+  signatory list       list the signatories
+  registrar rotate     replace the registrar key
+
+  bench    load-test the write API on localhost (docs/performance.md)
+
 Run "pledgelog <command> -h" for a command's flags.
 `
 
@@ -52,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"init": runInit, "serve": runServe, "backup": runBackup, "reindex": runReindex,
+		"accord": runAccord, "signatory": runSignatory, "registrar": runRegistrar, "bench": runBench,
 	}
 	cmd, ok := commands[args[0]]
 	switch {

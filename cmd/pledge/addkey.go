@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+)
+
+// runAddKey adds a key to a signatory: the add-key event is signed by a
+// valid key of the signatory and by the new key (proof of possession), so
+// it is the signatory's to make, not the operator's.
+func runAddKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c common
+	var id, key, newKey, logKeyFlag string
+	fl := newFlags("add-key", "--id ID --new-key FILE [--key FILE]", stderr)
+	c.register(fl)
+	fl.StringVar(&id, "id", "", "your signatory id")
+	fl.StringVar(&key, "key", "", "a current key (default key.pem in --config-dir)")
+	fl.StringVar(&newKey, "new-key", "", "the private key to add (make it with pledge keygen --out FILE)")
+	fl.StringVar(&logKeyFlag, "log-key", "", "the log's verifier key to pin")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	if id == "" || newKey == "" {
+		return usagef("--id and --new-key are required")
+	}
+	cur, err := loadKey(c.keyFile(key))
+	if err != nil {
+		return err
+	}
+	add, err := loadKey(newKey)
+	if err != nil {
+		return fmt.Errorf("--new-key: %w", err)
+	}
+	cl := client.New(c.url)
+	info, vkey, err := logKey(ctx, cl, logKeyFlag, stderr)
+	if err != nil {
+		return err
+	}
+	s, err := cl.Signatory(ctx, id)
+	if err != nil {
+		return fmt.Errorf("--id %s: %w", id, err)
+	}
+	ev := &attest.SignatoryEvent{Action: attest.ActionAddKey, Origin: info.Origin, Signatory: id,
+		Seq: s.Signatory.Seq + 1, Prev: s.Signatory.Head, Key: &add.Public}
+	st, err := attest.NewStatement(ev)
+	if err != nil {
+		return explainField(err)
+	}
+	leaf, err := attest.Sign(st, cur.Signer, add.Signer)
+	if err != nil {
+		return explainField(err)
+	}
+	_, res, _, err := cl.Submit(ctx, cur, id, leaf, info, vkey)
+	if err != nil {
+		return err
+	}
+	return c.print(stdout, map[string]any{"index": res.Index, "keyid": add.ID()},
+		fmt.Sprintf("added key %s to %s at index %d\n", add.ID(), id, res.Index))
+}

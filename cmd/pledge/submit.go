@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+)
+
+// submitFlags are the flags of submit.
+type submitFlags struct {
+	common
+	key, in, out, logKey string
+}
+
+func parseSubmit(args []string, stderr io.Writer) (*submitFlags, error) {
+	f := &submitFlags{}
+	fl := newFlags("submit", "--in ENVELOPE [--out BUNDLE] [--log-key VKEY]", stderr)
+	f.register(fl)
+	fl.StringVar(&f.key, "key", "", "the private key that signs the session token (default key.pem in --config-dir)")
+	fl.StringVar(&f.in, "in", "envelope.json", "the signed envelope (made by pledge sign)")
+	fl.StringVar(&f.out, "out", "", "where to keep the proof bundle (default: --in with .bundle.json)")
+	fl.StringVar(&f.logKey, "log-key", "", "the log's verifier key (origin+hash+key) to pin; without it the key the log serves is used, with a warning")
+	if err := parse(fl, args); err != nil {
+		return nil, err
+	}
+	if f.out == "" {
+		f.out = strings.TrimSuffix(f.in, ".json") + ".bundle.json"
+	}
+	return f, nil
+}
+
+// runSubmit posts an envelope with a session token, verifies the returned
+// bundle with the pinned log key, keeps it and prints the index.
+func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseSubmit(args, stderr)
+	if err != nil {
+		return err
+	}
+	leaf, err := os.ReadFile(f.in)
+	if err != nil {
+		return fmt.Errorf("--in: %w", err)
+	}
+	env, err := attest.ParseLeaf([]byte(strings.TrimSpace(string(leaf))))
+	if err != nil {
+		return fmt.Errorf("--in %s: not a canonical envelope: %w", f.in, err)
+	}
+	key, err := loadKey(f.keyFile(f.key))
+	if err != nil {
+		return err
+	}
+	c := client.New(f.url)
+	info, vkey, err := logKey(ctx, c, f.logKey, stderr)
+	if err != nil {
+		return err
+	}
+	data, res, created, err := c.Submit(ctx, key, env.Statement.Signatory(), env.Leaf(), info, vkey)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(f.out, data, 0o644); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	what := "logged"
+	if !created {
+		what = "already logged (duplicate)"
+	}
+	return f.print(stdout, map[string]any{"index": res.Index, "created": created, "bundle": f.out, "size": res.Size},
+		fmt.Sprintf("%s at index %d; bundle verified (tree size %d) and saved to %s\nindex: %d\n", what, res.Index, res.Size, f.out, res.Index))
+}
+
+// logKey fetches the log's info and returns the verifier key to trust:
+// pinned, or the served one with a loud warning.
+func logKey(ctx context.Context, c *client.Client, pinned string, stderr io.Writer) (*client.LogInfo, string, error) {
+	info, err := c.Log(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("--url: %w", err)
+	}
+	if pinned != "" {
+		if pinned != info.VKey {
+			fmt.Fprintf(stderr, "pledge: WARNING: the log serves key %s, not the pinned --log-key\n", info.VKey)
+		}
+		return info, pinned, nil
+	}
+	fmt.Fprintf(stderr, "pledge: WARNING: no --log-key given: trusting the key the log serves, %s\n"+
+		"pledge: pin it (--log-key or PLEDGE_LOG_KEY) once you have checked it out of band\n", info.VKey)
+	return info, info.VKey, nil
+}

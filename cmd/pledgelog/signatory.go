@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+)
+
+// runSignatory dispatches pledgelog signatory <sub>.
+func runSignatory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	subs := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"register": runRegister, "recover": runRecover, "revoke-key": runRevokeKey, "list": runList,
+	}
+	if len(args) == 0 || subs[args[0]] == nil {
+		fmt.Fprint(stderr, "usage: pledgelog signatory register|recover|revoke-key|list [flags]\n"+
+			"(add-key is the signatory's: pledge add-key, signed by a current and the new key)\n")
+		return usageError{errors.New("signatory: give a subcommand")}
+	}
+	return subs[args[0]](ctx, args[1:], stdout, stderr)
+}
+
+// runRegister and runRecover cosign a request made by the signatory with
+// pledge request: the event signed by its new key.
+func runRegister(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return cosign(ctx, attest.ActionRegister, args, stdout, stderr)
+}
+
+func runRecover(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return cosign(ctx, attest.ActionRecover, args, stdout, stderr)
+}
+
+func cosign(ctx context.Context, action string, args []string, stdout, stderr io.Writer) error {
+	var f apiFlags
+	var reqFile, id, pub string
+	fl := newFlags("signatory "+action, "--request FILE --id ID --key PUB.pem --registrar-key FILE", stderr)
+	f.register(fl)
+	fl.StringVar(&reqFile, "request", "", "the request the signatory made with: pledge request --action "+action)
+	fl.StringVar(&id, "id", "", "the signatory id you expect in the request")
+	fl.StringVar(&pub, "key", "", "the signatory's public key (PEM) you expect in the request, checked out of band")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	if reqFile == "" || id == "" || pub == "" {
+		return usageError{errors.New("--request, --id and --key are required")}
+	}
+	req, ev, err := readRequest(reqFile, action, id, pub)
+	if err != nil {
+		return err
+	}
+	r, err := f.open(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	leaf, err := req.Cosign(r.key)
+	if err != nil {
+		return err
+	}
+	index, err := r.post(ctx, leaf)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s %s (%s) with key %s: index %d\n", action, ev.Signatory, ev.Name, ev.Key.ID(), index)
+	return nil
+}
+
+// readRequest reads a request and checks that it is the action for id
+// and the public key the operator expects.
+func readRequest(name, action, id, pubFile string) (*client.Request, *attest.SignatoryEvent, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--request: %w", err)
+	}
+	var req client.Request
+	if err := json.Unmarshal(b, &req); err != nil {
+		return nil, nil, fmt.Errorf("--request %s: %w", name, err)
+	}
+	ev, err := req.Event()
+	if err != nil {
+		return nil, nil, fmt.Errorf("--request %s: %w", name, err)
+	}
+	pb, err := os.ReadFile(pubFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--key: %w", err)
+	}
+	pk, err := attest.ParsePublicKey(pb)
+	switch {
+	case err != nil:
+		return nil, nil, fmt.Errorf("--key %s: %w", pubFile, err)
+	case ev.Action != action:
+		return nil, nil, fmt.Errorf("--request %s: a %s request, not %s", name, ev.Action, action)
+	case ev.Signatory != id:
+		return nil, nil, fmt.Errorf("--request %s: for signatory %q, not --id %q", name, ev.Signatory, id)
+	case ev.Key.ID() != pk.ID():
+		return nil, nil, fmt.Errorf("--request %s: for key %s, not --key %s (%s)", name, ev.Key.ID(), pubFile, pk.ID())
+	}
+	return &req, ev, nil
+}
+
+// runRevokeKey revokes a key of a signatory with the registrar key.
+func runRevokeKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f apiFlags
+	var id, keyid, reason, voidFrom string
+	fl := newFlags("signatory revoke-key", "--id ID --keyid KEYID --reason superseded|compromised [--void-from N]", stderr)
+	f.register(fl)
+	fl.StringVar(&id, "id", "", "the signatory id")
+	fl.StringVar(&keyid, "keyid", "", "the key id to revoke")
+	fl.StringVar(&reason, "reason", "", "superseded or compromised")
+	fl.StringVar(&voidFrom, "void-from", "", "compromised: the index from which the key's signatures are void")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	ev, err := revokeEvent(id, keyid, reason, voidFrom)
+	if err != nil {
+		return err
+	}
+	r, err := f.open(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	s, err := r.c.Signatory(ctx, id)
+	if err != nil {
+		return fmt.Errorf("--id %s: %w", id, err)
+	}
+	ev.Origin, ev.Seq, ev.Prev = r.info.Origin, s.Signatory.Seq+1, s.Signatory.Head
+	index, err := r.submit(ctx, ev)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "revoked key %s of %s (%s): index %d\n", keyid, id, reason, index)
+	return nil
+}
+
+func revokeEvent(id, keyid, reason, voidFrom string) (*attest.SignatoryEvent, error) {
+	ev := &attest.SignatoryEvent{Action: attest.ActionRevoke, Signatory: id, KeyID: keyid, Reason: reason}
+	switch {
+	case id == "" || keyid == "":
+		return nil, usageError{errors.New("--id and --keyid are required")}
+	case reason != attest.ReasonSuperseded && reason != attest.ReasonCompromised:
+		return nil, usageError{fmt.Errorf("--reason %q: want superseded or compromised", reason)}
+	case voidFrom != "" && reason != attest.ReasonCompromised:
+		return nil, usageError{errors.New("--void-from is only for --reason compromised")}
+	case voidFrom != "":
+		n, err := strconv.ParseUint(voidFrom, 10, 63)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--void-from %q: want an entry index", voidFrom)}
+		}
+		ev.VoidFrom = &n
+	}
+	return ev, nil
+}
+
+// runList lists the signatories.
+func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var url string
+	fl := newFlags("signatory list", "[--url URL]", stderr)
+	fl.StringVar(&url, "url", "http://127.0.0.1:8080", "the URL of the running log")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	all, err := client.New(url).Signatories(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range all {
+		valid := 0
+		for _, k := range s.Keys {
+			if k.Valid() {
+				valid++
+			}
+		}
+		fmt.Fprintf(stdout, "%s\t%s\tkeys %d valid of %d\tevents %d\n", s.ID, s.Name, valid, len(s.Keys), s.Seq+1)
+	}
+	return nil
+}
