@@ -1,0 +1,227 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/verify"
+	"github.com/pledgelog/pledgelog/verify/bundle"
+	"github.com/pledgelog/pledgelog/verify/client/durable"
+)
+
+// StateFile is the name of the state file in Config.Dir.
+const StateFile = "audit-state.json"
+
+// saveEvery is how many tiles are checked between two saved states.
+const saveEvery = 256
+
+// A Fetcher reads a log's tiles; *client.Client is one.
+type Fetcher interface {
+	verify.TileReader
+	// Entries returns the first width entries of entry bundle n.
+	Entries(ctx context.Context, n uint64, width int) ([][]byte, error)
+}
+
+// A Config says what to audit and how.
+type Config struct {
+	// Fetcher reads the log's tiles, which are not trusted.
+	Fetcher Fetcher
+	// Open verifies a signed checkpoint with the auditor's pinned keys.
+	Open func(note []byte) (verify.Checkpoint, error)
+	// Checkpoint is the signed checkpoint to audit, unless Dir holds the
+	// state of an unfinished audit: that one is finished first.
+	Checkpoint []byte
+	// Dir keeps the state and the dedup runs; "" means a temporary
+	// directory, and no resumption.
+	Dir string
+	// Fetchers is how many tiles are fetched at once; 0 means 16.
+	Fetchers int
+	// Verifiers is how many goroutines verify signatures; 0 means
+	// GOMAXPROCS.
+	Verifiers int
+	// SaveEvery is how many tiles are checked between two saved states;
+	// 0 means 256 (65,536 entries).
+	SaveEvery int
+	// Progress, if not nil, is called with the entries checked so far.
+	Progress func(done, total uint64)
+}
+
+// A Report is what an audit found.
+type Report struct {
+	Checkpoint []byte // the signed checkpoint audited
+	Tree       verify.Checkpoint
+	Resumed    uint64    // entries checked by an earlier, interrupted run
+	Signatures uint64    // signatures verified by this run
+	Findings   []Finding // the first findings, by index
+	Total      uint64    // findings, including those not kept
+	Registry   *attest.Registry
+	// Revocations are the log's revoke-key events.
+	Revocations []bundle.Revocation
+}
+
+// Record returns what bundle --audit-state needs.
+func (r *Report) Record() *Record {
+	return &Record{Checkpoint: r.Checkpoint, Revocations: r.Revocations}
+}
+
+// Run audits the log; see the package comment. Findings are in the
+// Report; an error means the audit could not finish (a fetch failure,
+// ctx done: the state is saved and Run may be called again) or that the
+// log's tree itself is wrong (ErrRoot, ErrTile, ErrResume).
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	a, err := newAuditor(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer a.cleanup()
+	return a.run(ctx)
+}
+
+// auditor is one audit. The sequential stage (consume) owns every field
+// but findings, which the verifiers share under mu.
+type auditor struct {
+	cfg     Config
+	state   State
+	cp      verify.Checkpoint
+	dir     string
+	tempDir bool
+	reg     *attest.Registry
+	tree    *tree
+	keys    map[string]*key
+	spill   spill
+	revs    []bundle.Revocation
+	sigs    chan []sigJob
+	verWG   sync.WaitGroup // signature batches in flight
+	mu      sync.Mutex
+	found   []Finding
+	total   uint64
+	nsigs   uint64
+}
+
+func newAuditor(ctx context.Context, cfg Config) (*auditor, error) {
+	a := &auditor{cfg: cfg, dir: cfg.Dir, keys: map[string]*key{}}
+	if a.dir == "" {
+		d, err := os.MkdirTemp("", "pledge-verify-audit-")
+		if err != nil {
+			return nil, err
+		}
+		a.dir, a.tempDir = d, true
+	} else if err := os.MkdirAll(a.dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := a.load(); err != nil {
+		a.cleanup()
+		return nil, err
+	}
+	cp, err := cfg.Open(a.state.Checkpoint)
+	if err != nil {
+		a.cleanup()
+		return nil, fmt.Errorf("audited checkpoint: %w", err)
+	}
+	a.cp, a.reg = cp, attest.NewRegistry(cp.Origin)
+	a.tree = newTree(ctx, cfg.Fetcher, cp.Size)
+	a.spill = spill{dir: a.dir, runs: a.state.Runs}
+	a.found, a.total = slices.Clone(a.state.Findings), a.state.Total
+	return a, nil
+}
+
+// load reads a saved state, or starts one for cfg.Checkpoint.
+func (a *auditor) load() error {
+	b, err := os.ReadFile(filepath.Join(a.dir, StateFile))
+	if os.IsNotExist(err) {
+		a.state = State{Checkpoint: a.cfg.Checkpoint}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s, err := ParseState(b)
+	if err != nil {
+		return err
+	}
+	a.state = *s
+	return nil
+}
+
+func (a *auditor) cleanup() {
+	if a.tempDir {
+		os.RemoveAll(a.dir)
+	}
+}
+
+func (a *auditor) run(ctx context.Context) (*Report, error) {
+	if err := a.replay(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.check(ctx); err != nil {
+		return nil, err
+	}
+	root, err := a.tree.finish()
+	if err != nil {
+		return nil, err
+	}
+	if root != a.cp.Root {
+		return nil, fmt.Errorf("size %d: rebuilt %s, signed %s: %w", a.cp.Size, root, a.cp.Root, ErrRoot)
+	}
+	if err := a.spill.duplicates(a.duplicate); err != nil {
+		return nil, err
+	}
+	a.removeState()
+	return a.report(), nil
+}
+
+func (a *auditor) duplicate(index, first uint64) {
+	a.finding(Finding{index, KindDuplicate, fmt.Sprintf("the same statement as entry %d", first)})
+}
+
+func (a *auditor) report() *Report {
+	slices.SortStableFunc(a.found, func(x, y Finding) int { return cmp.Compare(x.Index, y.Index) })
+	return &Report{Checkpoint: a.state.Checkpoint, Tree: a.cp, Resumed: a.state.Next, Signatures: a.nsigs,
+		Findings: a.found, Total: a.total, Registry: a.reg, Revocations: a.revs}
+}
+
+func (a *auditor) removeState() {
+	for _, r := range a.spill.runs {
+		os.Remove(filepath.Join(a.dir, r))
+	}
+	os.Remove(filepath.Join(a.dir, StateFile))
+}
+
+// finding records a finding; safe for concurrent use.
+func (a *auditor) finding(f Finding) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.total++
+	if len(a.found) < maxFindings {
+		a.found = append(a.found, f)
+	}
+}
+
+// save drains the verifiers and saves the state up to next.
+func (a *auditor) save(next uint64) error {
+	a.verWG.Wait()
+	if err := a.spill.flush(); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	s := State{Checkpoint: a.state.Checkpoint, Next: next, Range: a.tree.rangeHashes(),
+		Runs: a.spill.runs, Findings: slices.Clone(a.found), Total: a.total}
+	a.mu.Unlock()
+	if a.tempDir {
+		return nil
+	}
+	return durable.WriteFile(filepath.Join(a.dir, StateFile), s.Marshal(), 0o600)
+}
+
+func workers(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
+}

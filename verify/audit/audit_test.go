@@ -1,0 +1,153 @@
+package audit_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/verify"
+	"github.com/pledgelog/pledgelog/verify/audit"
+)
+
+func run(t *testing.T, tl *testLog, f *fetcher, cfg audit.Config) (*audit.Report, error) {
+	t.Helper()
+	cfg.Fetcher, cfg.Open = f, tl.open
+	if cfg.Checkpoint == nil {
+		cfg.Checkpoint = tl.checkpoint()
+	}
+	return audit.Run(context.Background(), cfg)
+}
+
+func TestAuditDemo(t *testing.T) {
+	tl := newTestLog(t, true, "audit test")
+	r, err := run(t, tl, &fetcher{log: tl.log}, audit.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Total != 0 || r.Tree.Size != 172 || r.Signatures != 172+34 {
+		t.Errorf("audit of the demo: %d findings %v, size %d, %d signatures; want none, 172, 206", r.Total, r.Findings, r.Tree.Size, r.Signatures)
+	}
+	latest := r.Registry.Latest("")
+	if len(latest) != 34*4 {
+		t.Fatalf("rebuilt matrix has %d cells, want %d", len(latest), 34*4)
+	}
+	for _, c := range latest {
+		if c.Status != attest.StatusCommitted || tl.demo.Keys[c.Signatory] == nil {
+			t.Errorf("cell %+v: want a committed pledge of a demo signatory", c)
+		}
+	}
+}
+
+// TestAuditFindings logs, without the registry's hooks, entries the
+// server would have refused, and checks that the audit names each.
+func TestAuditFindings(t *testing.T) {
+	tl := newTestLog(t, false, "audit test")
+	good := tl.pledge("microsoft", tl.demo.Keys["microsoft"])
+	_, stranger, _ := ed25519GenerateKey()
+	tl.append(good, []byte("not an attestation"), tl.pledge("microsoft", stranger), badSig(t, tl.pledge("microsoft", tl.demo.Keys["microsoft"])), good)
+	r, err := run(t, tl, &fetcher{log: tl.log}, audit.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		index uint64
+		kind  string
+	}{{173, audit.KindMalformed}, {174, audit.KindRejected}, {175, audit.KindBadSignature}, {176, audit.KindDuplicate}}
+	if len(r.Findings) != len(want) {
+		t.Fatalf("findings %v, want %v", r.Findings, want)
+	}
+	for i, w := range want {
+		if f := r.Findings[i]; f.Index != w.index || f.Kind != w.kind {
+			t.Errorf("finding %d = %v, want entry %d %s", i, f, w.index, w.kind)
+		}
+	}
+	if !strings.Contains(r.Findings[3].Detail, "entry 172") {
+		t.Errorf("duplicate finding %q does not name entry 172", r.Findings[3].Detail)
+	}
+}
+
+// badSig flips a bit of a leaf's signature, keeping it canonical.
+func badSig(t *testing.T, leaf []byte) []byte {
+	s := string(leaf)
+	i := strings.Index(s, `"sig":"`) + len(`"sig":"`)
+	j := strings.Index(s[i:], `"`) + i
+	sig, err := base64.StdEncoding.DecodeString(s[i:j])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig[10] ^= 1
+	return []byte(s[:i] + base64.StdEncoding.EncodeToString(sig) + s[j:])
+}
+
+func TestAuditTampered(t *testing.T) {
+	tl := newTestLog(t, true, "audit test")
+	other := newTestLog(t, false, "another seed")
+	for _, tc := range []struct {
+		name string
+		f    *fetcher
+		want error
+	}{
+		{"flipped hash tile", &fetcher{log: tl.log, fail: flip(0, 5)}, audit.ErrTile},
+		{"flipped entry", &fetcher{log: tl.log, fail: flip(verify.EntriesLevel, 100)}, audit.ErrTile},
+		{"another tree", &fetcher{log: other.log}, audit.ErrRoot},
+		{"network", &fetcher{log: tl.log, fail: func(verify.Tile, []byte) ([]byte, error) { return nil, errNetwork }}, errNetwork},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cp := tl.checkpoint()
+			_, err := run(t, tl, tc.f, audit.Config{Checkpoint: cp})
+			if !errors.Is(err, tc.want) {
+				t.Errorf("audit = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+var errNetwork = errors.New("network down")
+
+// flip flips a byte at offset of every tile of the level.
+func flip(level, offset int) func(verify.Tile, []byte) ([]byte, error) {
+	return func(t verify.Tile, b []byte) ([]byte, error) {
+		if t.Level == level && offset < len(b) {
+			b[offset] ^= 1
+		}
+		return b, nil
+	}
+}
+
+// TestAuditResume interrupts an audit and resumes it from its state.
+func TestAuditResume(t *testing.T) {
+	tl := newTestLog(t, true, "audit test")
+	var more [][]byte
+	for range 1000 {
+		more = append(more, tl.pledge("microsoft", tl.demo.Keys["microsoft"]))
+	}
+	tl.append(more...)
+	dir := t.TempDir()
+	failing := &fetcher{log: tl.log, fail: func(t verify.Tile, b []byte) ([]byte, error) {
+		if t.Level == verify.EntriesLevel && t.N == 3 {
+			return nil, errNetwork
+		}
+		return b, nil
+	}}
+	if _, err := run(t, tl, failing, audit.Config{Dir: dir, SaveEvery: 1, Fetchers: 1}); !errors.Is(err, errNetwork) {
+		t.Fatalf("interrupted audit = %v, want %v", err, errNetwork)
+	}
+	if _, err := os.Stat(filepath.Join(dir, audit.StateFile)); err != nil {
+		t.Fatalf("no state saved: %v", err)
+	}
+	r, err := run(t, tl, &fetcher{log: tl.log}, audit.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Resumed != 768 || r.Total != 0 || r.Signatures != 1172-768 {
+		t.Errorf("resumed audit: resumed %d, %d findings, %d signatures; want 768, 0, %d", r.Resumed, r.Total, r.Signatures, 1172-768)
+	}
+	if _, err := os.Stat(filepath.Join(dir, audit.StateFile)); !os.IsNotExist(err) {
+		t.Errorf("state left after a finished audit: %v", err)
+	}
+}
