@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// benchReport is what bench prints.
+type benchReport struct {
+	GOMAXPROCS      int                `json:"gomaxprocs"`
+	VerifyMicros    float64            `json:"ed25519_verify_us"`
+	C               float64            `json:"c_per_s"`
+	Raw             bool               `json:"raw"`
+	Batch           int                `json:"batch"`
+	Rate            float64            `json:"offered_requests_per_s"` // 0: flat out
+	Limits          string             `json:"limits"`
+	PublishInterval string             `json:"publish_interval"`
+	Signatories     int                `json:"signatories"`
+	Requests        int                `json:"requests"`
+	Accepted        int                `json:"accepted_entries"`
+	Seconds         float64            `json:"seconds"`
+	PerSecond       float64            `json:"accepted_per_s"`
+	FractionOfC     float64            `json:"fraction_of_c"`
+	Latency         map[string]float64 `json:"latency_ms"`
+	Errors          map[string]int     `json:"errors_by_status"`
+	PeakRSSMiB      float64            `json:"peak_rss_mib"`
+}
+
+func (r *benchReport) summarise(out []outcome, wall time.Duration) {
+	r.Errors, r.Latency = map[string]int{}, map[string]float64{}
+	lat := make([]time.Duration, 0, len(out))
+	for _, o := range out {
+		lat = append(lat, o.latency)
+		if o.status == 200 || o.status == 201 {
+			r.Accepted += o.entries
+		} else {
+			r.Errors[strconv.Itoa(o.status)]++
+		}
+	}
+	slices.Sort(lat)
+	ms := func(q float64) float64 {
+		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds()) / 1000
+	}
+	r.Latency = map[string]float64{"p50": ms(0.5), "p90": ms(0.9), "p99": ms(0.99), "max": ms(1)}
+	r.Seconds = wall.Seconds()
+	r.PerSecond = float64(r.Accepted) / r.Seconds
+	r.FractionOfC = r.PerSecond / r.C
+}
+
+// peakRSS reads VmHWM of this process, in MiB (0 where /proc is missing).
+func peakRSS() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func (r *benchReport) print(w io.Writer, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	mode, load := "API", "flat out"
+	if r.Raw {
+		mode = "raw append (no verification)"
+	}
+	if r.Rate > 0 {
+		load = fmt.Sprintf("open loop at %.0f requests/s", r.Rate)
+	}
+	fmt.Fprintf(w, "C: %.0f/s (%d CPUs / %.1f µs per Ed25519 verify)\n", r.C, r.GOMAXPROCS, r.VerifyMicros)
+	fmt.Fprintf(w, "load: %s, %s, batch %d, %d requests, %d signatories\n", mode, load, r.Batch, r.Requests, r.Signatories)
+	fmt.Fprintf(w, "limits: %s; publish interval %s\n", r.Limits, r.PublishInterval)
+	fmt.Fprintf(w, "accepted: %d entries in %.2fs = %.0f/s = %.3f C\n", r.Accepted, r.Seconds, r.PerSecond, r.FractionOfC)
+	fmt.Fprintf(w, "latency (ms): p50 %.1f p90 %.1f p99 %.1f max %.1f\n", r.Latency["p50"], r.Latency["p90"], r.Latency["p99"], r.Latency["max"])
+	fmt.Fprintf(w, "errors by status: %v\n", r.Errors)
+	fmt.Fprintf(w, "peak RSS (VmHWM, server and load generator in one process): %.0f MiB\n", r.PeakRSSMiB)
+	return nil
+}
