@@ -92,8 +92,9 @@ type Log struct {
 	published   atomic.Pointer[State]
 	publishedAt atomic.Pointer[time.Time]
 
-	running atomic.Bool
-	stopped chan struct{} // closed when Run returns
+	running     atomic.Bool
+	freeUnknown atomic.Bool   // the storage could not tell its free space
+	stopped     chan struct{} // closed when Run returns
 }
 
 // State is a committed tree state: a tree size, its root, and the signed

@@ -425,3 +425,16 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("Append with 100 MiB free of 10 required = %+v, %v", r, err)
 	}
 }
+
+// unknownFree is a Storage that cannot tell its free space.
+type unknownFree struct{ log.Storage }
+
+func (unknownFree) FreeBytes() (uint64, error) { return 0, errors.New("not supported") }
+
+func TestFreeSpaceUnknown(t *testing.T) {
+	l, _ := newLog(t, unknownFree{memory.New()})
+	run(t, l)
+	if _, err := l.Append(context.Background(), []byte("x")); err != nil {
+		t.Fatalf("Append with unknown free space = %v, want it accepted", err)
+	}
+}

@@ -78,7 +78,12 @@ func (l *Log) checkSpace() error {
 	}
 	free, err := fs.FreeBytes()
 	if err != nil {
-		return fmt.Errorf("log: reading free space: %w", err)
+		// Unknown is not full: some file systems (in-memory ones) cannot
+		// tell. Say so once rather than refuse every append.
+		if l.freeUnknown.CompareAndSwap(false, true) {
+			l.cfg.Logger.Warn("cannot read the storage's free space; not guarding against a full disk", "err", err)
+		}
+		return nil
 	}
 	if free < l.cfg.MinFreeBytes {
 		l.cfg.Logger.Error("refusing appends: storage nearly full", "free", free, "min", l.cfg.MinFreeBytes)
