@@ -73,9 +73,9 @@ func queueDedup(b *pgx.Batch, ds []log.DedupEntry) {
 	for i, d := range ds {
 		keys[i], idxs[i] = nonNil(d.Key), int64(d.Index) // the bits of any uint64
 	}
-	b.Queue(`MERGE INTO dedup USING unnest($1::bytea[], $2::bigint[]) AS w (key, idx) ON dedup.key = w.key
-		WHEN MATCHED THEN UPDATE SET idx = w.idx
-		WHEN NOT MATCHED THEN INSERT (key, idx) VALUES (w.key, w.idx)`, keys, idxs)
+	b.Queue(`INSERT INTO dedup (key, idx)
+		SELECT * FROM unnest($1::bytea[], $2::bigint[])
+		ON CONFLICT (key) DO UPDATE SET idx = excluded.idx`, keys, idxs)
 }
 
 // queueRows deletes and upserts rows. Once reduced to the last write of
@@ -96,10 +96,9 @@ func queueRows(b *pgx.Batch, rows []log.Row) {
 			WHERE rows.tbl = d.tbl AND rows.key = d.key`, del[0], del[1])
 	}
 	if len(set[0]) > 0 {
-		b.Queue(`MERGE INTO rows USING unnest($1::bytea[], $2::bytea[], $3::bytea[]) AS w (tbl, key, value)
-			ON rows.tbl = w.tbl AND rows.key = w.key
-			WHEN MATCHED THEN UPDATE SET value = w.value
-			WHEN NOT MATCHED THEN INSERT (tbl, key, value) VALUES (w.tbl, w.key, w.value)`, set[0], set[1], set[2])
+		b.Queue(`INSERT INTO rows (tbl, key, value)
+			SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[])
+			ON CONFLICT (tbl, key) DO UPDATE SET value = excluded.value`, set[0], set[1], set[2])
 	}
 }
 
