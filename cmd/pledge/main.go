@@ -7,7 +7,8 @@
 //	pledge sign     --signatory ... | --file F        sign a pledge into an envelope file
 //	pledge submit   --in ENVELOPE                     log it and keep the proof bundle
 //	pledge add-key  --new-key FILE                    add a key (signed by the current and the new key)
-//	pledge status   --signatory ID                    what the log holds, with alarms
+//	pledge verify   --bundle FILE --log-key VKEY      check a saved proof bundle offline
+//	pledge status   --id ID                           what the log holds, with alarms
 //
 // Every flag can also be set by an environment variable: --url is
 // PLEDGE_URL. Exit status: 0 done, 1 failed, 2 bad usage.
@@ -42,6 +43,7 @@ commands:
   sign     sign a pledge into an envelope file
   submit   submit an envelope, verify and keep its proof bundle
   add-key  add a key to the signatory (proof of possession by both keys)
+  verify   verify a saved proof bundle offline
   status   show what the log holds for a signatory, with alarms
 
 Run "pledge <command> -h" for a command's flags.
@@ -55,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"keygen": runKeygen, "request": runRequest, "sign": runSign, "submit": runSubmit,
-		"add-key": runAddKey, "status": runStatus,
+		"add-key": runAddKey, "status": runStatus, "verify": runVerify,
 	}
 	cmd, ok := commands[args[0]]
 	switch {

@@ -139,8 +139,9 @@ func signPledge(ctx context.Context, c *client.Client, key *client.Key, p *attes
 	return leaf, nil
 }
 
-// explainField names the flag of a rejected predicate field.
-func explainField(err error) error {
+// explainField names the flag of a rejected predicate field; alias maps
+// field names to flag names where they differ.
+func explainField(err error, alias ...string) error {
 	var fe *attest.FieldError
 	if !errors.As(err, &fe) {
 		return err
@@ -149,6 +150,11 @@ func explainField(err error) error {
 	if _, ferr := strconv.Atoi(field); ferr == nil { // an element of a list
 		parts := strings.Split(fe.Pointer, "/")
 		field = parts[len(parts)-2]
+	}
+	for i := 0; i+1 < len(alias); i += 2 {
+		if alias[i] == field {
+			field = alias[i+1]
+		}
 	}
 	return fmt.Errorf("--%s (%s): %s", field, fe.Pointer, strings.TrimPrefix(fe.Error(), fe.Pointer+": "))
 }

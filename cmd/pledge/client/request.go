@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"encoding/asn1"
 	"encoding/json"
@@ -38,6 +39,9 @@ func NewRequest(ev *attest.SignatoryEvent, key *Key) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := check(st, key); err != nil {
+		return nil, err
+	}
 	payload, err := st.Marshal()
 	if err != nil {
 		return nil, err
@@ -47,6 +51,18 @@ func NewRequest(ev *attest.SignatoryEvent, key *Key) (*Request, error) {
 		return nil, err
 	}
 	return &Request{Payload: payload, PayloadType: attest.PayloadType, Signatures: []RequestSig{{sig.KeyID, sig.Sig}}}, nil
+}
+
+// check validates the statement as the log will, by signing it with key
+// and a throwaway second key: attest.Sign parses what it signed.
+func check(st *attest.Statement, key *Key) error {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	other, err := attest.NewSigner(priv)
+	if err != nil {
+		return err
+	}
+	_, err = attest.Sign(st, key.Signer, other)
+	return err
 }
 
 // Event checks a request: a canonical statement of a signatory event that
