@@ -169,6 +169,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
+	e.Pre(s.uiMiddleware()) // the web UI's pages (ui.go), beside the API's routes
 	e.Use(s.metrics.middleware, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   strconv.FormatInt(s.cfg.MaxBodyBytes, 10),
 		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/entries/batch" },

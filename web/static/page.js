@@ -1,0 +1,248 @@
+// page.js: what the pages verify in the browser. It pins the log key on
+// the first visit (or takes it from the URL fragment #vkey=…&witness=…),
+// verifies the published checkpoint with it, proves that the log is
+// consistent with the last checkpoint this browser verified, and on entry
+// and checkpoint pages proves inclusion and consistency from the tiles.
+// Everything fetched is untrusted until checked against the pinned key.
+
+import * as tlog from './tlog.js';
+import * as note from './note.js';
+
+const body = document.body;
+const prefix = `pledgelog:${body.dataset.origin}:`;
+const store = {
+  get: (k) => JSON.parse(localStorage.getItem(prefix + k) ?? 'null'),
+  set: (k, v) => localStorage.setItem(prefix + k, JSON.stringify(v)),
+  clear: () => ['vkey', 'witnesses', 'checkpoint', 'evidence'].forEach((k) => localStorage.removeItem(prefix + k)),
+};
+const $ = (id) => document.getElementById(id);
+
+function show(el, cls, text) {
+  if (!el) return;
+  el.className = 'status ' + cls;
+  el.textContent = text;
+}
+
+async function fetchBytes(path) {
+  const r = await fetch('/' + path, { cache: path === 'checkpoint' ? 'no-store' : 'default' });
+  if (!r.ok) throw new Error(`GET /${path}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+const fetchTile = (path) => fetchBytes(path);
+
+// fragment reads #vkey=…&witness=… (values percent-encoded or not; '+'
+// is a literal plus, as in vkeys).
+function fragment() {
+  const out = { witnesses: [] };
+  for (const part of location.hash.slice(1).split('&')) {
+    const i = part.indexOf('=');
+    if (i < 0) continue;
+    const k = part.slice(0, i), v = decodeURIComponent(part.slice(i + 1));
+    if (k === 'vkey') out.vkey = v;
+    if (k === 'witness') out.witnesses.push(v);
+  }
+  return out;
+}
+
+// pinnedKey returns the key to trust and what to say about it.
+async function pinnedKey() {
+  const frag = fragment(), served = body.dataset.vkey, alarms = [], notes = [];
+  let pin = store.get('vkey');
+  if (frag.vkey && pin?.vkey !== frag.vkey) {
+    if (pin) notes.push('You replaced the pinned key with the one in the link you followed.');
+    pin = { vkey: frag.vkey, since: new Date().toISOString(), from: 'the link you followed' };
+    store.set('vkey', pin);
+    store.set('checkpoint', null);
+  } else if (!pin) {
+    pin = { vkey: served, since: new Date().toISOString(), from: 'this server, on your first visit' };
+    store.set('vkey', pin);
+  }
+  if (frag.witnesses.length) store.set('witnesses', frag.witnesses);
+  if (served !== pin.vkey) alarms.push(`ALARM: the server now presents another log key (${served}) than the one your browser pinned. A log does not change its key silently: the server or the page may be compromised.`);
+  const key = await note.parseVkey(pin.vkey);
+  const witnesses = [];
+  for (const w of store.get('witnesses') ?? []) witnesses.push(await note.parseVkey(w));
+  return { pin, key, witnesses, alarms, notes };
+}
+
+async function showKey(pin) {
+  const el = $('trust-key');
+  el.textContent = `Pinned log key ${pin.vkey}, fingerprint ${await note.fingerprint(pin.vkey)}, from ${pin.from} (${pin.since.slice(0, 10)}). Compare the fingerprint with one you got elsewhere. `;
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'secondary';
+  b.textContent = 'Forget the pinned key and checkpoint';
+  b.addEventListener('click', () => { store.clear(); location.reload(); });
+  el.append(b);
+}
+
+// consistency proves that the stored checkpoint is a prefix of cp, or cp
+// of it. It returns a sentence, or throws an Error that is an alarm.
+async function consistency(last, cp) {
+  if (!last) return 'This is the first checkpoint your browser verified for this log: later visits prove that the log only grew since.';
+  const lastRoot = tlog.fromBase64(last.root);
+  if (last.size === cp.size) {
+    if (!tlog.equal(lastRoot, cp.root)) throw new Error(`ALARM: split view. The log signed two different trees of size ${cp.size}: root ${last.root} (seen ${last.seen}) and now ${tlog.toBase64(cp.root)}.`);
+    return `Same tree as on your last visit (size ${cp.size}).`;
+  }
+  const [small, big, smallRoot, bigRoot] = last.size < cp.size ? [last.size, cp.size, lastRoot, cp.root] : [cp.size, last.size, cp.root, lastRoot];
+  const tiles = new tlog.Tiles(big, fetchTile);
+  try {
+    await tlog.verifyConsistency(small, big, await tiles.consistency(small), smallRoot, bigRoot);
+  } catch (e) {
+    throw new Error(`ALARM: the log's tree of size ${cp.size} is not consistent with the tree of size ${last.size} your browser verified on ${last.seen}: ${e.message}. The log forked or rewrote history.`);
+  }
+  if (last.size > cp.size) return `WARNING: the server shows an older tree (size ${cp.size}) than the one you saw (size ${last.size}); they are consistent (a cache may be behind).`;
+  return `Consistent with the tree of size ${last.size} your browser verified on ${last.seen.slice(0, 10)}: proven from ${tiles.fetched.length} tiles.`;
+}
+
+// checkLog verifies the published checkpoint and its consistency with the
+// last one verified here, and shows the result. It returns the verified
+// checkpoint, or null.
+async function checkLog() {
+  const status = $('trust-status');
+  if (!await note.hasEd25519()) {
+    show(status, 'warn', 'This browser\'s WebCrypto cannot verify Ed25519 signatures, so this page cannot check the log. Use pledge-verify (see Verify it yourself) or a current browser.');
+    return null;
+  }
+  let trust;
+  try {
+    trust = await pinnedKey();
+  } catch (e) {
+    show(status, 'alarm', `ALARM: the log key to pin is not valid: ${e.message}.`);
+    return null;
+  }
+  await showKey(trust.pin);
+  const text = new TextDecoder().decode(await fetchBytes('checkpoint'));
+  let n, cp;
+  try {
+    n = await note.openNote(text, trust.key);
+    cp = note.parseCheckpoint(n.text);
+    if (cp.origin !== trust.key.name) throw new Error(`it names the origin ${cp.origin}, not ${trust.key.name}`);
+  } catch (e) {
+    show(status, 'alarm', [...trust.alarms, `ALARM: the log's checkpoint does not verify with the pinned key: ${e.message}.`].join(' '));
+    return null;
+  }
+  const said = [...trust.alarms, ...trust.notes];
+  const cosigs = await note.cosignatures(n, trust.witnesses);
+  const bad = cosigs.filter((c) => !c.ok);
+  if (bad.length) said.push(`ALARM: the cosignature of ${bad.map((c) => c.name).join(', ')} does not verify.`);
+  const last = store.get('checkpoint');
+  let alarm = said.some((s) => s.startsWith('ALARM'));
+  try {
+    said.push(await consistency(last, cp));
+  } catch (e) {
+    said.push(e.message);
+    alarm = true;
+    store.set('evidence', { pinned: last, served: text, at: new Date().toISOString() });
+  }
+  const good = cosigs.filter((c) => c.ok).map((c) => `${c.name} at ${c.time.toISOString()}`);
+  const head = `Verified: the log's checkpoint of size ${cp.size} is signed by the pinned key` +
+    (good.length ? ` and cosigned by ${good.join(', ')}.` : (trust.witnesses.length ? '; no pinned witness cosigned it.' : '; no witness keys pinned.'));
+  if (alarm) {
+    show(status, 'alarm', [...said, head].join(' '));
+    return null;
+  }
+  if (!last || cp.size >= last.size) store.set('checkpoint', { size: cp.size, root: tlog.toBase64(cp.root), seen: new Date().toISOString() });
+  show(status, said.some((s) => s.startsWith('WARNING')) ? 'warn' : 'ok', [head, ...said].join(' '));
+  return { cp, key: trust.key, text };
+}
+
+// proveEntry proves the entry of an entry page in the verified checkpoint.
+async function proveEntry(v) {
+  const sec = $('proof'), result = $('proof-result'), steps = $('proof-steps');
+  if (!sec || !result) return;
+  if (!v) {
+    show(result, 'alarm', 'Not proven: the log\'s checkpoint could not be verified (see above).');
+    return;
+  }
+  const step = (cls, text) => { const li = document.createElement('li'); li.className = cls; li.textContent = text; steps.append(li); };
+  const index = Number(sec.dataset.index), leaf = tlog.fromBase64(sec.dataset.leaf);
+  if (index >= v.cp.size) {
+    show(result, 'warn', `Not proven yet: the verified checkpoint (size ${v.cp.size}) does not include entry #${index}. Reload in a moment.`);
+    return;
+  }
+  const lh = await tlog.leafHash(leaf);
+  step('ok', `The entry shown below hashes to leaf ${tlog.toBase64(lh)}.`);
+  step('ok', `The checkpoint of size ${v.cp.size}, root ${tlog.toBase64(v.cp.root)}, is signed by the pinned key ${v.key.name}+${v.key.id.toString(16).padStart(8, '0')}.`);
+  const tiles = new tlog.Tiles(v.cp.size, fetchTile);
+  try {
+    const proof = await tiles.inclusion(index);
+    step('ok', `Fetched ${tiles.fetched.join(', ')}; the audit path has ${proof.length} hashes.`);
+    await tlog.verifyInclusion(lh, index, v.cp.size, proof, v.cp.root);
+  } catch (e) {
+    step('bad', e.message);
+    show(result, 'alarm', `FAILED: entry #${index} is not proven in the log's signed tree of size ${v.cp.size}: ${e.message}. The server sent tiles or an entry that do not match its signed checkpoint.`);
+    return;
+  }
+  show(result, 'ok', `Proven: entry #${index} (leaf hash ${tlog.toBase64(lh)}) is in the log's tree of size ${v.cp.size}, whose root the pinned log key signed. The path was recomputed in your browser with SHA-256.`);
+  checkStatement(leaf);
+}
+
+// checkStatement says whether the statement shown is the proven entry's.
+function checkStatement(leaf) {
+  const el = $('statement-check'), pre = $('statement');
+  try {
+    const env = JSON.parse(new TextDecoder().decode(leaf));
+    const payload = new TextDecoder().decode(tlog.fromBase64(env.payload));
+    const mine = JSON.stringify(JSON.parse(payload), null, 2);
+    if (mine === pre.textContent) {
+      el.textContent = 'The statement shown is the payload of the proven entry (checked in your browser).';
+    } else {
+      el.className = 'alarm';
+      el.textContent = 'ALARM: the statement the server showed is not the payload of the proven entry; the proven payload is shown instead.';
+      pre.textContent = mine;
+    }
+  } catch (e) {
+    el.className = 'alarm';
+    el.textContent = `The proven entry could not be decoded: ${e.message}`;
+  }
+}
+
+// checkConsistency proves the consistency of two checkpoints of the
+// history table, on the checkpoints page.
+async function checkConsistency(v, ev) {
+  ev.preventDefault();
+  const result = $('consistency-result');
+  if (!v) return show(result, 'alarm', 'Not checked: the log\'s checkpoint could not be verified (see above).');
+  const a = Number($('c-from').value), b = Number($('c-to').value), [m, n] = a <= b ? [a, b] : [b, a];
+  show(result, 'pending', `Checking ${m} → ${n}…`);
+  try {
+    const [cm, cn] = await Promise.all([m, n].map(async (size) => {
+      const text = document.querySelector(`tr[data-size="${size}"] pre[data-note]`).textContent;
+      return note.parseCheckpoint((await note.openNote(text, v.key)).text);
+    }));
+    const tiles = new tlog.Tiles(n, fetchTile);
+    const proof = await tiles.consistency(m);
+    await tlog.verifyConsistency(m, n, proof, cm.root, cn.root);
+    show(result, 'ok', `Proven: the tree of size ${m} is a prefix of the tree of size ${n}. Both checkpoints verify with the pinned key; the ${proof.length}-hash proof was computed from ${tiles.fetched.length} tiles and checked in your browser.`);
+  } catch (e) {
+    show(result, 'alarm', `ALARM: no consistency between sizes ${m} and ${n}: ${e.message}`);
+  }
+}
+
+async function main() {
+  let v = null;
+  try {
+    v = await checkLog();
+  } catch (e) {
+    show($('trust-status'), 'alarm', `Could not check the log: ${e.message}.`);
+  }
+  if (body.dataset.page === 'entry') await proveEntry(v);
+  if (body.dataset.page === 'checkpoints') {
+    $('consistency-form').addEventListener('submit', (ev) => checkConsistency(v, ev));
+    const to = $('c-from');
+    if (to.options.length > 1) to.selectedIndex = to.options.length - 1;
+  }
+  if (body.dataset.page === 'home') setInterval(refresh, 15000);
+  body.dataset.checked = v ? 'ok' : 'alarm';
+}
+
+// refresh re-verifies the log and updates the size shown (the home page).
+async function refresh() {
+  const v = await checkLog().catch(() => null);
+  if (v && $('log-size')) $('log-size').textContent = String(v.cp.size);
+}
+
+main();

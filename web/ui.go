@@ -1,0 +1,222 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/log"
+)
+
+// The web UI: server-rendered pages readable without JavaScript, whose
+// scripts (static/*.js) verify the log in the browser. docs/ui.md
+// describes what the pages show and prove.
+
+//go:embed templates static
+var uiFiles embed.FS
+
+// uiCSP is the Content-Security-Policy of every UI page and asset: no
+// inline script or style, nothing from elsewhere.
+const uiCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// uiPaths are the paths the UI serves: exact ones and prefixes.
+var (
+	uiExact    = []string{"/", "/signatories", "/checkpoints", "/search", "/verify"}
+	uiPrefixes = []string{"/accords/", "/signatories/", "/entries/", "/static/"}
+)
+
+// ui is the web UI: its own router and templates, entered from the
+// server's router before routing (see uiMiddleware), so that the API's
+// routes and error handling stay those of the API.
+type ui struct {
+	s     *Server
+	echo  *echo.Echo
+	pages map[string]*template.Template
+}
+
+// uiMiddleware returns a pre-routing middleware that serves the UI's GET
+// and HEAD requests, or passes requests on when the server has no
+// registry (a plain log has no UI).
+func (s *Server) uiMiddleware() echo.MiddlewareFunc {
+	if s.reg == nil {
+		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	}
+	u := newUI(s)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if (r.Method != http.MethodGet && r.Method != http.MethodHead) || !isUIPath(r.URL.Path) {
+				return next(c)
+			}
+			u.echo.ServeHTTP(c.Response(), r)
+			return nil
+		}
+	}
+}
+
+func isUIPath(p string) bool {
+	for _, e := range uiExact {
+		if p == e {
+			return true
+		}
+	}
+	for _, pre := range uiPrefixes {
+		if strings.HasPrefix(p, pre) {
+			return true
+		}
+	}
+	return false
+}
+
+func newUI(s *Server) *ui {
+	u := &ui{s: s, echo: echo.New(), pages: parsePages()}
+	e := u.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = u.handleError
+	e.Use(securityHeaders)
+	static, _ := fs.Sub(uiFiles, "static")
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static))))
+	e.GET("/", u.home)
+	e.GET("/checkpoints", u.checkpoints)
+	e.GET("/accords/:id", u.accord)
+	e.GET("/signatories", u.signatories)
+	e.GET("/signatories/:id", u.signatory)
+	e.GET("/entries/:index", u.entry)
+	e.GET("/search", u.search)
+	e.GET("/verify", u.verifyYourself)
+	return u
+}
+
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", uiCSP)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		return next(c)
+	}
+}
+
+func staticHandler(static fs.FS) http.Handler {
+	files := http.FileServerFS(static)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		w.Header().Set(echo.HeaderCacheControl, "public, max-age=300")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// parsePages parses each page template with the layout.
+func parsePages() map[string]*template.Template {
+	layout := template.Must(template.New("layout").Funcs(uiFuncs).ParseFS(uiFiles, "templates/layout.html"))
+	names, err := fs.Glob(uiFiles, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name != "layout" {
+			pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(uiFiles, n))
+		}
+	}
+	return pages
+}
+
+// page is what every page template gets: the log, the demo notices, and
+// the page's own data in Data.
+type page struct {
+	Title  string
+	Nav    string
+	Origin string
+	VKey   string
+	Size   uint64
+	Demo   []string
+	Data   any
+}
+
+// render answers the page template name with data.
+func (u *ui) render(c echo.Context, status int, name, title string, data any) error {
+	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), VKey: u.s.log.VerifierKey(),
+		Size: u.s.log.Published().Size, Data: data}
+	notices, err := u.demoNotices(c)
+	if err != nil {
+		return err
+	}
+	p.Demo = notices
+	var buf bytes.Buffer
+	if err := u.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// demoNotices returns the demo notices of the log's accords and the
+// first of its signatories': any notice that says "demo".
+func (u *ui) demoNotices(c echo.Context) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	add := func(r log.Row) error {
+		var v struct{ Notice string }
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			return err
+		}
+		if strings.Contains(strings.ToLower(v.Notice), "demo") && !seen[v.Notice] && len(out) < 2 {
+			seen[v.Notice] = true
+			out = append(out, v.Notice)
+		}
+		return nil
+	}
+	ctx := c.Request().Context()
+	if err := scanRows(ctx, u.s.log, attest.TableAccords, nil, add); err != nil {
+		return nil, err
+	}
+	rows, err := u.s.log.Rows(ctx, attest.TableSignatories, nil, nil, 8)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if err := add(r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// handleError answers errors as HTML pages: a request's own problem with
+// its detail, anything else as the API's classify says, never internals.
+func (u *ui) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	k, detail := classify(err)
+	if k.status >= 500 {
+		u.s.logger.Error("ui request failed", "path", c.Request().URL.Path, "status", k.status, "err", err)
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) && he.Code == http.StatusNotFound {
+		detail = "There is no page here."
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	if rerr := u.render(c, k.status, "error", k.title, errorPage{Status: k.status, Detail: detail}); rerr != nil {
+		u.s.logger.Debug("rendering an error page", "err", rerr)
+		_ = c.String(k.status, k.title)
+	}
+}
+
+type errorPage struct {
+	Status int
+	Detail string
+}

@@ -1,0 +1,228 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/log"
+	"github.com/pledgelog/pledgelog/log/storage/memory"
+	"github.com/pledgelog/pledgelog/web"
+	"github.com/sigstore/sigstore/pkg/signature"
+)
+
+// uiLog returns the web handler of a demo log in memory: the first n
+// entries of the demo of demoSeed, in batches of 40, signed by the log key
+// derived from keySeed, all published.
+func uiLog(t *testing.T, keySeed byte, demoSeed string, n int) http.Handler {
+	t.Helper()
+	s, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{keySeed}, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := attest.NewRegistry(testOrigin)
+	lc := log.Config{Origin: testOrigin, Signer: s, Storage: memory.New(), PublishInterval: time.Millisecond}
+	web.Hooks(&lc, reg)
+	l, err := log.Create(context.Background(), lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runLog(t, l)
+	demo, err := attest.NewDemo(testOrigin, []byte(demoSeed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := demo.Entries[:n]
+	for i := 0; i < len(entries); i += 40 {
+		if _, err := l.AppendBatch(context.Background(), entries[i:min(i+40, len(entries))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitPublished(t, l, uint64(n))
+	srv, err := web.New(web.Config{Log: l, Registry: reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv.Handler()
+}
+
+// uiServer serves a handler that a test can swap, on one loopback
+// origin (so the browser keeps its localStorage across the swap), and the
+// JavaScript test page of testdata/ui.
+type uiServer struct {
+	*httptest.Server
+	h atomic.Pointer[http.Handler]
+}
+
+func newUIServer(t *testing.T, h http.Handler) *uiServer {
+	u := &uiServer{}
+	u.set(h)
+	u.Server = httptest.NewServer(http.HandlerFunc(u.serve))
+	t.Cleanup(u.Close)
+	return u
+}
+
+func (u *uiServer) set(h http.Handler) { u.h.Store(&h) }
+
+func (u *uiServer) serve(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/jstest.html", "/jstest.js":
+		http.ServeFile(w, r, "testdata/ui"+r.URL.Path)
+		return
+	}
+	(*u.h.Load()).ServeHTTP(w, r)
+}
+
+// tamper changes the bodies that h answers for the paths match accepts.
+func tamper(h http.Handler, match func(path string) bool, change func([]byte)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !match(r.URL.Path) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		r.Header.Del("Accept-Encoding")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if rec.Code == http.StatusOK {
+			change(body)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	})
+}
+
+// TestUIJavaScript runs the browser tests of tlog.js and note.js
+// (testdata/ui/jstest.js) against known vectors.
+func TestUIJavaScript(t *testing.T) {
+	tb := newTab(t)
+	srv := newUIServer(t, uiLog(t, 9, "ui", 1)) // for /static/
+	err := chromedp.Do(tb.ctx, chromedp.Navigate(srv.URL+"/jstest.html"),
+		chromedp.Poll[chromedp.Void](`document.body.dataset.done`, chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil {
+		t.Fatalf("running jstest.html: %v; console: %q", err, tb.errors())
+	}
+	if got := tb.text("#results"); !strings.HasPrefix(got, "PASS") {
+		t.Errorf("jstest.html:\n%s", got)
+	}
+	if errs := tb.errors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}
+
+// TestUIPages loads every page of the demo log: each shows the demo data
+// and a verified checkpoint, without console errors.
+func TestUIPages(t *testing.T) {
+	tb := newTab(t)
+	srv := newUIServer(t, uiLog(t, 9, "ui", 172))
+	for _, p := range []struct {
+		name, path string
+		want       []string
+	}{
+		{"home", "/", []string{"Demo data.", "Cybersecurity Tech Accord", "Latest published checkpoint", "Growth"}},
+		{"signatories", "/signatories", []string{"34 signatories", "Microsoft"}},
+		{"signatory", "/signatories/microsoft", []string{"Microsoft", "Demo data: not made or signed by Microsoft", "Timeline", "committed", "valid"}},
+		{"accord", "/accords/" + accordID, []string{"Principles", "Latest pledge of each signatory", "Microsoft"}},
+		{"entry", "/entries/100", []string{"Entry #100", "Proven: entry #100", "Demo data, not made or signed by"}},
+		{"checkpoints", "/checkpoints", []string{"Recent history", "Check consistency"}},
+		{"search", "/search?signatory=microsoft&status=committed", []string{"Results", "Entry #", "microsoft committed"}},
+		{"verify", "/verify", []string{"pledge-verify inclusion --url " + srv.URL, "--log-key " + testOrigin}},
+		{"notfound", "/entries/9999", []string{"Not in the tree yet"}},
+	} {
+		t.Run(p.name, func(t *testing.T) {
+			tb.t = t
+			tb.open(srv.URL + p.path)
+			body := tb.text("body")
+			for _, w := range p.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("%s does not show %q", p.path, w)
+				}
+			}
+			if got := tb.text("#trust-status"); !strings.HasPrefix(got, "Verified: the log's checkpoint of size 172") {
+				t.Errorf("%s: trust status %q", p.path, got)
+			}
+			if errs := tb.errors(); len(errs) > 0 && p.name != "notfound" {
+				t.Errorf("%s: console errors: %q", p.path, errs)
+			}
+			tb.shoot(p.name)
+		})
+	}
+}
+
+// TestUIEntryVerifies checks that a good entry is proven in the page, and
+// that the statement shown is the proven payload.
+func TestUIEntryVerifies(t *testing.T) {
+	tb := newTab(t)
+	srv := newUIServer(t, uiLog(t, 9, "ui", 172))
+	for _, index := range []string{"0", "1", "100", "171"} {
+		tb.open(srv.URL + "/entries/" + index)
+		if got := tb.text("#proof-result"); !strings.HasPrefix(got, "Proven: entry #"+index+" ") {
+			t.Errorf("entry %s: proof result %q", index, got)
+		}
+		if got := tb.text("#statement-check"); !strings.Contains(got, "is the payload of the proven entry") {
+			t.Errorf("entry %s: statement check %q", index, got)
+		}
+	}
+	if errs := tb.errors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}
+
+func isHashTile(p string) bool {
+	return strings.HasPrefix(p, "/tile/") && !strings.HasPrefix(p, "/tile/entries/")
+}
+
+// TestUIAlarms checks that the page flags a server that lies: about a
+// tile, the checkpoint, the log key or the tree. first is served on the
+// first visit, which pins the key and the checkpoint; then second.
+func TestUIAlarms(t *testing.T) {
+	good := uiLog(t, 9, "ui", 172)
+	for _, c := range []struct {
+		name          string
+		first, second http.Handler
+		path, sel     string
+		want          []string
+	}{
+		{"tampered tile", good, tamper(good, isHashTile, func(b []byte) { b[0] ^= 1 }), "/entries/100", "#proof-result",
+			[]string{"FAILED: entry #100 is not proven", "is not the signed root"}},
+		{"tampered checkpoint", good, tamper(good, func(p string) bool { return p == "/checkpoint" }, func(b []byte) { b[len(testOrigin)+1] ^= 1 }),
+			"/", "#trust-status", []string{"ALARM: the log's checkpoint does not verify with the pinned key"}},
+		{"swapped key", good, uiLog(t, 10, "ui", 172), "/", "#trust-status",
+			[]string{"ALARM: the server now presents another log key", "does not verify with the pinned key"}},
+		{"fork at the same size", good, uiLog(t, 9, "other", 172), "/", "#trust-status",
+			[]string{"ALARM: split view", "two different trees of size 172"}},
+		{"fork that grew", uiLog(t, 9, "ui", 80), uiLog(t, 9, "other", 172), "/", "#trust-status",
+			[]string{"ALARM: the log's tree of size 172 is not consistent with the tree of size 80"}},
+		{"honest growth", uiLog(t, 9, "ui", 80), good, "/", "#trust-status",
+			[]string{"Verified: the log's checkpoint of size 172", "Consistent with the tree of size 80"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tb := newTab(t)
+			srv := newUIServer(t, c.first)
+			tb.open(srv.URL + "/")
+			if got := tb.text("#trust-status"); !strings.HasPrefix(got, "Verified:") {
+				t.Fatalf("first visit: trust status %q", got)
+			}
+			srv.set(c.second)
+			tb.open(srv.URL + c.path)
+			got := tb.text(c.sel)
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s = %q, want %q in it", c.sel, got, w)
+				}
+			}
+			tb.shoot("alarm-" + strings.ReplaceAll(c.name, " ", "-"))
+		})
+	}
+}

@@ -1,0 +1,52 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// verifyData are the pledge-verify commands for this log.
+type verifyData struct {
+	URL         string
+	Fingerprint string
+	Commands    []command
+}
+
+type command struct {
+	What string
+	Line string
+}
+
+// fingerprint is what the pages show of a vkey: the first 16 bytes of its
+// text's SHA-256, in hex groups of four (static/note.js computes the same).
+func fingerprint(vkey string) string {
+	sum := sha256.Sum256([]byte(vkey))
+	h := hex.EncodeToString(sum[:16])
+	var groups []string
+	for i := 0; i < len(h); i += 4 {
+		groups = append(groups, h[i:i+4])
+	}
+	return strings.Join(groups, " ")
+}
+
+func (u *ui) verifyYourself(c echo.Context) error {
+	url := c.Scheme() + "://" + c.Request().Host
+	vkey := u.s.log.VerifierKey()
+	flags := " --url " + url + " --log-key " + vkey
+	size := u.s.log.Published().Size
+	last := "0"
+	if size > 0 {
+		last = strconv.FormatUint(size-1, 10)
+	}
+	d := verifyData{URL: url, Fingerprint: fingerprint(vkey), Commands: []command{
+		{"Prove that an entry is in the log (here the latest):", "pledge-verify inclusion" + flags + " --index " + last},
+		{"Prove that the log only grew since your last run (keeps the last verified checkpoint):", "pledge-verify consistency" + flags},
+		{"Rebuild the whole tree, the registry and the pledge matrix from the tiles:", "pledge-verify audit" + flags},
+		{"Verify a proof bundle a signatory gave you, offline:", "pledge-verify bundle --log-key " + vkey + " FILE"},
+	}}
+	return u.render(c, 200, "verify", "Verify it yourself", d)
+}
