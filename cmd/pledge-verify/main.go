@@ -1,0 +1,106 @@
+// Command pledge-verify checks a pledgelog log without trusting its server:
+// the auditor's and witness's tool. See docs/auditing.md.
+//
+//	pledge-verify bundle FILE                      verify a proof bundle offline
+//	pledge-verify inclusion --url URL --index N    prove an entry from the tiles
+//	pledge-verify consistency --url URL            prove the log only grew
+//	pledge-verify audit --url URL                  replay the whole log
+//	pledge-verify monitor --url URL --signatory ID follow the log
+//
+// Trust comes only from pinned keys: --log-key (repeatable), --registrar-key,
+// --witness (repeatable) and --quorum, or a --policy file. Exit status: 0
+// verified, 1 verification failed, 2 usage or network error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/pledgelog/pledgelog/verify/client"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pledge-verify:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+const usage = `usage: pledge-verify <command> [flags]
+
+commands:
+  bundle FILE    verify a proof bundle (or .tlog-proof) offline; --refresh URL upgrades it
+  inclusion      prove an entry (--index N or --entry FILE) from the log's tiles
+  consistency    prove the log only grew since the last run (split-view alarm)
+  audit          replay the whole log: tree, registry, signatures, duplicates
+  monitor        follow the log, one JSON line per event of the signatories watched
+
+Trust: --log-key VKEY (repeatable), --registrar-key FILE|KEYID, --witness VKEY
+(repeatable), --quorum N, or --policy FILE. Exit status: 0 verified,
+1 verification failed, 2 usage or network error.
+Run "pledge-verify <command> -h" for a command's flags.
+`
+
+// run runs the command line args (without the program name).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{errors.New("no command given")}
+	}
+	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"bundle": runBundle, "inclusion": runInclusion, "consistency": runConsistency,
+		"audit": runAudit, "monitor": runMonitor,
+	}
+	cmd, ok := commands[args[0]]
+	switch {
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case !ok:
+		fmt.Fprint(stderr, usage)
+		return usageError{fmt.Errorf("unknown command %q", args[0])}
+	}
+	err := cmd(ctx, args[1:], stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+// usageError is a bad command line or unusable input: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// failure is a verification that failed: exit status 1.
+type failure struct{ err error }
+
+func (e failure) Error() string { return e.err.Error() }
+func (e failure) Unwrap() error { return e.err }
+
+// failed marks err, if not nil, as a failed verification.
+func failed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return failure{err}
+}
+
+// exitCode is 1 for a failed verification, unless what failed was the
+// network, and 2 for everything else: a usage, file or network error.
+func exitCode(err error) int {
+	if errors.As(err, new(failure)) && !errors.Is(err, client.ErrFetch) {
+		return 1
+	}
+	return 2
+}
