@@ -250,3 +250,25 @@ func sha256Hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+// revoke revokes signatory's demo key as compromised from voidFrom, signed
+// by the registrar.
+func (s *testServer) revoke(signatory string, voidFrom uint64) []byte {
+	s.t.Helper()
+	info, _ := s.reg.Signatory(signatory)
+	e := &attest.SignatoryEvent{Action: attest.ActionRevoke, Origin: origin, Signatory: signatory, Seq: info.Seq + 1, Prev: info.Head,
+		KeyID: info.Keys[0].ID, Reason: attest.ReasonCompromised, VoidFrom: &voidFrom}
+	st, err := attest.NewStatement(e)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	signer, err := attest.NewSigner(s.demo.Registrar)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	leaf, err := attest.Sign(st, signer)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return leaf
+}

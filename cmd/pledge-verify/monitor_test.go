@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pledgelog/pledgelog/verify/monitor"
+)
+
+func events(t *testing.T, out string) []monitor.Event {
+	t.Helper()
+	var evs []monitor.Event
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if l == "" {
+			continue
+		}
+		var e monitor.Event
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("monitor line %q: %v", l, err)
+		}
+		evs = append(evs, e)
+	}
+	return evs
+}
+
+func summary(evs []monitor.Event) string {
+	var s []string
+	for _, e := range evs {
+		s = append(s, e.Type+":"+e.Signatory+":"+e.Principle)
+	}
+	return strings.Join(s, " ")
+}
+
+func TestMonitor(t *testing.T) {
+	s := newServer(t, "monitor test")
+	fork := newServer(t, "monitor test")
+	dir := t.TempDir()
+	execOut := filepath.Join(t.TempDir(), "events")
+	mon := func(url string, code int) []monitor.Event {
+		t.Helper()
+		args := append([]string{"monitor", "--url", url, "--state", dir, "--signatory", "microsoft", "--once", "--exec", "cat >> " + execOut}, s.trust()...)
+		return events(t, want(t, code, nil, args...))
+	}
+	first := summary(mon(s.url, 0))
+	if want := "register:microsoft: pledge:microsoft:stronger-defense pledge:microsoft:no-offense pledge:microsoft:capacity-building pledge:microsoft:collective-action"; first != want {
+		t.Errorf("first poll: %s\nwant %s", first, want)
+	}
+	if evs := mon(s.url, 0); len(evs) != 0 {
+		t.Errorf("second poll without news: %v", evs)
+	}
+	s.append(s.pledge("cisco", 0), s.pledge("microsoft", 2), s.revoke("cisco", 172))
+	news := mon(s.url, 0)
+	if got := summary(news); got != "pledge:microsoft:capacity-building" || news[0].Index != 173 || news[0].Status != "progress" {
+		t.Errorf("third poll: %+v", news)
+	}
+	fork.append(fork.pledge("microsoft", 3), fork.pledge("microsoft", 0), fork.pledge("microsoft", 1), fork.pledge("microsoft", 2))
+	if got := summary(mon(fork.url, 1)); got != "inconsistency::" {
+		t.Errorf("poll of a fork: %s", got)
+	}
+	b, err := os.ReadFile(execOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(events(t, string(b))); got != first+" pledge:microsoft:capacity-building inconsistency::" {
+		t.Errorf("--exec saw %s", got)
+	}
+}
+
+func TestMonitorAll(t *testing.T) {
+	s := newServer(t, "monitor test")
+	s.append(s.revoke("cisco", 100))
+	evs := events(t, want(t, 0, nil, append([]string{"monitor", "--url", s.url, "--state", t.TempDir(), "--once", "--json"}, s.trust()...)...))
+	last := evs[len(evs)-1]
+	if len(evs) != 34+136+1 || last.Type != "revoke-key" || last.Signatory != "cisco" || last.Reason != "compromised" {
+		t.Errorf("%d events, last %+v", len(evs), last)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no command"},
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"bundle"}, "want 1 argument"},
+		{[]string{"bundle", "/nonexistent", "--log-key", "x"}, "malformed verifier key"},
+		{[]string{"consistency", "--log-key", "x"}, "--url is required"},
+		{[]string{"audit", "--url", "ftp://x", "--log-key", "example.com+00000000+AaxMR"}, "malformed verifier key"},
+		{[]string{"inclusion", "--url", "http://127.0.0.1:1", "--index", "0", "--policy", "/nonexistent"}, "no such file"},
+	} {
+		want(t, 2, []string{tc.want}, tc.args...)
+	}
+}
