@@ -142,7 +142,8 @@ type page struct {
 	Origin string
 	VKey   string
 	Size   uint64
-	Demo   []string
+	Demo   bool     // the log holds demo data: show the banner
+	Quote  []string // the accords' demo notices
 	Data   any
 }
 
@@ -150,11 +151,10 @@ type page struct {
 func (u *ui) render(c echo.Context, status int, name, title string, data any) error {
 	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), VKey: u.s.log.VerifierKey(),
 		Size: u.s.log.Published().Size, Data: data}
-	notices, err := u.demoNotices(c)
-	if err != nil {
+	var err error
+	if p.Demo, p.Quote, err = u.demoNotices(c); err != nil {
 		return err
 	}
-	p.Demo = notices
 	var buf bytes.Buffer
 	if err := u.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		return err
@@ -163,36 +163,35 @@ func (u *ui) render(c echo.Context, status int, name, title string, data any) er
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// demoNotices returns the demo notices of the log's accords and the
-// first of its signatories': any notice that says "demo".
-func (u *ui) demoNotices(c echo.Context) ([]string, error) {
-	var out []string
-	seen := map[string]bool{}
-	add := func(r log.Row) error {
+// demoNotices says whether the log holds demo data: an accord or one of
+// the first signatories with a notice that says "demo". It returns the
+// accords' notices, which the banner quotes.
+func (u *ui) demoNotices(c echo.Context) (demo bool, notices []string, err error) {
+	mark := func(r log.Row, quote bool) error {
 		var v struct{ Notice string }
 		if err := json.Unmarshal(r.Value, &v); err != nil {
 			return err
 		}
-		if strings.Contains(strings.ToLower(v.Notice), "demo") && !seen[v.Notice] && len(out) < 2 {
-			seen[v.Notice] = true
-			out = append(out, v.Notice)
+		if strings.Contains(strings.ToLower(v.Notice), "demo") {
+			demo = true
+			if quote && len(notices) < 3 {
+				notices = append(notices, v.Notice)
+			}
 		}
 		return nil
 	}
 	ctx := c.Request().Context()
-	if err := scanRows(ctx, u.s.log, attest.TableAccords, nil, add); err != nil {
-		return nil, err
+	err = scanRows(ctx, u.s.log, attest.TableAccords, nil, func(r log.Row) error { return mark(r, true) })
+	if err != nil {
+		return false, nil, err
 	}
 	rows, err := u.s.log.Rows(ctx, attest.TableSignatories, nil, nil, 8)
-	if err != nil {
-		return nil, err
-	}
 	for _, r := range rows {
-		if err := add(r); err != nil {
-			return nil, err
+		if err == nil {
+			err = mark(r, false)
 		}
 	}
-	return out, nil
+	return demo, notices, err
 }
 
 // handleError answers errors as HTML pages: a request's own problem with

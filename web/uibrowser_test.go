@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,7 +62,8 @@ func uiLog(t *testing.T, keySeed byte, demoSeed string, n int) http.Handler {
 // JavaScript test page of testdata/ui.
 type uiServer struct {
 	*httptest.Server
-	h atomic.Pointer[http.Handler]
+	h       atomic.Pointer[http.Handler]
+	vectors []byte // /jstest-vectors.json
 }
 
 func newUIServer(t *testing.T, h http.Handler) *uiServer {
@@ -76,6 +80,10 @@ func (u *uiServer) serve(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/jstest.html", "/jstest.js":
 		http.ServeFile(w, r, "testdata/ui"+r.URL.Path)
+		return
+	case "/jstest-vectors.json":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(u.vectors)
 		return
 	}
 	(*u.h.Load()).ServeHTTP(w, r)
@@ -108,14 +116,17 @@ func tamper(h http.Handler, match func(path string) bool, change func([]byte)) h
 func TestUIJavaScript(t *testing.T) {
 	tb := newTab(t)
 	srv := newUIServer(t, uiLog(t, 9, "ui", 1)) // for /static/
+	srv.vectors = dsseVectors(t)
 	err := chromedp.Do(tb.ctx, chromedp.Navigate(srv.URL+"/jstest.html"),
 		chromedp.Poll[chromedp.Void](`document.body.dataset.done`, chromedp.WithPollingTimeout(20*time.Second)))
 	if err != nil {
 		t.Fatalf("running jstest.html: %v; console: %q", err, tb.errors())
 	}
-	if got := tb.text("#results"); !strings.HasPrefix(got, "PASS") {
+	got := tb.text("#results")
+	if !strings.HasPrefix(got, "PASS") {
 		t.Errorf("jstest.html:\n%s", got)
 	}
+	t.Log(got)
 	if errs := tb.errors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}
@@ -165,13 +176,16 @@ func TestUIPages(t *testing.T) {
 func TestUIEntryVerifies(t *testing.T) {
 	tb := newTab(t)
 	srv := newUIServer(t, uiLog(t, 9, "ui", 172))
-	for _, index := range []string{"0", "1", "100", "171"} {
+	for _, index := range []string{"0", "1", "2", "100", "171"} {
 		tb.open(srv.URL + "/entries/" + index)
 		if got := tb.text("#proof-result"); !strings.HasPrefix(got, "Proven: entry #"+index+" ") {
 			t.Errorf("entry %s: proof result %q", index, got)
 		}
 		if got := tb.text("#statement-check"); !strings.Contains(got, "is the payload of the proven entry") {
 			t.Errorf("entry %s: statement check %q", index, got)
+		}
+		if got := tb.text("#sig-check"); !strings.HasPrefix(got, "Signatures verified in your browser") {
+			t.Errorf("entry %s: signature check %q", index, got)
 		}
 	}
 	if errs := tb.errors(); len(errs) > 0 {
@@ -225,4 +239,38 @@ func TestUIAlarms(t *testing.T) {
 			tb.shoot("alarm-" + strings.ReplaceAll(c.name, " ", "-"))
 		})
 	}
+}
+
+// dsseVectors signs a DSSE payload with Go's crypto, for jstest.js to
+// verify with WebCrypto: one Ed25519 and one ECDSA P-256 (DER) signature.
+func dsseVectors(t *testing.T) []byte {
+	t.Helper()
+	const typ, payload = "application/vnd.in-toto+json", `{"hello":"world"}`
+	pae := []byte(fmt.Sprintf("DSSEv1 %d %s %d %s", len(typ), typ, len(payload), payload))
+	var out []map[string]string
+	for _, kt := range []attest.KeyType{attest.Ed25519, attest.ECDSAP256} {
+		priv, err := attest.GenerateKey(kt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := attest.NewSigner(priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := s.SignMessage(bytes.NewReader(pae))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, err := attest.NewPublicKey(priv.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, map[string]string{"type": string(kt), "keyid": pk.ID(), "spki": base64.StdEncoding.EncodeToString(pk.SPKI),
+			"payloadType": typ, "payload": base64.StdEncoding.EncodeToString([]byte(payload)), "sig": base64.StdEncoding.EncodeToString(sig)})
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -34,6 +34,7 @@ type signingKey struct {
 	Sig   string
 	Known bool
 	Key   attest.KeyInfo
+	SPKI  string // standard base64, for the page's script
 }
 
 func (u *ui) entry(c echo.Context) error {
@@ -93,7 +94,7 @@ func (u *ui) signingKey(principal string, s attest.Signature) signingKey {
 	for _, owner := range []string{principal, attest.RegistrarID} {
 		info, err := u.s.reg.Key(owner, s.KeyID)
 		if err == nil || errors.Is(err, attest.ErrRevokedKey) {
-			k.Known, k.Key = true, info
+			k.Known, k.Key, k.SPKI = true, info, base64.StdEncoding.EncodeToString(info.SPKI)
 			return k
 		}
 	}

@@ -27,9 +27,9 @@ type searchItem struct {
 	Pledge *attest.PledgeInfo
 }
 
-// searchForm are the fields of the search form: those of /api/v1/search,
-// an index and an entry (leaf) hash.
-var searchForm = append(append([]string{}, searchFields...), "index", "hash", "cursor")
+// searchForm are the fields of the search form: those of /api/v1/search
+// and its paging, an index and an entry (leaf) hash.
+var searchForm = append(append([]string{}, searchFields...), "index", "hash", "cursor", "limit")
 
 func (u *ui) search(c echo.Context) error {
 	d := searchData{Query: map[string]string{}, Statuses: statuses}

@@ -7,6 +7,7 @@
 
 import * as tlog from './tlog.js';
 import * as note from './note.js';
+import * as dsse from './dsse.js';
 
 const body = document.body;
 const prefix = `pledgelog:${body.dataset.origin}:`;
@@ -178,6 +179,23 @@ async function proveEntry(v) {
   }
   show(result, 'ok', `Proven: entry #${index} (leaf hash ${tlog.toBase64(lh)}) is in the log's tree of size ${v.cp.size}, whose root the pinned log key signed. The path was recomputed in your browser with SHA-256.`);
   checkStatement(leaf);
+  await checkSignatures(leaf);
+}
+
+// checkSignatures verifies the proven entry's DSSE signatures with the
+// keys the page names (each proven by its own registry entry's page).
+async function checkSignatures(leaf) {
+  const el = $('sig-check'), keys = new Map();
+  for (const li of document.querySelectorAll('li[data-keyid]')) keys.set(li.dataset.keyid, { type: li.dataset.type, spki: li.dataset.spki });
+  try {
+    const env = JSON.parse(new TextDecoder().decode(leaf));
+    const ids = await dsse.verifyEnvelope(env, keys);
+    el.className = 'small';
+    el.textContent = `Signatures verified in your browser: ${ids.map((id) => id.slice(0, 16) + '…').join(' and ')} signed PAE(payloadType, payload) of the proven entry. Whether a key belonged to its signatory at this index is what its registry entry (linked) and pledge-verify audit prove.`;
+  } catch (e) {
+    el.className = 'alarm';
+    el.textContent = `ALARM: a signature of the proven entry does not verify: ${e.message}.`;
+  }
 }
 
 // checkStatement says whether the statement shown is the proven entry's.

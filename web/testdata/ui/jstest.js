@@ -5,6 +5,7 @@
 // note from c2sp.org/signed-note; the cosigned checkpoint of STANDARDS §5.1.
 import * as tlog from '/static/tlog.js';
 import * as note from '/static/note.js';
+import * as dsse from '/static/dsse.js';
 
 const leaves = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'];
 const roots = [
@@ -133,6 +134,24 @@ async function testNotes() {
   check(note.parseVkey !== undefined && (await note.fingerprint(sofaVkey)).length === 39, 'fingerprint');
 }
 
+// testDSSE checks PAE against the DSSE spec's example, and signatures
+// made by Go's crypto in the test (/jstest-vectors.json).
+async function testDSSE() {
+  const p = new TextDecoder().decode(dsse.pae('http://example.com/HelloWorld', new TextEncoder().encode('hello world')));
+  check(p === 'DSSEv1 29 http://example.com/HelloWorld 11 hello world', `pae = ${p}`);
+  const vectors = await (await fetch('/jstest-vectors.json')).json();
+  check(vectors.length === 2, 'two DSSE vectors');
+  for (const v of vectors) {
+    const keys = new Map([[v.keyid, { type: v.type, spki: v.spki }]]);
+    const env = { payloadType: v.payloadType, payload: v.payload, signatures: [{ keyid: v.keyid, sig: v.sig }] };
+    check(!await throws(dsse.verifyEnvelope(env, keys)), `${v.type} DSSE signature does not verify`);
+    const bad = { ...env, payload: btoa('{"hello":"World"}') };
+    check(await throws(dsse.verifyEnvelope(bad, keys)), `${v.type} DSSE signature verifies another payload`);
+    const other = new Map([[v.keyid, { type: v.type, spki: vectors.find((x) => x !== v).spki }]]);
+    check(await throws(dsse.verifyEnvelope(env, other)), `${v.type}: a key that does not hash to the key id is used`);
+  }
+}
+
 async function main() {
   const out = document.getElementById('results');
   try {
@@ -141,6 +160,7 @@ async function main() {
     testTilePaths();
     await testBigTree();
     await testNotes();
+    await testDSSE();
   } catch (e) {
     failures.push('exception: ' + e.stack);
   }

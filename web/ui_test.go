@@ -1,0 +1,224 @@
+package web_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/log"
+	"github.com/pledgelog/pledgelog/log/storage/memory"
+	"github.com/pledgelog/pledgelog/web"
+	"github.com/sigstore/sigstore/pkg/signature"
+)
+
+const wantCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+var (
+	scriptTag = regexp.MustCompile(`<script[^>]*>`)
+	inline    = regexp.MustCompile(`(?i)<style|\sstyle=|\son[a-z]+=|javascript:`)
+	ownScript = regexp.MustCompile(`^<script type="module" src="/static/[a-z]+\.js"></script>$`)
+	external  = regexp.MustCompile(`(?i)<(link|script|img)[^>]+(src|href)="(https?:)?//`)
+)
+
+// TestUIPagesStatic checks every page without a browser: HTML with the
+// strict CSP, no inline script or style, nothing loaded from elsewhere,
+// and the demo banner.
+func TestUIPagesStatic(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	for _, path := range []string{"/", "/signatories", "/signatories/microsoft", "/accords/" + accordID,
+		"/entries/0", "/entries/171", "/checkpoints", "/search", "/search?accord=" + accordID + "&principle=no-offense", "/verify"} {
+		resp, body := get(t, h.srv, path)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/html; charset=UTF-8" {
+			t.Errorf("GET %s = %d %q", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		checkPage(t, path, resp, string(body))
+		if !strings.Contains(string(body), "<strong>Demo data.</strong>") {
+			t.Errorf("GET %s: no demo banner", path)
+		}
+	}
+}
+
+func checkPage(t *testing.T, path string, resp *http.Response, body string) {
+	t.Helper()
+	if got := resp.Header.Get("Content-Security-Policy"); got != wantCSP {
+		t.Errorf("GET %s: Content-Security-Policy %q, want %q", path, got, wantCSP)
+	}
+	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("GET %s: X-Content-Type-Options %q", path, got)
+	}
+	for _, tag := range scriptTag.FindAllString(body, -1) {
+		if i := strings.Index(body, tag); !ownScript.MatchString(body[i : i+len(tag)+len("</script>")]) {
+			t.Errorf("GET %s: script %q is not one of ours", path, tag)
+		}
+	}
+	if m := inline.FindString(body); m != "" {
+		t.Errorf("GET %s: inline style or script %q", path, m)
+	}
+	if m := external.FindString(body); m != "" {
+		t.Errorf("GET %s: loads from elsewhere: %q", path, m)
+	}
+}
+
+func TestUIStatic(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	for _, c := range []struct {
+		path   string
+		status int
+		ctype  string
+	}{
+		{"/static/page.js", 200, "text/javascript; charset=utf-8"},
+		{"/static/tlog.js", 200, "text/javascript; charset=utf-8"},
+		{"/static/note.js", 200, "text/javascript; charset=utf-8"},
+		{"/static/dsse.js", 200, "text/javascript; charset=utf-8"},
+		{"/static/style.css", 200, "text/css; charset=utf-8"},
+		{"/static/", 404, ""},
+		{"/static/nope.js", 404, ""},
+	} {
+		resp, _ := get(t, h.srv, c.path)
+		if resp.StatusCode != c.status || (c.ctype != "" && resp.Header.Get("Content-Type") != c.ctype) {
+			t.Errorf("GET %s = %d %q, want %d %q", c.path, resp.StatusCode, resp.Header.Get("Content-Type"), c.status, c.ctype)
+		}
+		if got := resp.Header.Get("Content-Security-Policy"); got != wantCSP {
+			t.Errorf("GET %s: Content-Security-Policy %q", c.path, got)
+		}
+	}
+}
+
+// TestUISearchForm checks the search form's answers, without JavaScript.
+func TestUISearchForm(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	entry, err := h.log.Entry(context.Background(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := sha256.Sum256(append([]byte{0}, entry...))
+	for _, c := range []struct {
+		query    string
+		status   int
+		location string
+		want     []string
+	}{
+		{"", 200, "", []string{`<form method="get" action="/search"`}},
+		{"index=42", 303, "/entries/42", nil},
+		{"index=-1", 400, "", []string{"index must be a decimal integer"}},
+		{"index=172", 404, "", []string{"the log has no entry 172 yet"}},
+		{"hash=" + hex.EncodeToString(leaf[:]), 303, "/entries/7", nil},
+		{"hash=" + base64.StdEncoding.EncodeToString(leaf[:]), 303, "/entries/7", nil},
+		{"hash=" + strings.Repeat("0", 64), 404, "", []string{"no entry has this leaf hash"}},
+		{"hash=xyz", 400, "", []string{"an entry hash is 64 hex digits"}},
+		{"signatory=microsoft&accord=&status=", 200, "", []string{"Entry #24", "Entry #124", "Entry #127", "registry entry"}},
+		{"signatory=microsoft&status=committed&limit=2", 200, "", []string{"Entry #124", "Entry #125", "More results"}},
+		{"principle=no-offense", 400, "", []string{"principle needs accord"}},
+		{"status=maybe", 400, "", []string{"status must be committed"}},
+		{"subject=ABC", 400, "", []string{"subject must be a lowercase hex SHA-256 digest"}},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/search?"+c.query, nil)
+		resp, err := http.DefaultTransport.RoundTrip(req) // no redirects followed
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != c.status || resp.Header.Get("Location") != c.location {
+			t.Errorf("search?%s = %d %q, want %d %q", c.query, resp.StatusCode, resp.Header.Get("Location"), c.status, c.location)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(string(body), w) {
+				t.Errorf("search?%s does not show %q", c.query, w)
+			}
+		}
+	}
+}
+
+// TestUIErrors checks that the UI's errors are HTML pages, and that the
+// API's paths and methods keep the API's problems.
+func TestUIErrors(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	for _, c := range []struct {
+		method, path string
+		status       int
+		ctype, want  string
+	}{
+		{"GET", "/entries/x", 400, "text/html; charset=UTF-8", "index must be a decimal integer"},
+		{"GET", "/entries/172", 404, "text/html; charset=UTF-8", "beyond the log"},
+		{"GET", "/signatories/nobody", 404, "text/html; charset=UTF-8", "no signatory with this id"},
+		{"GET", "/signatories/registrar", 404, "text/html; charset=UTF-8", "no signatory with this id"},
+		{"GET", "/accords/nope", 404, "text/html; charset=UTF-8", "no accord with this id"},
+		{"GET", "/checkpoints?before=x", 400, "text/html; charset=UTF-8", "before must be a tree size"},
+		{"GET", "/static/x/../../ui.go", 404, "", ""},
+		{"POST", "/", 404, "application/problem+json", "not-found"},
+		{"POST", "/search", 404, "application/problem+json", "not-found"},
+		{"GET", "/api/v1/log", 200, "application/json", testOrigin},
+		{"GET", "/nope", 404, "application/problem+json", "not-found"},
+	} {
+		resp, body := do(t, h.srv, c.method, c.path, nil, nil)
+		if resp.StatusCode != c.status || (c.ctype != "" && resp.Header.Get("Content-Type") != c.ctype) || !strings.Contains(string(body), c.want) {
+			t.Errorf("%s %s = %d %q, want %d %q with %q: %.300s", c.method, c.path, resp.StatusCode,
+				resp.Header.Get("Content-Type"), c.status, c.ctype, c.want, body)
+		}
+	}
+}
+
+// TestUINoDemo checks that a log without demo data has no banner, and a
+// plain log (no registry) no UI.
+func TestUINoDemo(t *testing.T) {
+	s, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(make([]byte, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := attest.NewRegistry(testOrigin)
+	lc := log.Config{Origin: testOrigin, Signer: s, Storage: memory.New(), PublishInterval: time.Millisecond}
+	web.Hooks(&lc, reg)
+	l, err := log.Create(context.Background(), lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runLog(t, l)
+	if _, err := l.Append(context.Background(), genesis(t)); err != nil {
+		t.Fatal(err)
+	}
+	waitPublished(t, l, 1)
+	srv := serve(t, web.Config{Log: l, Registry: reg})
+	resp, body := get(t, srv, "/")
+	if resp.StatusCode != 200 || strings.Contains(string(body), "Demo data") {
+		t.Errorf("GET / of a log without demo data = %d, banner %t", resp.StatusCode, strings.Contains(string(body), "Demo data"))
+	}
+	plain := serve(t, web.Config{Log: l})
+	resp, body = get(t, plain, "/")
+	wantProblem(t, "GET / of a plain log", resp, body, 404, "not-found")
+}
+
+func genesis(t *testing.T) []byte {
+	t.Helper()
+	priv := ed25519.NewKeyFromSeed(make([]byte, 32))
+	pk, err := attest.NewPublicKey(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := attest.NewStatement(&attest.Registrar{Action: "genesis", Origin: testOrigin, Key: pk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := attest.NewSigner(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := attest.Sign(st, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaf
+}
