@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,20 +23,23 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 
-// binary is the pledge-verify command built by TestMain.
-var binary string
+// binary is the pledge-verify command built by TestMain, and pledgelog
+// the server's.
+var binary, pledgelog string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "pledge-verify-test")
 	if err != nil {
 		panic(err)
 	}
-	binary = filepath.Join(dir, "pledge-verify")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building pledge-verify:", err)
-		os.Exit(1)
+	binary, pledgelog = filepath.Join(dir, "pledge-verify"), filepath.Join(dir, "pledgelog")
+	for out, pkg := range map[string]string{binary: ".", pledgelog: "../pledgelog"} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building", pkg, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -92,6 +93,8 @@ type testServer struct {
 	srv  *httptest.Server
 	url  string
 	n    int
+
+	remoteVKey string // the log key of a server run by the real binary
 }
 
 // newServer serves the demo of seed, and extra entries.
@@ -135,6 +138,10 @@ func (s *testServer) append(entries ...[]byte) {
 }
 
 func (s *testServer) waitPublished() {
+	if s.log == nil {
+		s.waitRemote()
+		return
+	}
 	for deadline := time.Now().Add(5 * time.Second); s.log.Published() == nil || s.log.Published().Size != s.log.Latest().Size; {
 		if time.Now().After(deadline) {
 			s.t.Fatal("checkpoint not published")
@@ -143,7 +150,12 @@ func (s *testServer) waitPublished() {
 	}
 }
 
-func (s *testServer) vkey() string { return s.log.VerifierKey() }
+func (s *testServer) vkey() string {
+	if s.log == nil {
+		return s.remoteVKey
+	}
+	return s.log.VerifierKey()
+}
 
 // registrarID is the demo registrar's key id, pinned by the tests.
 func (s *testServer) registrarID() string {
@@ -244,11 +256,6 @@ func writeFile(t *testing.T, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func sha256Hex(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
 }
 
 // revoke revokes signatory's demo key as compromised from voidFrom, signed

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/log"
+	"github.com/pledgelog/pledgelog/log/storage/pebble"
+	"github.com/pledgelog/pledgelog/web"
+	"github.com/sigstore/sigstore/pkg/signature"
+)
+
+// BenchmarkAudit audits, with the real binary, a log of Ed25519-signed
+// pledges served on loopback by the real server code on Pebble, and
+// reports the audit's rate as a fraction of C = GOMAXPROCS ÷ the time of
+// one Ed25519 verification, measured alone in the same run, and the
+// auditor's peak RSS.
+//
+// The log has PLEDGE_VERIFY_BENCH_ENTRIES entries (default 1,000,000, or
+// 2,000 with -short). It is built in PLEDGE_VERIFY_BENCH_DIR if set, and
+// reused from there by later runs; else in a temporary directory.
+//
+//	PLEDGE_VERIFY_BENCH_DIR=/tmp/auditlog go test -run '^$' -bench BenchmarkAudit -benchtime 1x ./cmd/pledge-verify
+func BenchmarkAudit(b *testing.B) {
+	size := benchSize()
+	dir := os.Getenv("PLEDGE_VERIFY_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	l, demo := benchLog(b, filepath.Join(dir, fmt.Sprintf("log-%d", size)), size)
+	w, err := web.New(web.Config{Log: l, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(w.Handler())
+	defer srv.Close()
+	pk, _ := attest.NewPublicKey(demo.Registrar.Public())
+	c, perVerify := measureC()
+	b.ResetTimer()
+	for b.Loop() {
+		took, rss := benchAudit(b, srv.URL, l.VerifierKey(), pk.ID(), size)
+		rate := float64(size) / took.Seconds()
+		b.ReportMetric(rate, "entries/s")
+		b.ReportMetric(c, "C")
+		b.ReportMetric(rate/c, "fraction-of-C")
+		b.ReportMetric(float64(rss)/1024, "peak-RSS-MiB")
+		b.Logf("audit of %d entries: %s, %.0f entries/s; Ed25519 verify %s alone, GOMAXPROCS %d, C = %.0f/s; %.2f C; peak RSS %d MiB",
+			size, took.Round(time.Millisecond), rate, perVerify, runtime.GOMAXPROCS(0), c, rate/c, rss/1024)
+	}
+}
+
+func benchSize() uint64 {
+	if s, err := strconv.ParseUint(os.Getenv("PLEDGE_VERIFY_BENCH_ENTRIES"), 10, 64); err == nil && s >= 172 {
+		return s
+	}
+	if testing.Short() {
+		return 2000
+	}
+	return 1_000_000
+}
+
+// measureC times Ed25519 verifications of a 500-byte message, alone, and
+// returns C and the time of one.
+func measureC() (float64, time.Duration) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	msg := bytes.Repeat([]byte("x"), 500)
+	sig := ed25519.Sign(key, msg)
+	pub := key.Public().(ed25519.PublicKey)
+	const n = 4000
+	start := time.Now()
+	for range n {
+		ed25519.Verify(pub, msg, sig)
+	}
+	per := time.Since(start) / n
+	return float64(runtime.GOMAXPROCS(0)) / per.Seconds(), per
+}
+
+// benchAudit runs the binary's audit and returns its time and peak RSS
+// in KiB.
+func benchAudit(b *testing.B, url, vkey, registrar string, size uint64) (time.Duration, int64) {
+	cmd := exec.Command(binary, "audit", "--url", url, "--state", b.TempDir(), "--json", "--log-key", vkey, "--registrar-key", registrar)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start)
+	var rep auditJSON
+	if err != nil || json.Unmarshal(stdout.Bytes(), &rep) != nil || rep.Size != size || rep.Total != 0 {
+		b.Fatalf("audit: %v: %s%s", err, stdout.String(), stderr.String())
+	}
+	return took, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+}
+
+// benchLog opens the log in dir, or builds it: the demo, then pledges
+// of four demo signatories, signed on every CPU and appended in batches
+// with the registry's hooks, as the server would.
+func benchLog(b *testing.B, dir string, size uint64) (*log.Log, *attest.Demo) {
+	demo, err := attest.NewDemo(origin, []byte("bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(logSeed))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := pebble.Open(dir, pebble.Options{})
+	if err == nil {
+		l, err := log.Open(context.Background(), log.Config{Origin: origin, Signer: signer, Storage: st})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		return l, demo
+	}
+	start := time.Now()
+	l := buildLog(b, dir, signer, demo, size)
+	b.Logf("built a log of %d entries in %s", size, time.Since(start).Round(time.Second))
+	return l, demo
+}
+
+func buildLog(b *testing.B, dir string, signer signature.Signer, demo *attest.Demo, size uint64) *log.Log {
+	st, err := pebble.Create(dir, pebble.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	reg := attest.NewRegistry(origin)
+	lc := log.Config{Origin: origin, Signer: signer, Storage: st, PublishInterval: time.Millisecond, MaxBatchSize: 4096}
+	web.Hooks(&lc, reg)
+	l, err := log.Create(context.Background(), lc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	if _, err := l.AppendBatch(ctx, demo.Entries); err != nil {
+		b.Fatal(err)
+	}
+	appendPledges(b, l, reg, demo, size-uint64(len(demo.Entries)))
+	for l.Published() == nil || l.Published().Size != size {
+		time.Sleep(time.Millisecond)
+	}
+	return l
+}
+
+// appendPledges signs n pledges on every CPU and appends them in batches
+// of 4,096 from two goroutines.
+func appendPledges(b *testing.B, l *log.Log, reg *attest.Registry, demo *attest.Demo, n uint64) {
+	batches := make(chan [][]byte, 4)
+	var wg sync.WaitGroup
+	var next sync.Mutex
+	count := uint64(0)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				next.Lock()
+				from := count
+				count += min(4096, n-min(n, count))
+				to := count
+				next.Unlock()
+				if from >= to {
+					return
+				}
+				batches <- signBatch(b, reg, demo, from, to)
+			}
+		})
+	}
+	go func() { wg.Wait(); close(batches) }()
+	var ag sync.WaitGroup
+	for range 2 {
+		ag.Go(func() {
+			for batch := range batches {
+				if _, err := l.AppendBatch(context.Background(), batch); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	ag.Wait()
+}
+
+var benchSignatories = []string{"microsoft", "cisco", "github", "oracle"}
+
+func signBatch(b *testing.B, reg *attest.Registry, demo *attest.Demo, from, to uint64) [][]byte {
+	a := reg.Accords()[0]
+	signers := map[string]signature.Signer{}
+	var out [][]byte
+	for i := from; i < to; i++ {
+		id := benchSignatories[i%uint64(len(benchSignatories))]
+		if signers[id] == nil {
+			signers[id], _ = attest.NewSigner(demo.Keys[id])
+		}
+		p := &attest.Pledge{Origin: origin, Signatory: id, Accord: a.ID, Principle: a.Principles[i%4].ID, Status: attest.StatusProgress,
+			Statement: fmt.Sprintf("Progress report %d: benchmark data, not made or signed by the company named.", i), Effective: "2026-01-02"}
+		leaf, err := attest.Sign(attest.NewPledgeStatement(p, a.Digest), signers[id])
+		if err != nil {
+			b.Error(err)
+			return nil
+		}
+		out = append(out, leaf)
+	}
+	return slices.Clip(out)
+}
