@@ -274,3 +274,31 @@ func dsseVectors(t *testing.T) []byte {
 	}
 	return b
 }
+
+// TestUICheckpointsConsistency checks the consistency between two sizes
+// in the browser, from the checkpoints page.
+func TestUICheckpointsConsistency(t *testing.T) {
+	tb := newTab(t)
+	srv := newUIServer(t, uiLog(t, 9, "ui", 172))
+	tb.open(srv.URL + "/checkpoints")
+	for _, c := range []struct{ from, to, want string }{
+		{"40", "172", "Proven: the tree of size 40 is a prefix of the tree of size 172"},
+		{"160", "80", "Proven: the tree of size 80 is a prefix of the tree of size 160"},
+		{"0", "120", "Proven: the tree of size 0 is a prefix of the tree of size 120"},
+	} {
+		err := chromedp.Do(tb.ctx,
+			chromedp.SetValue(chromedp.CSS("#c-from"), c.from), chromedp.SetValue(chromedp.CSS("#c-to"), c.to),
+			chromedp.Click(chromedp.CSS(`#consistency-form button`)),
+			chromedp.Poll[chromedp.Void](`!document.getElementById('consistency-result').textContent.startsWith('Checking')`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tb.text("#consistency-result"); !strings.HasPrefix(got, c.want) {
+			t.Errorf("consistency %s → %s: %q, want %q", c.from, c.to, got, c.want)
+		}
+	}
+	tb.shoot("checkpoints-consistency")
+	if errs := tb.errors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}

@@ -93,9 +93,10 @@ func (u *ui) signatories(c echo.Context) error {
 }
 
 type signatoryData struct {
-	Signatory attest.SignatoryInfo
-	Recovered []uint64
-	Timeline  []timelineItem
+	Signatory   attest.SignatoryInfo
+	Recovered   []uint64        // the indexes of its recover events
+	RecoveredAt map[uint64]bool // the same, to flag the keys they added
+	Timeline    []timelineItem
 }
 
 // timelineItem is one entry that names the signatory: a registry event
@@ -112,7 +113,7 @@ const maxTimeline = 500
 
 func (u *ui) signatory(c echo.Context) error {
 	id := c.Param("id")
-	var d signatoryData
+	d := signatoryData{RecoveredAt: map[uint64]bool{}}
 	ok, err := u.row(c, attest.TableSignatories, id, &d.Signatory)
 	if err != nil {
 		return err
@@ -123,6 +124,7 @@ func (u *ui) signatory(c echo.Context) error {
 	for _, e := range d.Signatory.Events {
 		if e.Action == attest.ActionRecover {
 			d.Recovered = append(d.Recovered, e.Index)
+			d.RecoveredAt[e.Index] = true
 		}
 	}
 	if d.Timeline, err = u.timeline(c, d.Signatory); err != nil {
