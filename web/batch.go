@@ -65,7 +65,7 @@ func (s *Server) postBatch(c echo.Context) error {
 	if err != nil {
 		return batchError(err, leaves)
 	}
-	resp, created, err := s.proveBatch(c, res)
+	resp, created, err := s.proveBatch(c, res, leaves, envs)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func batchError(err error, leaves [][]byte) error {
 
 // proveBatch builds and checks every item's bundle against the latest
 // state of the batch; created reports whether any entry is new.
-func (s *Server) proveBatch(c echo.Context, res []log.Result) (*BatchResponse, bool, error) {
+func (s *Server) proveBatch(c echo.Context, res []log.Result, leaves [][]byte, envs []*attest.Envelope) (*BatchResponse, bool, error) {
 	state, created := res[0].State, false
 	for _, r := range res {
 		if r.State.Size > state.Size {
@@ -133,7 +133,11 @@ func (s *Server) proveBatch(c echo.Context, res []log.Result) (*BatchResponse, b
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for k, r := range res {
 		g.Go(func() (err error) {
-			bundles[k], err = p.bundle(r.Index)
+			var f *fresh
+			if !r.Duplicate {
+				f = &fresh{leaves[k], envs[k]}
+			}
+			bundles[k], err = p.bundle(r.Index, f)
 			return err
 		})
 	}

@@ -2,9 +2,12 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/pledgelog/pledgelog/attest"
@@ -26,7 +29,7 @@ type prover struct {
 }
 
 func (s *Server) newProver(ctx context.Context, state *log.State) (*prover, error) {
-	p, err := s.selfPolicy()
+	p, err := s.self.policyOf(s)
 	if err != nil {
 		return nil, err
 	}
@@ -50,9 +53,26 @@ func (s *Server) selfPolicy() (bundle.Policy, error) {
 	return p, nil
 }
 
-// bundle returns the self-checked proof bundle of the entry at index.
-func (p *prover) bundle(index uint64) (*bundle.Bundle, error) {
-	e, env, err := p.entry(index)
+// fresh is an entry that the request appended (not a duplicate): its
+// leaf, and its envelope, whose signatures and registry rules the request
+// verified before the append.
+type fresh struct {
+	leaf []byte
+	env  *attest.Envelope
+}
+
+// bundle returns the self-checked proof bundle of the entry at index;
+// f is the entry if this request appended it, else nil.
+func (p *prover) bundle(index uint64, f *fresh) (*bundle.Bundle, error) {
+	var e bundle.Entry
+	var env *attest.Envelope
+	var err error
+	if f != nil {
+		e, err = p.proven(index, f.leaf)
+		env = f.env
+	} else {
+		e, env, err = p.entry(index)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -60,31 +80,44 @@ func (p *prover) bundle(index uint64) (*bundle.Bundle, error) {
 	if b.Evidence, err = p.evidence(env, index); err != nil {
 		return nil, err
 	}
-	if _, err := bundle.Verify(b, p.policy); err != nil {
+	if err := p.s.self.check(b, p.policy, f != nil); err != nil {
 		return nil, fmt.Errorf("self-check of the bundle of entry %d: %w", index, err)
 	}
 	return b, nil
 }
 
-// entry returns the entry at index with its inclusion proof, and its
-// parsed envelope.
-func (p *prover) entry(index uint64) (bundle.Entry, *attest.Envelope, error) {
+// proven returns the entry at index with its inclusion proof, read (unless
+// leaf is given) and proven once per prover.
+func (p *prover) proven(index uint64, leaf []byte) (bundle.Entry, error) {
 	p.mu.Lock()
 	e, ok := p.entries[index]
 	p.mu.Unlock()
-	if !ok {
-		leaf, err := p.s.log.Entry(p.ctx, index)
-		if err != nil {
-			return e, nil, err
+	if ok {
+		return e, nil
+	}
+	var err error
+	if leaf == nil {
+		if leaf, err = p.s.log.Entry(p.ctx, index); err != nil {
+			return e, err
 		}
-		proof, err := p.s.log.InclusionProof(p.ctx, index, p.state.Size)
-		if err != nil {
-			return e, nil, err
-		}
-		e = bundle.Entry{Index: index, Leaf: leaf, Proof: proof.Hashes}
-		p.mu.Lock()
-		p.entries[index] = e
-		p.mu.Unlock()
+	}
+	proof, err := p.s.log.InclusionProof(p.ctx, index, p.state.Size)
+	if err != nil {
+		return e, err
+	}
+	e = bundle.Entry{Index: index, Leaf: leaf, Proof: proof.Hashes}
+	p.mu.Lock()
+	p.entries[index] = e
+	p.mu.Unlock()
+	return e, nil
+}
+
+// entry returns the entry at index with its inclusion proof, and its
+// parsed envelope.
+func (p *prover) entry(index uint64) (bundle.Entry, *attest.Envelope, error) {
+	e, err := p.proven(index, nil)
+	if err != nil {
+		return e, nil, err
 	}
 	env, err := attest.ParseLeaf(e.Leaf)
 	if err != nil {
@@ -103,11 +136,15 @@ func (p *prover) evidence(env *attest.Envelope, index uint64) ([]bundle.Entry, e
 	}
 	var out []bundle.Entry
 	for _, i := range slices.Sorted(maps.Keys(seen)) {
-		e, _, err := p.entry(i)
+		env, err := p.evidenceEnvelope(i)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, e)
+		proof, err := p.s.self.evidenceProof(p, i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, bundle.Entry{Index: i, Leaf: env.Leaf(), Proof: proof})
 	}
 	return out, nil
 }
@@ -122,7 +159,7 @@ func (p *prover) walk(env *attest.Envelope, index uint64, seen map[uint64]bool) 
 			continue // the entry introduces this key itself
 		}
 		seen[added] = true
-		_, ev, err := p.entry(added)
+		ev, err := p.evidenceEnvelope(added)
 		if err != nil {
 			return err
 		}
@@ -136,10 +173,158 @@ func (p *prover) walk(env *attest.Envelope, index uint64, seen map[uint64]bool) 
 // added returns the index of the event that introduced keyid, a key of
 // the statement's signatory or of the registrar.
 func (p *prover) added(st *attest.Statement, keyid string) (uint64, error) {
+	cacheKey := st.Signatory() + "/" + keyid
+	if i, ok := p.s.self.added.Load(cacheKey); ok {
+		return i.(uint64), nil
+	}
 	for _, owner := range []string{st.Signatory(), attest.RegistrarID} {
 		if k, err := p.s.reg.Key(owner, keyid); err == nil {
+			p.s.self.added.Store(cacheKey, k.Added) // never changes, even on revocation
 			return k.Added, nil
 		}
 	}
 	return 0, fmt.Errorf("key %s of a logged entry is not in the registry", keyid)
+}
+
+// evidenceEnvelope returns the parsed registry event at index, parsed
+// once per server: entries are immutable, and registry events are few.
+func (p *prover) evidenceEnvelope(index uint64) (*attest.Envelope, error) {
+	if env, ok := p.s.self.parsed.Load(index); ok {
+		return env.(*attest.Envelope), nil
+	}
+	_, env, err := p.entry(index)
+	if err != nil {
+		return nil, err
+	}
+	p.s.self.parsed.Store(index, env)
+	return env, nil
+}
+
+// selfCheck is what the server remembers between responses so as not to
+// redo work on immutable data when it proves and checks its own bundles:
+// its policy, the registry events used as evidence (parsed), the index
+// that introduced each key, inclusion proofs of evidence, opened
+// checkpoints, and the evidence chains whose signatures bundle.Verify
+// accepted. The zero value is ready.
+type selfCheck struct {
+	added  sync.Map // signatory + "/" + keyid → uint64 index that added the key
+	parsed sync.Map // uint64 index → *attest.Envelope, registry events only
+
+	mu       sync.Mutex
+	policy   *bundle.Policy              // set once the genesis is known
+	proofs   map[[2]uint64][]verify.Hash // (index, size) → evidence inclusion proof
+	trees    map[[32]byte]tree           // checkpoint hash → its verified tree
+	accepted map[string]bool             // evidence indexes whose signatures verified
+}
+
+// tree is the size and root of a verified checkpoint.
+type tree struct {
+	size uint64
+	root verify.Hash
+}
+
+// maxRemembered bounds each map of selfCheck; a full map is emptied.
+const maxRemembered = 4096
+
+func remember[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil || len(*m) >= maxRemembered {
+		*m = map[K]V{}
+	}
+	(*m)[k] = v
+}
+
+func (c *selfCheck) policyOf(s *Server) (bundle.Policy, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.policy != nil {
+		return *c.policy, nil
+	}
+	p, err := s.selfPolicy()
+	if err == nil && len(p.RegistrarKeys) > 0 {
+		c.policy = &p // the genesis key never changes
+	}
+	return p, err
+}
+
+// evidenceProof returns the inclusion proof of evidence entry index in the
+// tree of size, proven once.
+func (c *selfCheck) evidenceProof(p *prover, index uint64) ([]verify.Hash, error) {
+	k := [2]uint64{index, p.state.Size}
+	c.mu.Lock()
+	h, ok := c.proofs[k]
+	c.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	proof, err := p.s.log.InclusionProof(p.ctx, index, p.state.Size)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	remember(&c.proofs, k, proof.Hashes)
+	c.mu.Unlock()
+	return proof.Hashes, nil
+}
+
+// check checks a bundle before it is sent. For an entry that the request
+// verified itself (signatures and registry rules, before the append) and
+// whose evidence chain's signatures bundle.Verify already accepted in
+// another bundle, it checks everything else: the checkpoint's signature
+// (once per checkpoint), and the inclusion of the entry and of every
+// evidence entry in it. Any other bundle goes through bundle.Verify.
+func (c *selfCheck) check(b *bundle.Bundle, p bundle.Policy, verified bool) error {
+	key := evidenceKey(b)
+	c.mu.Lock()
+	known := c.accepted[key]
+	c.mu.Unlock()
+	if !verified || !known {
+		res, err := bundle.Verify(b, p)
+		if err == nil {
+			c.mu.Lock()
+			remember(&c.accepted, key, true)
+			remember(&c.trees, sha256.Sum256(b.Checkpoint), tree{res.Size, res.Root})
+			c.mu.Unlock()
+		}
+		return err
+	}
+	t, err := c.open(b.Checkpoint, p)
+	if err != nil {
+		return err
+	}
+	for _, e := range append([]bundle.Entry{b.Entry}, b.Evidence...) {
+		if err := verify.Inclusion(verify.LeafHash(e.Leaf), e.Index, t.size, e.Proof, t.root); err != nil {
+			return fmt.Errorf("entry %d: %w", e.Index, err)
+		}
+	}
+	return nil
+}
+
+// open verifies a checkpoint's signature with the log key, once.
+func (c *selfCheck) open(note []byte, p bundle.Policy) (tree, error) {
+	h := sha256.Sum256(note)
+	c.mu.Lock()
+	t, ok := c.trees[h]
+	c.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	cp, _, err := verify.OpenCheckpoint(note, p.Origin, p.LogKeys, nil, 0)
+	if err != nil {
+		return t, err
+	}
+	t = tree{cp.Size, cp.Root}
+	c.mu.Lock()
+	remember(&c.trees, h, t)
+	c.mu.Unlock()
+	return t, nil
+}
+
+// evidenceKey names a bundle's evidence chain by its indexes: an index
+// names immutable bytes.
+func evidenceKey(b *bundle.Bundle) string {
+	var k strings.Builder
+	for _, e := range b.Evidence {
+		k.WriteString(strconv.FormatUint(e.Index, 10) + "/")
+	}
+	return k.String()
 }

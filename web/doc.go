@@ -109,7 +109,11 @@
 // checkpoint and its evidence form a bundle. Every bundle carries the
 // registry events that introduced its signing keys, back to the genesis,
 // proven in the same checkpoint, and the server verifies it with
-// bundle.Verify against its own log key before sending it.
+// bundle.Verify against its own log key before sending it. (For an entry
+// the request itself verified and appended, whose evidence chain's
+// signatures bundle.Verify already accepted in an earlier bundle, the
+// server checks the rest: the checkpoint's signature, once per checkpoint,
+// and every inclusion proof.)
 //
 // Problem types of the write API: malformed-entry (400), unauthorized
 // (401), unknown-key, revoked-key, foreign-key, bad-signature,

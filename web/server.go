@@ -137,6 +137,7 @@ type Server struct {
 	ipLimits  *limiters
 	sigLimits *limiters
 	now       func() time.Time
+	self      selfCheck // what checking our own bundles learnt
 }
 
 // New returns a server for cfg.Log. It starts nothing: serve Handler with

@@ -41,7 +41,11 @@ func (s *Server) postEntry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := p.bundle(res[0].Index)
+	var f *fresh
+	if !res[0].Duplicate {
+		f = &fresh{leaf, env}
+	}
+	b, err := p.bundle(res[0].Index, f)
 	if err != nil {
 		return err
 	}
