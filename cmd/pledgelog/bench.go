@@ -20,13 +20,16 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// benchOrigin is the origin of the bench's log.
+const benchOrigin = "localhost/bench"
+
 // benchFlags are the flags of bench.
 type benchFlags struct {
 	signatories, entries, batch, concurrency int
 	rate                                     float64
 	raw, json                                bool
 	publish                                  time.Duration
-	dir                                      string
+	dir, cpuProfile                          string
 }
 
 func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
@@ -41,6 +44,7 @@ func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
 	fl.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the server's publish interval")
 	fl.StringVar(&f.dir, "data", "", "the data directory to create (default: a temporary one, removed afterwards)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase (server and load generator) to this file")
 	if err := parse(fl, args); err != nil {
 		return nil, err
 	}
@@ -78,7 +82,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer os.RemoveAll(tmp)
 		dir = filepath.Join(tmp, "data")
 	}
-	if err := runInit(ctx, []string{"--demo", "--data", dir, "--origin", "localhost/bench"}, io.Discard, stderr); err != nil {
+	if err := runInit(ctx, []string{"--demo", "--data", dir, "--origin", benchOrigin}, io.Discard, stderr); err != nil {
 		return err
 	}
 	if err := benchServe(ctx, f, dataDir(dir), rep, stderr); err != nil {

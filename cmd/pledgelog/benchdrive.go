@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,9 +21,16 @@ type outcome struct {
 // drive sends the requests, open loop at f.rate (latency from each
 // request's scheduled send time) or flat out with f.concurrency in flight
 // (latency from its send time), and records the outcomes in rep.
-func drive(ctx context.Context, url string, reqs []benchRequest, f *benchFlags, rep *benchReport) {
+func drive(ctx context.Context, url string, reqs []benchRequest, f *benchFlags, rep *benchReport) error {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4096, MaxIdleConns: 4096, DisableCompression: true}}
 	out := make([]outcome, len(reqs))
+	if f.cpuProfile != "" {
+		stop, err := startProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	start := time.Now()
 	if f.rate > 0 {
 		openLoop(ctx, hc, url, reqs, f.rate, start, out)
@@ -28,6 +38,20 @@ func drive(ctx context.Context, url string, reqs []benchRequest, f *benchFlags, 
 		closedLoop(ctx, hc, url, reqs, f.concurrency, out)
 	}
 	rep.summarise(out, time.Since(start))
+	return nil
+}
+
+// startProfile starts a CPU profile into the file name.
+func startProfile(name string) (stop func(), err error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func openLoop(ctx context.Context, hc *http.Client, url string, reqs []benchRequest, rate float64, start time.Time, out []outcome) {

@@ -24,64 +24,97 @@ type benchRequest struct {
 // load registers the signatories, pre-signs the pledges, builds the
 // requests and drives them against url.
 func load(ctx context.Context, f *benchFlags, d dataDir, url string, rep *benchReport, stderr io.Writer) error {
-	c := client.New(url)
-	info, err := c.Log(ctx)
-	if err != nil {
-		return err
-	}
-	keys, err := registerBench(ctx, c, d, info, f.signatories)
-	if err != nil {
-		return fmt.Errorf("registering the bench signatories: %w", err)
-	}
 	start := time.Now()
-	reqs, err := benchRequests(ctx, c, info, keys, f)
+	reqs, err := prepare(ctx, f, d, client.New(url))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "registered %d signatories, pre-signed %d pledges into %d requests in %v\n",
 		f.signatories, f.entries, len(reqs), time.Since(start).Round(time.Millisecond))
 	rep.Signatories, rep.Requests = f.signatories, len(reqs)
-	drive(ctx, url, reqs, f, rep)
-	return nil
+	return drive(ctx, url, reqs, f, rep)
 }
+
+// prepare registers the signatories and pre-signs the requests. With
+// --raw, which has no API, the keys are not registered and the accord is
+// the embedded one: the entries are alike, and nobody checks them.
+func prepare(ctx context.Context, f *benchFlags, d dataDir, c *client.Client) ([]benchRequest, error) {
+	if f.raw {
+		accord, _ := attest.TechAccord(benchOrigin)
+		digest, err := attest.PredicateDigest(accord)
+		if err != nil {
+			return nil, err
+		}
+		keys, err := benchKeys(f.signatories)
+		if err != nil {
+			return nil, err
+		}
+		return benchRequests(&attest.AccordInfo{Accord: *accord, Digest: digest}, benchOrigin, keys, f)
+	}
+	info, err := c.Log(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := benchKeys(f.signatories)
+	if err != nil {
+		return nil, err
+	}
+	if err := registerBench(ctx, c, d, info, keys); err != nil {
+		return nil, fmt.Errorf("registering the bench signatories: %w", err)
+	}
+	accord, err := c.Accord(ctx, "cybersecurity-tech-accord-2018")
+	if err != nil {
+		return nil, err
+	}
+	return benchRequests(accord, info.Origin, keys, f)
+}
+
+// benchKeys makes a new Ed25519 key for each of k signatories.
+func benchKeys(k int) ([]*client.Key, error) {
+	keys := make([]*client.Key, k)
+	for i := range keys {
+		_, priv, _ := ed25519.GenerateKey(nil)
+		var err error
+		if keys[i], err = client.NewKeyFrom(priv); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+func benchID(i int) string { return fmt.Sprintf("bench-%04d", i) }
 
 // registerBench registers k signatories with new Ed25519 keys in one
 // batch signed by the demo registrar key, and returns their keys by id.
-func registerBench(ctx context.Context, c *client.Client, d dataDir, info *client.LogInfo, k int) (map[string]*client.Key, error) {
+func registerBench(ctx context.Context, c *client.Client, d dataDir, info *client.LogInfo, keys []*client.Key) error {
 	b, err := os.ReadFile(d.demoKeyFile())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	registrar, err := client.LoadKey(b)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	keys := map[string]*client.Key{}
 	var leaves [][]byte
-	for i := range k {
-		id := fmt.Sprintf("bench-%04d", i)
-		_, priv, _ := ed25519.GenerateKey(nil)
-		if keys[id], err = client.NewKeyFrom(priv); err != nil {
-			return nil, err
-		}
+	for i, k := range keys {
 		st, err := attest.NewStatement(&attest.SignatoryEvent{Action: attest.ActionRegister, Origin: info.Origin,
-			Signatory: id, Name: "Bench " + id, Key: &keys[id].Public, Notice: "Load test data."})
+			Signatory: benchID(i), Name: "Bench " + benchID(i), Key: &k.Public, Notice: "Load test data."})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		leaf, err := attest.Sign(st, registrar.Signer, keys[id].Signer)
+		leaf, err := attest.Sign(st, registrar.Signer, k.Signer)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		leaves = append(leaves, leaf)
 	}
 	body := batchBody(leaves)
 	token, err := registrar.RegistrarToken(info.Origin, body, time.Now())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	_, _, err = c.Post(ctx, "/api/v1/entries/batch", token, body)
-	return keys, err
+	return err
 }
 
 func batchBody(leaves [][]byte) []byte {
@@ -91,33 +124,28 @@ func batchBody(leaves [][]byte) []byte {
 // benchRequests pre-signs the pledges, round robin over the signatories
 // and the accord's principles, and groups them into requests: one per
 // envelope, or batches of one signatory's envelopes.
-func benchRequests(ctx context.Context, c *client.Client, info *client.LogInfo, keys map[string]*client.Key, f *benchFlags) ([]benchRequest, error) {
-	accord, err := c.Accord(ctx, "cybersecurity-tech-accord-2018")
-	if err != nil {
-		return nil, err
-	}
-	ids, tokens := make([]string, 0, len(keys)), map[string]string{}
-	for i := range len(keys) {
-		id := fmt.Sprintf("bench-%04d", i)
-		ids = append(ids, id)
-		if tokens[id], err = keys[id].Token(id, info.Origin, time.Now()); err != nil {
+func benchRequests(accord *attest.AccordInfo, origin string, keys []*client.Key, f *benchFlags) ([]benchRequest, error) {
+	tokens := make([]string, len(keys))
+	for i, k := range keys {
+		var err error
+		if tokens[i], err = k.Token(benchID(i), origin, time.Now()); err != nil {
 			return nil, err
 		}
 	}
-	pending := map[string][][]byte{}
+	pending := make([][][]byte, len(keys))
 	var reqs []benchRequest
 	for i := range f.entries {
-		id := ids[i%len(ids)]
-		p := &attest.Pledge{Origin: info.Origin, Signatory: id, Accord: accord.ID,
-			Principle: accord.Principles[(i/len(ids))%len(accord.Principles)].ID, Status: attest.StatusProgress,
-			Statement: fmt.Sprintf("Load test pledge %d of %s, not a real statement.", i, id), Effective: "2026-01-01"}
-		leaf, err := attest.Sign(attest.NewPledgeStatement(p, accord.Digest), keys[id].Signer)
+		s := i % len(keys)
+		p := &attest.Pledge{Origin: origin, Signatory: benchID(s), Accord: accord.ID,
+			Principle: accord.Principles[(i/len(keys))%len(accord.Principles)].ID, Status: attest.StatusProgress,
+			Statement: fmt.Sprintf("Load test pledge %d of %s, not a real statement.", i, benchID(s)), Effective: "2026-01-01"}
+		leaf, err := attest.Sign(attest.NewPledgeStatement(p, accord.Digest), keys[s].Signer)
 		if err != nil {
 			return nil, err
 		}
-		if pending[id] = append(pending[id], leaf); len(pending[id]) == f.batch || i >= f.entries-len(ids) {
-			reqs = append(reqs, newBenchRequest(f, tokens[id], pending[id]))
-			pending[id] = nil
+		if pending[s] = append(pending[s], leaf); len(pending[s]) == f.batch || i >= f.entries-len(keys) {
+			reqs = append(reqs, newBenchRequest(f, tokens[s], pending[s]))
+			pending[s] = nil
 		}
 	}
 	return reqs, nil
