@@ -185,3 +185,31 @@ func (tb *tab) shoot(name string) {
 		tb.t.Fatal(err)
 	}
 }
+
+// overflowJS lists, when the page is wider than the screen, the elements
+// whose content sticks out (those in a scrolling box or a pre aside).
+const overflowJS = `(() => {
+  const w = document.documentElement.clientWidth, out = [];
+  if (document.documentElement.scrollWidth <= w) return out;
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el.parentElement.closest('.scroll, pre') || el.matches('.scroll, .visually-hidden') || el.clientWidth === 0) continue;
+    if (el.getBoundingClientRect().right > w + 1 || el.scrollWidth > el.clientWidth + 1) {
+      out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : '') + ' ' + el.scrollWidth);
+    }
+  }
+  return out.length ? out.slice(0, 5) : ['the page is ' + document.documentElement.scrollWidth + ' pixels wide'];
+})()`
+
+// phoneOverflow returns the elements wider than a 390-pixel phone screen.
+func (tb *tab) phoneOverflow() []string {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		tb.t.Fatal(err)
+	}
+	defer chromedp.Do(tb.ctx, chromedp.ResetViewport())
+	out, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](overflowJS))
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	return out
+}

@@ -166,6 +166,9 @@ func TestUIPages(t *testing.T) {
 			if errs := tb.errors(); len(errs) > 0 && p.name != "notfound" {
 				t.Errorf("%s: console errors: %q", p.path, errs)
 			}
+			if wide := tb.phoneOverflow(); len(wide) > 0 {
+				t.Errorf("%s: wider than a phone: %q", p.path, wide)
+			}
 			tb.shoot(p.name)
 		})
 	}
@@ -235,6 +238,9 @@ func TestUIAlarms(t *testing.T) {
 				if !strings.Contains(got, w) {
 					t.Errorf("%s = %q, want %q in it", c.sel, got, w)
 				}
+			}
+			if wide := tb.phoneOverflow(); len(wide) > 0 {
+				t.Errorf("%s: wider than a phone: %q", c.path, wide)
 			}
 			tb.shoot("alarm-" + strings.ReplaceAll(c.name, " ", "-"))
 		})
