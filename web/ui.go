@@ -56,6 +56,10 @@ func (s *Server) uiMiddleware() echo.MiddlewareFunc {
 			if (r.Method != http.MethodGet && r.Method != http.MethodHead) || !isUIPath(r.URL.Path) {
 				return next(c)
 			}
+			if r.Method == http.MethodHead { // served as a GET; net/http drops the body
+				r = r.Clone(r.Context())
+				r.Method = http.MethodGet
+			}
 			u.echo.ServeHTTP(c.Response(), r)
 			return nil
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"html"
 	"io"
 	"net/http"
 	"regexp"
@@ -45,6 +46,10 @@ func TestUIPagesStatic(t *testing.T) {
 		if !strings.Contains(string(body), "<strong>Demo data.</strong>") {
 			t.Errorf("GET %s: no demo banner", path)
 		}
+	}
+	_, body := get(t, h.srv, "/verify")
+	if want := "pledge-verify bundle --log-key " + h.log.VerifierKey() + " --registrar-key " + keyID(t, h.demo.Registrar) + " FILE"; !strings.Contains(html.UnescapeString(string(body)), want) {
+		t.Errorf("/verify does not say %q", want)
 	}
 }
 
@@ -162,6 +167,8 @@ func TestUIErrors(t *testing.T) {
 		{"POST", "/", 404, "application/problem+json", "not-found"},
 		{"POST", "/search", 404, "application/problem+json", "not-found"},
 		{"GET", "/api/v1/log", 200, "application/json", testOrigin},
+		{"HEAD", "/", 200, "text/html; charset=UTF-8", ""},
+		{"HEAD", "/static/page.js", 200, "text/javascript; charset=utf-8", ""},
 		{"GET", "/nope", 404, "application/problem+json", "not-found"},
 	} {
 		resp, body := do(t, h.srv, c.method, c.path, nil, nil)

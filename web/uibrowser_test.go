@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/memory"
@@ -239,6 +240,9 @@ func TestUIAlarms(t *testing.T) {
 					t.Errorf("%s = %q, want %q in it", c.sel, got, w)
 				}
 			}
+			if strings.HasPrefix(c.name, "fork") && !strings.Contains(tb.text("#evidence"), "Verified before") {
+				t.Errorf("no evidence of the fork shown")
+			}
 			if wide := tb.phoneOverflow(); len(wide) > 0 {
 				t.Errorf("%s: wider than a phone: %q", c.path, wide)
 			}
@@ -306,5 +310,33 @@ func TestUICheckpointsConsistency(t *testing.T) {
 	tb.shoot("checkpoints-consistency")
 	if errs := tb.errors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
+	}
+}
+
+// TestUIKeyboard checks that the keyboard reaches the skip link first,
+// then the links of the header, and that focus is visible.
+func TestUIKeyboard(t *testing.T) {
+	tb := newTab(t)
+	srv := newUIServer(t, uiLog(t, 9, "ui", 3))
+	tb.open(srv.URL + "/search")
+	const focused = `(() => { const e = document.activeElement;
+	  return e.tagName + ' ' + (e.getAttribute('href') || e.id) + ' ' + getComputedStyle(e).outlineStyle; })()`
+	for i, want := range []string{"A #main solid", "A / solid", "A / solid", "A /signatories solid"} {
+		if err := chromedp.Do(tb.ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](focused))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("after %d tabs, focus on %q, want %q", i+1, got, want)
+		}
+	}
+	// Every form control has a label.
+	unlabelled, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input, select')]
+	  .filter((e) => !document.querySelector('label[for="' + e.id + '"]')).map((e) => e.name)`))
+	if err != nil || len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %q, %v", unlabelled, err)
 	}
 }

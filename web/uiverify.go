@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/attest"
 )
 
 // verifyData are the pledge-verify commands for this log.
@@ -37,6 +38,10 @@ func (u *ui) verifyYourself(c echo.Context) error {
 	url := c.Scheme() + "://" + c.Request().Host
 	vkey := u.s.log.VerifierKey()
 	flags := " --url " + url + " --log-key " + vkey
+	registrar, err := u.genesisKey(c)
+	if err != nil {
+		return err
+	}
 	size := u.s.log.Published().Size
 	last := "0"
 	if size > 0 {
@@ -45,8 +50,24 @@ func (u *ui) verifyYourself(c echo.Context) error {
 	d := verifyData{URL: url, Fingerprint: fingerprint(vkey), Commands: []command{
 		{"Prove that an entry is in the log (here the latest):", "pledge-verify inclusion" + flags + " --index " + last},
 		{"Prove that the log only grew since your last run (keeps the last verified checkpoint):", "pledge-verify consistency" + flags},
-		{"Rebuild the whole tree, the registry and the pledge matrix from the tiles:", "pledge-verify audit" + flags},
-		{"Verify a proof bundle a signatory gave you, offline:", "pledge-verify bundle --log-key " + vkey + " FILE"},
+		{"Rebuild the whole tree, the registry and the pledge matrix from the tiles:", "pledge-verify audit" + flags + registrar},
+		{"Verify a proof bundle a signatory gave you, offline:", "pledge-verify bundle --log-key " + vkey + registrar + " FILE"},
 	}}
 	return u.render(c, 200, "verify", "Verify it yourself", d)
+}
+
+// genesisKey returns the --registrar-key flag of the registrar's first
+// key, the one the genesis entry names, or "" if the log has none yet.
+func (u *ui) genesisKey(c echo.Context) (string, error) {
+	var r attest.SignatoryInfo
+	ok, err := u.row(c, attest.TableSignatories, attest.RegistrarID, &r)
+	if err != nil || !ok || len(r.Keys) == 0 {
+		return "", err
+	}
+	for _, k := range r.Keys {
+		if k.Added == 0 {
+			return " --registrar-key " + k.ID, nil
+		}
+	}
+	return "", nil
 }

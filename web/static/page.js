@@ -98,6 +98,19 @@ async function consistency(last, cp) {
   return `Consistent with the tree of size ${last.size} your browser verified on ${last.seen.slice(0, 10)}: proven from ${tiles.fetched.length} tiles.`;
 }
 
+// showEvidence shows what contradicts: the checkpoint verified before
+// and the signed checkpoint the server serves now. Keep them: both are
+// signed by the log, so together they prove that it misbehaved.
+function showEvidence(ev) {
+  const d = document.createElement('details'), s = document.createElement('summary'), pre = document.createElement('pre');
+  d.id = 'evidence';
+  s.textContent = 'Evidence (also kept in this browser\'s storage)';
+  pre.className = 'note';
+  pre.textContent = `Verified before, on ${ev.pinned.seen}: tree size ${ev.pinned.size}, root ${ev.pinned.root}\n\nServed now, at ${ev.at}:\n${ev.served}`;
+  d.append(s, pre);
+  $('trust-key').after(d);
+}
+
 // checkLog verifies the published checkpoint and its consistency with the
 // last one verified here, and shows the result. It returns the verified
 // checkpoint, or null.
@@ -136,7 +149,9 @@ async function checkLog() {
   } catch (e) {
     said.push(e.message);
     alarm = true;
-    store.set('evidence', { pinned: last, served: text, at: new Date().toISOString() });
+    const evidence = { pinned: last, served: text, at: new Date().toISOString() };
+    store.set('evidence', evidence);
+    showEvidence(evidence);
   }
   const good = cosigs.filter((c) => c.ok).map((c) => `${c.name} at ${c.time.toISOString()}`);
   const head = `Verified: the log's checkpoint of size ${cp.size} is signed by the pinned key` +
