@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"github.com/transparency-dev/merkle/compact"
+	merkle "github.com/transparency-dev/merkle/proof"
 	"maps"
 	"slices"
 	"strconv"
@@ -101,11 +103,11 @@ func (p *prover) proven(index uint64, leaf []byte) (bundle.Entry, error) {
 			return e, err
 		}
 	}
-	proof, err := p.s.log.InclusionProof(p.ctx, index, p.state.Size)
+	proof, err := p.prove(index, leaf)
 	if err != nil {
 		return e, err
 	}
-	e = bundle.Entry{Index: index, Leaf: leaf, Proof: proof.Hashes}
+	e = bundle.Entry{Index: index, Leaf: leaf, Proof: proof}
 	p.mu.Lock()
 	p.entries[index] = e
 	p.mu.Unlock()
@@ -140,11 +142,12 @@ func (p *prover) evidence(env *attest.Envelope, index uint64) ([]bundle.Entry, e
 		if err != nil {
 			return nil, err
 		}
-		proof, err := p.s.self.evidenceProof(p, i)
+		leaf := env.Leaf()
+		proof, err := p.s.self.evidenceProof(p, i, leaf)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, bundle.Entry{Index: i, Leaf: env.Leaf(), Proof: proof})
+		out = append(out, bundle.Entry{Index: i, Leaf: leaf, Proof: proof})
 	}
 	return out, nil
 }
@@ -211,10 +214,11 @@ type selfCheck struct {
 	parsed sync.Map // uint64 index → *attest.Envelope, registry events only
 
 	mu       sync.Mutex
-	policy   *bundle.Policy              // set once the genesis is known
-	proofs   map[[2]uint64][]verify.Hash // (index, size) → evidence inclusion proof
-	trees    map[[32]byte]tree           // checkpoint hash → its verified tree
-	accepted map[string]bool             // evidence indexes whose signatures verified
+	policy   *bundle.Policy                 // set once the genesis is known
+	proofs   map[[2]uint64][]verify.Hash    // (index, size) → evidence inclusion proof
+	trees    map[[32]byte]tree              // checkpoint hash → its verified tree
+	accepted map[string]bool                // evidence indexes whose signatures verified
+	hashes   map[compact.NodeID]verify.Hash // complete subtrees' hashes
 }
 
 // tree is the size and root of a verified checkpoint.
@@ -224,7 +228,7 @@ type tree struct {
 }
 
 // maxRemembered bounds each map of selfCheck; a full map is emptied.
-const maxRemembered = 4096
+const maxRemembered = 1 << 15
 
 func remember[K comparable, V any](m *map[K]V, k K, v V) {
 	if *m == nil || len(*m) >= maxRemembered {
@@ -248,7 +252,7 @@ func (c *selfCheck) policyOf(s *Server) (bundle.Policy, error) {
 
 // evidenceProof returns the inclusion proof of evidence entry index in the
 // tree of size, proven once.
-func (c *selfCheck) evidenceProof(p *prover, index uint64) ([]verify.Hash, error) {
+func (c *selfCheck) evidenceProof(p *prover, index uint64, leaf []byte) ([]verify.Hash, error) {
 	k := [2]uint64{index, p.state.Size}
 	c.mu.Lock()
 	h, ok := c.proofs[k]
@@ -256,14 +260,14 @@ func (c *selfCheck) evidenceProof(p *prover, index uint64) ([]verify.Hash, error
 	if ok {
 		return h, nil
 	}
-	proof, err := p.s.log.InclusionProof(p.ctx, index, p.state.Size)
+	proof, err := p.prove(index, leaf)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	remember(&c.proofs, k, proof.Hashes)
+	remember(&c.proofs, k, proof)
 	c.mu.Unlock()
-	return proof.Hashes, nil
+	return proof, nil
 }
 
 // check checks a bundle before it is sent. For an entry that the request
@@ -327,4 +331,67 @@ func evidenceKey(b *bundle.Bundle) string {
 		k.WriteString(strconv.FormatUint(e.Index, 10) + "/")
 	}
 	return k.String()
+}
+
+// prove returns the inclusion proof of the entry leaf at index in the tree
+// of the prover's state, checked against its root. The proof's nodes come
+// from the server's memo where they can: a complete subtree's hash never
+// changes as the log grows, and the entries of one batch, or of batches
+// close in time, share most of their nodes.
+func (p *prover) prove(index uint64, leaf []byte) ([]verify.Hash, error) {
+	size := p.state.Size
+	nodes, err := merkle.Inclusion(index, size)
+	if err != nil {
+		return nil, fmt.Errorf("proving %d in %d: %w", index, size, err)
+	}
+	hashes, err := p.s.self.nodes(p.ctx, p.s.log, size, nodes.IDs)
+	if err != nil {
+		return nil, err
+	}
+	rehashed, err := nodes.Rehash(hashes, func(l, r []byte) []byte {
+		h := verify.NodeHash(verify.Hash(l), verify.Hash(r))
+		return h[:]
+	})
+	if err != nil {
+		return nil, err
+	}
+	proof := make([]verify.Hash, len(rehashed))
+	for i, h := range rehashed {
+		proof[i] = verify.Hash(h)
+	}
+	if err := verify.Inclusion(verify.LeafHash(leaf), index, size, proof, p.state.Root); err != nil {
+		return nil, fmt.Errorf("own inclusion proof of %d in %d: %w", index, size, err)
+	}
+	return proof, nil
+}
+
+// nodes returns the hashes of complete subtrees of the tree of size,
+// remembered or read from the log's tiles.
+func (c *selfCheck) nodes(ctx context.Context, l *log.Log, size uint64, ids []compact.NodeID) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	var missing []compact.NodeID
+	var at []int
+	c.mu.Lock()
+	for i, id := range ids {
+		if h, ok := c.hashes[id]; ok {
+			out[i] = h[:]
+		} else {
+			missing, at = append(missing, id), append(at, i)
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := verify.ReadNodes(ctx, verify.TileReaderFunc(l.ReadTile), size, missing)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, h := range got {
+		out[at[k]] = h[:]
+		remember(&c.hashes, missing[k], h)
+	}
+	return out, nil
 }
