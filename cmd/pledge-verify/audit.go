@@ -31,7 +31,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.state, "state", "", "the `DIR` keeping an unfinished audit's state, to resume it (default: <user config dir>/pledgelog/audit/<origin hash>)")
 	fs.StringVar(&f.record, "record", "", "where to write the audit record for bundle --audit-state (default: <state dir>/record.json)")
 	fs.BoolVar(&f.summary, "summary", false, "print the signatory × principle matrix rebuilt from the log")
-	fs.IntVar(&f.fetchers, "fetchers", 16, "how many tiles to fetch at once")
+	fs.IntVar(&f.fetchers, "fetchers", 8, "how many tiles to fetch at once")
 	fs.IntVar(&f.verifiers, "verifiers", 0, "how many goroutines verify signatures (default GOMAXPROCS)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err

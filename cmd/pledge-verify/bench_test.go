@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -21,6 +22,10 @@ import (
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/pebble"
+	"github.com/pledgelog/pledgelog/verify"
+	"github.com/pledgelog/pledgelog/verify/audit"
+	"github.com/pledgelog/pledgelog/verify/bundle"
+	"github.com/pledgelog/pledgelog/verify/client"
 	"github.com/pledgelog/pledgelog/web"
 	"github.com/sigstore/sigstore/pkg/signature"
 )
@@ -38,10 +43,7 @@ import (
 //	PLEDGE_VERIFY_BENCH_DIR=/tmp/auditlog go test -run '^$' -bench BenchmarkAudit -benchtime 1x ./cmd/pledge-verify
 func BenchmarkAudit(b *testing.B) {
 	size := benchSize()
-	dir := os.Getenv("PLEDGE_VERIFY_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	}
+	dir := cmp.Or(os.Getenv("PLEDGE_VERIFY_BENCH_DIR"), b.TempDir())
 	l, demo := benchLog(b, filepath.Join(dir, fmt.Sprintf("log-%d", size)), size)
 	w, err := web.New(web.Config{Log: l, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}})
 	if err != nil {
@@ -217,4 +219,40 @@ func signBatch(b *testing.B, reg *attest.Registry, demo *attest.Demo, from, to u
 		out = append(out, leaf)
 	}
 	return slices.Clip(out)
+}
+
+// BenchmarkAuditInProcess runs the same audit as BenchmarkAudit in the
+// test process, for CPU and memory profiles of the auditor (with the
+// server's share):
+//
+//	PLEDGE_VERIFY_BENCH_DIR=/tmp/auditlog go test -run '^$' -bench BenchmarkAuditInProcess -benchtime 1x -cpuprofile cpu.prof ./cmd/pledge-verify
+func BenchmarkAuditInProcess(b *testing.B) {
+	size := benchSize()
+	dir := cmp.Or(os.Getenv("PLEDGE_VERIFY_BENCH_DIR"), b.TempDir())
+	l, _ := benchLog(b, filepath.Join(dir, fmt.Sprintf("log-%d", size)), size)
+	w, err := web.New(web.Config{Log: l, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(w.Handler())
+	defer srv.Close()
+	c, err := client.New(client.Config{URL: srv.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &bundle.Policy{Origin: origin}
+	v, err := verify.NewVerifier(l.VerifierKey())
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.LogKeys = []verify.Verifier{v}
+	for b.Loop() {
+		start := time.Now()
+		rep, err := audit.Run(context.Background(), audit.Config{Fetcher: c, Checkpoint: l.Published().Checkpoint, Dir: b.TempDir(),
+			Open: func(n []byte) (verify.Checkpoint, error) { return openCheckpoint(p, n) }})
+		if err != nil || rep.Total != 0 {
+			b.Fatalf("audit: %v, %d findings", err, rep.Total)
+		}
+		b.ReportMetric(float64(size)/time.Since(start).Seconds(), "entries/s")
+	}
 }

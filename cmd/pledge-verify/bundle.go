@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/verify"
@@ -91,7 +90,7 @@ func printResult(w io.Writer, res *bundle.Result, asJSON bool) error {
 // refresh upgrades b to the log's latest checkpoint, proven consistent
 // from the tiles, and saves it over file.
 func refresh(ctx context.Context, url, file string, b *bundle.Bundle, p *bundle.Policy) (*bundle.Bundle, error) {
-	c, err := client.New(client.Config{URL: url, HTTPClient: http.DefaultClient})
+	c, err := client.New(client.Config{URL: url})
 	if err != nil {
 		return nil, usageError{err}
 	}

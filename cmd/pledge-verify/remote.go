@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"net/http"
 	"time"
 
 	"github.com/pledgelog/pledgelog/verify"
@@ -41,7 +40,7 @@ func (r *remoteFlags) remote() (*remote, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(client.Config{URL: r.url, HTTPClient: &http.Client{Timeout: r.timeout}})
+	c, err := client.New(client.Config{URL: r.url, Timeout: r.timeout})
 	if err != nil {
 		return nil, usageError{err}
 	}

@@ -40,7 +40,7 @@ type Config struct {
 	// Dir keeps the state and the dedup runs; "" means a temporary
 	// directory, and no resumption.
 	Dir string
-	// Fetchers is how many tiles are fetched at once; 0 means 16.
+	// Fetchers is how many tiles are fetched at once; 0 means 8.
 	Fetchers int
 	// Verifiers is how many goroutines verify signatures; 0 means
 	// GOMAXPROCS.

@@ -70,7 +70,7 @@ func (a *auditor) check(ctx context.Context) error {
 // in parallel and consumes them in order.
 func (a *auditor) pipeline(ctx context.Context, from, to uint64, replaying bool) error {
 	g, gctx := errgroup.WithContext(ctx)
-	fetchers := workers(a.cfg.Fetchers, 16)
+	fetchers := workers(a.cfg.Fetchers, 8)
 	pending := make(chan chan *tileResult, 2*fetchers)
 	g.Go(func() error { return a.produce(gctx, from, to, replaying, fetchers, pending) })
 	next := from
@@ -165,7 +165,7 @@ func (a *auditor) fetch(ctx context.Context, n uint64, width int, replaying bool
 	}
 	r.prep = make([]prepared, width)
 	for i, e := range r.entries {
-		r.prep[i] = prepare(e)
+		r.prep[i] = a.prepare(e)
 	}
 	return r
 }
@@ -241,6 +241,10 @@ func (a *auditor) registryEvent(index uint64, e []byte) {
 func (a *auditor) jobs(jobs []sigJob, index uint64, p *prepared) []sigJob {
 	if !p.ok {
 		a.finding(Finding{index, KindMalformed, "leaf is not in canonical form"})
+		return jobs
+	}
+	if p.verified {
+		atomic.AddUint64(&a.nsigs, uint64(len(p.sigs)))
 		return jobs
 	}
 	for _, s := range p.sigs {
