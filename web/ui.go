@@ -144,6 +144,7 @@ type page struct {
 	Title  string
 	Nav    string
 	Origin string
+	URL    string // the log's URL prefix, as the request reached it
 	VKey   string
 	Size   uint64
 	Demo   bool     // the log holds demo data: show the banner
@@ -153,8 +154,8 @@ type page struct {
 
 // render answers the page template name with data.
 func (u *ui) render(c echo.Context, status int, name, title string, data any) error {
-	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), VKey: u.s.log.VerifierKey(),
-		Size: u.s.log.Published().Size, Data: data}
+	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), URL: c.Scheme() + "://" + c.Request().Host,
+		VKey: u.s.log.VerifierKey(), Size: u.s.log.Published().Size, Data: data}
 	var err error
 	if p.Demo, p.Quote, err = u.demoNotices(c); err != nil {
 		return err

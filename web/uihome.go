@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"strconv"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify"
 )
 
@@ -74,30 +72,21 @@ type homeData struct {
 }
 
 func (u *ui) home(c echo.Context) error {
-	ctx := c.Request().Context()
 	d := homeData{Checkpoint: u.checkpointView(u.s.log.Published().Checkpoint)}
 	history, err := u.history(c, 200)
 	if err != nil {
 		return err
 	}
 	d.Chart = growthChart(history)
-	err = scanRows(ctx, u.s.log, attest.TableAccords, nil, func(r log.Row) error {
-		var a attest.AccordInfo
-		if err := json.Unmarshal(r.Value, &a); err != nil {
-			return err
-		}
+	err = scanJSON(u, c, attest.TableAccords, func(_ string, a attest.AccordInfo) error {
 		d.Accords = append(d.Accords, a)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	err = scanRows(ctx, u.s.log, attest.TableSignatories, nil, func(r log.Row) error {
-		if string(r.Key) != attest.RegistrarID {
-			d.Signatories++
-		}
-		return nil
-	})
+	signatories, err := u.signatoryRows(c)
+	d.Signatories = len(signatories)
 	if err != nil {
 		return err
 	}

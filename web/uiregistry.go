@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"slices"
 
 	"github.com/labstack/echo/v4"
@@ -10,18 +11,25 @@ import (
 	"github.com/pledgelog/pledgelog/log"
 )
 
+// scanJSON decodes the JSON value of every row of table into a T and
+// calls fn with its key and it.
+func scanJSON[T any](u *ui, c echo.Context, table string, fn func(key string, v T) error) error {
+	return scanRows(c.Request().Context(), u.s.log, table, nil, func(r log.Row) error {
+		var v T
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			return fmt.Errorf("decoding %s row %q: %w", table, r.Key, err)
+		}
+		return fn(string(r.Key), v)
+	})
+}
+
 // signatoryRows reads every signatory but the registrar, by id.
 func (u *ui) signatoryRows(c echo.Context) ([]attest.SignatoryInfo, error) {
 	var out []attest.SignatoryInfo
-	err := scanRows(c.Request().Context(), u.s.log, attest.TableSignatories, nil, func(r log.Row) error {
-		if string(r.Key) == attest.RegistrarID {
-			return nil
+	err := scanJSON(u, c, attest.TableSignatories, func(id string, s attest.SignatoryInfo) error {
+		if id != attest.RegistrarID {
+			out = append(out, s)
 		}
-		var s attest.SignatoryInfo
-		if err := json.Unmarshal(r.Value, &s); err != nil {
-			return err
-		}
-		out = append(out, s)
 		return nil
 	})
 	return out, err
@@ -60,17 +68,7 @@ func (u *ui) accord(c echo.Context) error {
 	if d.Signatories, err = u.signatoryRows(c); err != nil {
 		return err
 	}
-	latest := map[string]attest.LatestPledge{}
-	err = scanRows(c.Request().Context(), u.s.log, attest.TableLatest, nil, func(r log.Row) error {
-		var p attest.LatestPledge
-		if err := json.Unmarshal(r.Value, &p); err != nil {
-			return err
-		}
-		if p.Accord == id {
-			latest[p.Signatory+"/"+p.Principle] = p
-		}
-		return nil
-	})
+	latest, err := u.latest(c, id)
 	if err != nil {
 		return err
 	}
@@ -82,6 +80,18 @@ func (u *ui) accord(c echo.Context) error {
 		d.Matrix = append(d.Matrix, mr)
 	}
 	return u.render(c, 200, "accord", d.Accord.Title, d)
+}
+
+// latest returns the latest pledges to accord by "signatory/principle".
+func (u *ui) latest(c echo.Context, accord string) (map[string]attest.LatestPledge, error) {
+	out := map[string]attest.LatestPledge{}
+	err := scanJSON(u, c, attest.TableLatest, func(_ string, p attest.LatestPledge) error {
+		if p.Accord == accord {
+			out[p.Signatory+"/"+p.Principle] = p
+		}
+		return nil
+	})
+	return out, err
 }
 
 func (u *ui) signatories(c echo.Context) error {
@@ -136,35 +146,50 @@ func (u *ui) signatory(c echo.Context) error {
 // timeline lists the signatory's registry events and pledges, newest
 // first.
 func (u *ui) timeline(c echo.Context, s attest.SignatoryInfo) ([]timelineItem, error) {
-	var out []timelineItem
+	out, err := u.pledges(c, s.ID)
 	for _, e := range s.Events {
 		out = append(out, timelineItem{Index: e.Index, Action: e.Action})
 	}
-	prefix := attest.SearchPrefix(attest.SearchSignatory, s.ID)
+	slices.SortFunc(out, func(a, b timelineItem) int { return cmp.Compare(b.Index, a.Index) })
+	return out, err
+}
+
+// pledges lists the pledges of a signatory (up to maxTimeline entries
+// that name it).
+func (u *ui) pledges(c echo.Context, id string) ([]timelineItem, error) {
+	prefix := attest.SearchPrefix(attest.SearchSignatory, id)
 	rows, err := u.s.log.Rows(c.Request().Context(), attest.TableSearch, prefix, prefixEnd(prefix), maxTimeline)
-	if err != nil {
-		return nil, err
-	}
+	var out []timelineItem
 	for _, r := range rows {
 		index, err := attest.ParseIndexKey(r.Key)
 		if err != nil {
 			return nil, err
 		}
-		var info attest.PledgeInfo
-		ok, err := u.row(c, attest.TablePledges, string(attest.IndexKey(index)), &info)
+		info, err := u.pledgeInfo(c, index)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			item := timelineItem{Index: index, Void: info.Void}
-			if item.Pledge, err = u.pledgeAt(c, index); err != nil {
-				return nil, err
-			}
-			out = append(out, item)
+		if info == nil {
+			continue // a registry event
 		}
+		p, err := u.pledgeAt(c, index)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, timelineItem{Index: index, Pledge: p, Void: info.Void})
 	}
-	slices.SortFunc(out, func(a, b timelineItem) int { return cmp.Compare(b.Index, a.Index) })
-	return out, nil
+	return out, err
+}
+
+// pledgeInfo returns the TablePledges row of the entry at index, or nil
+// if it is not a pledge.
+func (u *ui) pledgeInfo(c echo.Context, index uint64) (*attest.PledgeInfo, error) {
+	var info attest.PledgeInfo
+	ok, err := u.row(c, attest.TablePledges, string(attest.IndexKey(index)), &info)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &info, nil
 }
 
 // pledgeAt decodes the pledge at index.

@@ -63,22 +63,24 @@ func (u *ui) searchError(c echo.Context, d searchData, err error) error {
 	return u.render(c, re.kind.status, "search", "Search", d)
 }
 
-// directHit returns the entry page of an index or an entry hash query.
+// directHit returns the entry page of an index or an entry hash query,
+// or "" for other queries.
 func (u *ui) directHit(c echo.Context, q map[string]string) (string, error) {
 	if v, ok := q["index"]; ok {
 		n, err := parseNumber("index", v)
-		if err != nil {
-			return "", err
+		if err == nil && n >= u.s.log.Latest().Size {
+			err = problemf(kindBeyondTree, "the log has no entry "+v+" yet")
 		}
-		if n >= u.s.log.Latest().Size {
-			return "", problemf(kindBeyondTree, "the log has no entry "+v+" yet")
-		}
-		return "/entries/" + v, nil
+		return "/entries/" + v, err
 	}
-	v, ok := q["hash"]
-	if !ok {
-		return "", nil
+	if v, ok := q["hash"]; ok {
+		return u.hashHit(c, v)
 	}
+	return "", nil
+}
+
+// hashHit returns the entry page of a leaf hash, hex or base64.
+func (u *ui) hashHit(c echo.Context, v string) (string, error) {
 	h, err := hex.DecodeString(v)
 	if err != nil || len(h) != 32 {
 		h, err = base64.StdEncoding.DecodeString(v)
@@ -110,16 +112,11 @@ func (u *ui) runSearch(c echo.Context, d *searchData) error {
 		return err
 	}
 	for _, r := range res.Results {
-		item := searchItem{Index: r.Index}
-		var info attest.PledgeInfo
-		ok, err := u.row(c, attest.TablePledges, string(attest.IndexKey(r.Index)), &info)
+		info, err := u.pledgeInfo(c, r.Index)
 		if err != nil {
 			return err
 		}
-		if ok {
-			item.Pledge = &info
-		}
-		d.Results = append(d.Results, item)
+		d.Results = append(d.Results, searchItem{Index: r.Index, Pledge: info})
 	}
 	if res.Next != "" {
 		q := c.QueryParams()
