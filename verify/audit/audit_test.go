@@ -49,7 +49,8 @@ func TestAuditFindings(t *testing.T) {
 	tl := newTestLog(t, false, "audit test")
 	good := tl.pledge("microsoft", tl.demo.Keys["microsoft"])
 	_, stranger, _ := ed25519GenerateKey()
-	tl.append(good, []byte("not an attestation"), tl.pledge("microsoft", stranger), badSig(t, tl.pledge("microsoft", tl.demo.Keys["microsoft"])), good)
+	tl.append(good, []byte("not an attestation"), tl.pledge("microsoft", stranger), badSig(t, tl.pledge("microsoft", tl.demo.Keys["microsoft"])), good,
+		tl.revoke("cisco"), tl.pledge("cisco", tl.demo.Keys["cisco"]))
 	r, err := run(t, tl, &fetcher{log: tl.log}, audit.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func TestAuditFindings(t *testing.T) {
 	want := []struct {
 		index uint64
 		kind  string
-	}{{173, audit.KindMalformed}, {174, audit.KindRejected}, {175, audit.KindBadSignature}, {176, audit.KindDuplicate}}
+	}{{173, audit.KindMalformed}, {174, audit.KindRejected}, {175, audit.KindBadSignature}, {176, audit.KindDuplicate}, {178, audit.KindRejected}}
 	if len(r.Findings) != len(want) {
 		t.Fatalf("findings %v, want %v", r.Findings, want)
 	}
@@ -68,6 +69,9 @@ func TestAuditFindings(t *testing.T) {
 	}
 	if !strings.Contains(r.Findings[3].Detail, "entry 172") {
 		t.Errorf("duplicate finding %q does not name entry 172", r.Findings[3].Detail)
+	}
+	if !strings.Contains(r.Findings[4].Detail, "revoked") || len(r.Revocations) != 1 || r.Revocations[0].Index != 177 {
+		t.Errorf("pledge by a revoked key: %v; revocations %+v", r.Findings[4], r.Revocations)
 	}
 }
 

@@ -126,3 +126,25 @@ func (f *fetcher) Entries(ctx context.Context, n uint64, width int) ([][]byte, e
 func ed25519GenerateKey() (ed25519.PublicKey, ed25519.PrivateKey, error) {
 	return ed25519.GenerateKey(nil)
 }
+
+// revoke revokes signatory's demo key, superseded, signed by the
+// registrar, at the head of its chain in tl.reg (which it advances).
+func (tl *testLog) revoke(signatory string) []byte {
+	tl.t.Helper()
+	info, _ := tl.reg.Signatory(signatory)
+	e := &attest.SignatoryEvent{Action: attest.ActionRevoke, Origin: origin, Signatory: signatory, Seq: info.Seq + 1, Prev: info.Head,
+		KeyID: info.Keys[0].ID, Reason: attest.ReasonSuperseded}
+	st, err := attest.NewStatement(e)
+	if err != nil {
+		tl.t.Fatal(err)
+	}
+	s, err := attest.NewSigner(tl.demo.Registrar)
+	if err != nil {
+		tl.t.Fatal(err)
+	}
+	leaf, err := attest.Sign(st, s)
+	if err != nil {
+		tl.t.Fatal(err)
+	}
+	return leaf
+}

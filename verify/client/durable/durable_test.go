@@ -1,0 +1,30 @@
+package durable_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pledgelog/pledgelog/verify/client/durable"
+)
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state")
+	for _, data := range []string{"first", "second, longer"} {
+		if err := durable.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		info, _ := os.Stat(path)
+		if err != nil || string(got) != data || info.Mode().Perm() != 0o600 {
+			t.Errorf("after WriteFile(%q): %q, %v, mode %v", data, got, err, info.Mode())
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("WriteFile left %d files, want 1", len(entries))
+	}
+	if err := durable.WriteFile(filepath.Join(dir, "missing", "x"), nil, 0o600); err == nil {
+		t.Error("WriteFile into a missing directory succeeded")
+	}
+}
