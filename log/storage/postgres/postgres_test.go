@@ -92,7 +92,7 @@ func newSchema(t testing.TB) string {
 // open opens a Storage on schema, closed at the end of the test.
 func open(t testing.TB, schema string) *postgres.Storage {
 	t.Helper()
-	st, err := postgres.Open(t.Context(), dsn(t), postgres.Options{Schema: schema, LeaseRetry: 20 * time.Millisecond})
+	st, err := postgres.Open(t.Context(), dsn(t), postgres.Options{Schema: schema, LeaseRetry: 250 * time.Millisecond}) // a ping must not time out on a loaded CI machine
 	if err != nil {
 		t.Fatal(err)
 	}
