@@ -85,7 +85,7 @@ func newUI(s *Server) *ui {
 	e := u.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = u.handleError
-	e.Use(securityHeaders)
+	e.Use(s.metrics.middleware, securityHeaders) // route labels: the UI routes
 	static, _ := fs.Sub(uiFiles, "static")
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static))))
 	e.GET("/", u.home)

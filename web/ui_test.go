@@ -18,6 +18,7 @@ import (
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/memory"
 	"github.com/pledgelog/pledgelog/web"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 
@@ -228,4 +229,21 @@ func genesis(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return leaf
+}
+
+// TestUIMetrics checks that UI requests are counted by route.
+func TestUIMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := newDemoHarness(t, func(c *web.Config) { c.Registerer, c.Gatherer = reg, reg }, nil)
+	get(t, h.srv, "/entries/3")
+	get(t, h.srv, "/entries/999")
+	_, body := get(t, h.srv, "/metrics")
+	for _, want := range []string{
+		`pledgelog_http_requests_total{code="200",method="GET",route="/entries/:index"} 1`,
+		`pledgelog_http_requests_total{code="404",method="GET",route="/entries/:index"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
 }
