@@ -5,14 +5,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/bundle"
-	"github.com/pledgelog/pledgelog/verify/client/durable"
 )
 
 // StateFile is the name of the state file in Config.Dir.
@@ -131,24 +129,6 @@ func newAuditor(ctx context.Context, cfg Config) (*auditor, error) {
 	return a, nil
 }
 
-// load reads a saved state, or starts one for cfg.Checkpoint.
-func (a *auditor) load() error {
-	b, err := os.ReadFile(filepath.Join(a.dir, StateFile))
-	if os.IsNotExist(err) {
-		a.state = State{Checkpoint: a.cfg.Checkpoint}
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	s, err := ParseState(b)
-	if err != nil {
-		return err
-	}
-	a.state = *s
-	return nil
-}
-
 func (a *auditor) cleanup() {
 	if a.tempDir {
 		os.RemoveAll(a.dir)
@@ -186,13 +166,6 @@ func (a *auditor) report() *Report {
 		Findings: a.found, Total: a.total, Registry: a.reg, Revocations: a.revs}
 }
 
-func (a *auditor) removeState() {
-	for _, r := range a.spill.runs {
-		os.Remove(filepath.Join(a.dir, r))
-	}
-	os.Remove(filepath.Join(a.dir, StateFile))
-}
-
 // finding records a finding; safe for concurrent use.
 func (a *auditor) finding(f Finding) {
 	a.mu.Lock()
@@ -201,22 +174,6 @@ func (a *auditor) finding(f Finding) {
 	if len(a.found) < maxFindings {
 		a.found = append(a.found, f)
 	}
-}
-
-// save drains the verifiers and saves the state up to next.
-func (a *auditor) save(next uint64) error {
-	a.verWG.Wait()
-	if err := a.spill.flush(); err != nil {
-		return err
-	}
-	a.mu.Lock()
-	s := State{Checkpoint: a.state.Checkpoint, Next: next, Range: a.tree.rangeHashes(),
-		Runs: a.spill.runs, Findings: slices.Clone(a.found), Total: a.total}
-	a.mu.Unlock()
-	if a.tempDir {
-		return nil
-	}
-	return durable.WriteFile(filepath.Join(a.dir, StateFile), s.Marshal(), 0o600)
 }
 
 func workers(n, def int) int {
