@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pledgelog/pledgelog/verify"
 )
@@ -117,4 +119,33 @@ func TestBundleRefreshAndAuditState(t *testing.T) {
 	if _, err := os.Stat(record); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestBundleCosigned adds a witness's cosignature to a bundle's checkpoint
+// and verifies it under a quorum of one.
+func TestBundleCosigned(t *testing.T) {
+	s := newServer(t, "bundle test")
+	var m map[string]any
+	if err := json.Unmarshal(s.submit("microsoft", s.pledge("microsoft", 1)), &m); err != nil {
+		t.Fatal(err)
+	}
+	wkey := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{5}, 32))
+	cosigner := verify.NewCosigner("witness.example.com/w2", wkey, func() time.Time { return time.Unix(1800000000, 0) })
+	n, err := verify.ParseNote([]byte(m["checkpoint"].(string)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosigned, err := verify.Sign(n.Text, cosigner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, _ := verify.ParseNote(cosigned)
+	n.Sigs = append(n.Sigs, sigs.Sigs...)
+	m["checkpoint"] = string(n.Bytes())
+	data, _ := json.Marshal(m)
+	file := writeFile(t, "b.json", data)
+	wvkey := verify.CosignatureVerifierKey("witness.example.com/w2", wkey.Public().(ed25519.PublicKey))
+	want(t, 0, []string{"cosigned by witness witness.example.com/w2", "2027-01-15T08:00:00Z", "quorum: 1 of 1"},
+		append([]string{"bundle", file, "--witness", wvkey, "--quorum", "1"}, s.trust()...)...)
+	want(t, 1, []string{"quorum"}, append([]string{"bundle", file, "--witness", wvkey, "--witness", witnessVKey, "--quorum", "2"}, s.trust()...)...)
 }
