@@ -164,6 +164,7 @@ func TestUIErrors(t *testing.T) {
 		{"GET", "/signatories/registrar", 404, "text/html; charset=UTF-8", "no signatory with this id"},
 		{"GET", "/accords/nope", 404, "text/html; charset=UTF-8", "no accord with this id"},
 		{"GET", "/checkpoints?before=x", 400, "text/html; charset=UTF-8", "before must be a tree size"},
+		{"GET", "/signatories?cursor=!", 400, "text/html; charset=UTF-8", "cursor must be the next value of a previous page"},
 		{"GET", "/static/x/../../ui.go", 404, "", ""},
 		{"POST", "/", 404, "application/problem+json", "not-found"},
 		{"POST", "/search", 404, "application/problem+json", "not-found"},

@@ -143,7 +143,7 @@ func TestUIPages(t *testing.T) {
 		want       []string
 	}{
 		{"home", "/", []string{"Demo data.", "Cybersecurity Tech Accord", "Latest published checkpoint", "Growth"}},
-		{"signatories", "/signatories", []string{"34 signatories", "Microsoft"}},
+		{"signatories", "/signatories", []string{"The signatories registered", "Microsoft", "VMware"}},
 		{"signatory", "/signatories/microsoft", []string{"Microsoft", "Demo data: not made or signed by Microsoft", "Timeline", "committed", "valid"}},
 		{"accord", "/accords/" + accordID, []string{"Principles", "Latest pledge of each signatory", "Microsoft"}},
 		{"entry", "/entries/100", []string{"Entry #100", "Proven: entry #100", "Demo data, not made or signed by"}},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
@@ -94,12 +95,38 @@ func (u *ui) latest(c echo.Context, accord string) (map[string]attest.LatestPled
 	return out, err
 }
 
+// signatoriesPage is how many signatories a page of /signatories lists.
+const signatoriesPage = 200
+
+type signatoriesData struct {
+	Signatories []attest.SignatoryInfo
+	Next        string // the cursor of the next page
+}
+
 func (u *ui) signatories(c echo.Context) error {
-	list, err := u.signatoryRows(c)
+	q := map[string]string{"limit": strconv.Itoa(signatoriesPage)}
+	if v := c.QueryParam("cursor"); v != "" {
+		q["cursor"] = v
+	}
+	pg, err := pageOf(q)
 	if err != nil {
 		return err
 	}
-	return u.render(c, 200, "signatories", "Signatories", list)
+	rows, next, err := u.s.page(c, attest.TableSignatories, nil, pg)
+	if err != nil {
+		return err
+	}
+	d := signatoriesData{Next: next}
+	for _, r := range rows {
+		var s attest.SignatoryInfo
+		if err := json.Unmarshal(r.Value, &s); err != nil {
+			return err
+		}
+		if s.ID != attest.RegistrarID {
+			d.Signatories = append(d.Signatories, s)
+		}
+	}
+	return u.render(c, 200, "signatories", "Signatories", d)
 }
 
 type signatoryData struct {
