@@ -222,6 +222,8 @@ func TestUIAlarms(t *testing.T) {
 			[]string{"ALARM: split view", "two different trees of size 172"}},
 		{"fork that grew", uiLog(t, 9, "ui", 80), uiLog(t, 9, "other", 172), "/", "#trust-status",
 			[]string{"ALARM: the log's tree of size 172 is not consistent with the tree of size 80"}},
+		{"rolled back", good, uiLog(t, 9, "ui", 80), "/", "#trust-status",
+			[]string{"ALARM: the log's tree of size 80 could not be proven consistent with the tree of size 172", "HTTP 404"}},
 		{"honest growth", uiLog(t, 9, "ui", 80), good, "/", "#trust-status",
 			[]string{"Verified: the log's checkpoint of size 172", "Consistent with the tree of size 80"}},
 	} {

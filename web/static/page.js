@@ -92,7 +92,8 @@ async function consistency(last, cp) {
   try {
     await tlog.verifyConsistency(small, big, await tiles.consistency(small), smallRoot, bigRoot);
   } catch (e) {
-    throw new Error(`ALARM: the log's tree of size ${cp.size} is not consistent with the tree of size ${last.size} your browser verified on ${last.seen}: ${e.message}. The log forked or rewrote history.`);
+    if (e instanceof tlog.ProofError) throw new Error(`ALARM: the log's tree of size ${cp.size} is not consistent with the tree of size ${last.size} your browser verified on ${last.seen}: ${e.message}. The log forked or rewrote history.`);
+    throw new Error(`ALARM: the log's tree of size ${cp.size} could not be proven consistent with the tree of size ${last.size} your browser verified on ${last.seen}: ${e.message}. A log serves the tiles of every tree it signed.`);
   }
   if (last.size > cp.size) return `WARNING: the server shows an older tree (size ${cp.size}) than the one you saw (size ${last.size}); they are consistent (a cache may be behind).`;
   return `Consistent with the tree of size ${last.size} your browser verified on ${last.seen.slice(0, 10)}: proven from ${tiles.fetched.length} tiles.`;
