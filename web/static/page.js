@@ -109,6 +109,7 @@ function showEvidence(ev) {
   pre.className = 'note';
   pre.textContent = `Verified before, on ${ev.pinned.seen}: tree size ${ev.pinned.size}, root ${ev.pinned.root}\n\nServed now, at ${ev.at}:\n${ev.served}`;
   d.append(s, pre);
+  $('evidence')?.remove();
   $('trust-key').after(d);
 }
 
