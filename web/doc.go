@@ -130,6 +130,14 @@
 // or malformed parameters are 400 bad-parameter. Lookups by leaf hash use
 // the TableLeaf rows.
 //
+// # Web UI
+//
+// With Config.Registry set, GET and HEAD of /, /signatories, /checkpoints,
+// /search, /verify, /accords/…, /signatories/…, /entries/… and /static/…
+// are HTML pages and their assets (ui.go, docs/ui.md), served before
+// routing and not in the OpenAPI document; their errors are HTML pages
+// with the detail the API would give.
+//
 // # Operations
 //
 //	GET  /healthz        200 while the process serves HTTP
