@@ -103,7 +103,7 @@ func (p *prover) proven(index uint64, leaf []byte) (bundle.Entry, error) {
 			return e, err
 		}
 	}
-	proof, err := p.prove(index, leaf)
+	proof, err := p.prove(index)
 	if err != nil {
 		return e, err
 	}
@@ -218,6 +218,7 @@ type selfCheck struct {
 	proofs   map[[2]uint64][]verify.Hash    // (index, size) → evidence inclusion proof
 	trees    map[[32]byte]tree              // checkpoint hash → its verified tree
 	accepted map[string]bool                // evidence indexes whose signatures verified
+	included map[includedKey]bool           // evidence proven in a checkpoint
 	hashes   map[compact.NodeID]verify.Hash // complete subtrees' hashes
 }
 
@@ -260,7 +261,7 @@ func (c *selfCheck) evidenceProof(p *prover, index uint64, leaf []byte) ([]verif
 	if ok {
 		return h, nil
 	}
-	proof, err := p.prove(index, leaf)
+	proof, err := p.prove(index)
 	if err != nil {
 		return nil, err
 	}
@@ -295,10 +296,37 @@ func (c *selfCheck) check(b *bundle.Bundle, p bundle.Policy, verified bool) erro
 	if err != nil {
 		return err
 	}
-	for _, e := range append([]bundle.Entry{b.Entry}, b.Evidence...) {
-		if err := verify.Inclusion(verify.LeafHash(e.Leaf), e.Index, t.size, e.Proof, t.root); err != nil {
-			return fmt.Errorf("entry %d: %w", e.Index, err)
+	if err := included(b.Entry, t); err != nil {
+		return err
+	}
+	cp := sha256.Sum256(b.Checkpoint)
+	for _, e := range b.Evidence {
+		k := includedKey{cp, e.Index}
+		c.mu.Lock()
+		done := c.included[k]
+		c.mu.Unlock()
+		if done {
+			continue
 		}
+		if err := included(e, t); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		remember(&c.included, k, true)
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// includedKey names an evidence entry proven included in a checkpoint.
+type includedKey struct {
+	checkpoint [32]byte
+	index      uint64
+}
+
+func included(e bundle.Entry, t tree) error {
+	if err := verify.Inclusion(verify.LeafHash(e.Leaf), e.Index, t.size, e.Proof, t.root); err != nil {
+		return fmt.Errorf("entry %d: %w", e.Index, err)
 	}
 	return nil
 }
@@ -333,12 +361,12 @@ func evidenceKey(b *bundle.Bundle) string {
 	return k.String()
 }
 
-// prove returns the inclusion proof of the entry leaf at index in the tree
-// of the prover's state, checked against its root. The proof's nodes come
+// prove returns the inclusion proof of the entry at index in the tree of
+// the prover's state; selfCheck.check checks it. The proof's nodes come
 // from the server's memo where they can: a complete subtree's hash never
 // changes as the log grows, and the entries of one batch, or of batches
 // close in time, share most of their nodes.
-func (p *prover) prove(index uint64, leaf []byte) ([]verify.Hash, error) {
+func (p *prover) prove(index uint64) ([]verify.Hash, error) {
 	size := p.state.Size
 	nodes, err := merkle.Inclusion(index, size)
 	if err != nil {
@@ -359,10 +387,7 @@ func (p *prover) prove(index uint64, leaf []byte) ([]verify.Hash, error) {
 	for i, h := range rehashed {
 		proof[i] = verify.Hash(h)
 	}
-	if err := verify.Inclusion(verify.LeafHash(leaf), index, size, proof, p.state.Root); err != nil {
-		return nil, fmt.Errorf("own inclusion proof of %d in %d: %w", index, size, err)
-	}
-	return proof, nil
+	return proof, nil // checked with the rest of the bundle by selfCheck.check
 }
 
 // nodes returns the hashes of complete subtrees of the tree of size,
