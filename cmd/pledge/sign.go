@@ -113,7 +113,11 @@ func runSign(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	env, _ := attest.ParseLeaf(leaf)
-	return f.print(stderr, map[string]string{"out": f.out, "keyid": key.ID()},
+	w := stdout
+	if f.out == "-" {
+		w = stderr // stdout holds the envelope
+	}
+	return f.print(w, map[string]string{"out": f.out, "keyid": key.ID()},
 		fmt.Sprintf("signed %s/%s/%s (%s) with key %s into %s\n", f.p.Signatory, f.p.Accord, f.p.Principle,
 			f.p.Status, key.ID(), f.out)+noteDedup(env))
 }
