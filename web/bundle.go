@@ -283,14 +283,7 @@ func (c *selfCheck) check(b *bundle.Bundle, p bundle.Policy, verified bool) erro
 	known := c.accepted[key]
 	c.mu.Unlock()
 	if !verified || !known {
-		res, err := bundle.Verify(b, p)
-		if err == nil {
-			c.mu.Lock()
-			remember(&c.accepted, key, true)
-			remember(&c.trees, sha256.Sum256(b.Checkpoint), tree{res.Size, res.Root})
-			c.mu.Unlock()
-		}
-		return err
+		return c.full(b, p, key)
 	}
 	t, err := c.open(b.Checkpoint, p)
 	if err != nil {
@@ -301,20 +294,44 @@ func (c *selfCheck) check(b *bundle.Bundle, p bundle.Policy, verified bool) erro
 	}
 	cp := sha256.Sum256(b.Checkpoint)
 	for _, e := range b.Evidence {
-		k := includedKey{cp, e.Index}
-		c.mu.Lock()
-		done := c.included[k]
-		c.mu.Unlock()
-		if done {
-			continue
-		}
-		if err := included(e, t); err != nil {
+		if err := c.evidenceIncluded(e, cp, t); err != nil {
 			return err
 		}
-		c.mu.Lock()
-		remember(&c.included, k, true)
-		c.mu.Unlock()
 	}
+	return nil
+}
+
+// full checks b with bundle.Verify and remembers its evidence chain and
+// checkpoint as accepted.
+func (c *selfCheck) full(b *bundle.Bundle, p bundle.Policy, key string) error {
+	res, err := bundle.Verify(b, p)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	remember(&c.accepted, key, true)
+	remember(&c.trees, sha256.Sum256(b.Checkpoint), tree{res.Size, res.Root})
+	return nil
+}
+
+// evidenceIncluded checks the inclusion of evidence entry e in the
+// checkpoint whose hash is cp, once per checkpoint: the evidence proofs
+// of one checkpoint are proven once (evidenceProof).
+func (c *selfCheck) evidenceIncluded(e bundle.Entry, cp [32]byte, t tree) error {
+	k := includedKey{cp, e.Index}
+	c.mu.Lock()
+	done := c.included[k]
+	c.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := included(e, t); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	remember(&c.included, k, true)
+	c.mu.Unlock()
 	return nil
 }
 

@@ -35,29 +35,37 @@ func runAddKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("--new-key: %w", err)
 	}
-	cl := client.New(c.url)
-	info, vkey, err := logKey(ctx, cl, logKeyFlag, stderr)
+	res, err := addKey(ctx, client.New(c.url), id, cur, add, logKeyFlag, stderr)
 	if err != nil {
 		return err
+	}
+	return c.print(stdout, map[string]any{"index": res, "keyid": add.ID()},
+		fmt.Sprintf("added key %s to %s at index %d\n", add.ID(), id, res))
+}
+
+// addKey logs the add-key event of signatory id at its chain head, signed
+// by cur and add, and returns its index.
+func addKey(ctx context.Context, cl *client.Client, id string, cur, add *client.Key, pinned string, stderr io.Writer) (uint64, error) {
+	info, vkey, err := logKey(ctx, cl, pinned, stderr)
+	if err != nil {
+		return 0, err
 	}
 	s, err := cl.Signatory(ctx, id)
 	if err != nil {
-		return fmt.Errorf("--id %s: %w", id, err)
+		return 0, fmt.Errorf("--id %s: %w", id, err)
 	}
-	ev := &attest.SignatoryEvent{Action: attest.ActionAddKey, Origin: info.Origin, Signatory: id,
-		Seq: s.Signatory.Seq + 1, Prev: s.Signatory.Head, Key: &add.Public}
-	st, err := attest.NewStatement(ev)
+	st, err := attest.NewStatement(&attest.SignatoryEvent{Action: attest.ActionAddKey, Origin: info.Origin,
+		Signatory: id, Seq: s.Signatory.Seq + 1, Prev: s.Signatory.Head, Key: &add.Public})
 	if err != nil {
-		return explainField(err)
+		return 0, explainField(err)
 	}
 	leaf, err := attest.Sign(st, cur.Signer, add.Signer)
 	if err != nil {
-		return explainField(err)
+		return 0, explainField(err)
 	}
 	_, res, _, err := cl.Submit(ctx, cur, id, leaf, info, vkey)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return c.print(stdout, map[string]any{"index": res.Index, "keyid": add.ID()},
-		fmt.Sprintf("added key %s to %s at index %d\n", add.ID(), id, res.Index))
+	return res.Index, nil
 }

@@ -80,13 +80,9 @@ func runRegistrar(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if newFile == "" {
 		return usageError{errors.New("--new-key is required")}
 	}
-	b, err := os.ReadFile(newFile)
+	nk, err := loadNewKey(newFile)
 	if err != nil {
-		return fmt.Errorf("--new-key: %w", err)
-	}
-	nk, err := client.LoadKey(b)
-	if err != nil {
-		return fmt.Errorf("--new-key %s: %w", newFile, err)
+		return err
 	}
 	r, err := f.open(ctx, stderr)
 	if err != nil {
@@ -103,4 +99,16 @@ func runRegistrar(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "registrar key rotated to %s: index %d\n", nk.ID(), index)
 	return nil
+}
+
+func loadNewKey(name string) (*client.Key, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("--new-key: %w", err)
+	}
+	k, err := client.LoadKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("--new-key %s: %w", name, err)
+	}
+	return k, nil
 }
