@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,9 @@ func TestSignSubmitStatus(t *testing.T) {
 			e := newEnv(t)
 			id := "acme-" + strings.TrimPrefix(typ, "ecdsa-")
 			e.register(id, "--type", typ)
+			if info, err := os.Stat(filepath.Join(e.dir, "config", "key.pem")); err != nil || info.Mode().Perm() != 0o600 {
+				t.Errorf("keygen: private key %v, want mode 0600", err)
+			}
 			e.must("pledge", "sign", "--signatory", id, "--accord", accord, "--principle", "stronger-defense",
 				"--status", "committed", "--statement", "We commit.", "--evidence", "https://acme.example/report")
 			r := e.must("pledge", "submit", "--in", "envelope.json", "--json")
@@ -45,6 +49,26 @@ func TestSignSubmitStatus(t *testing.T) {
 				t.Errorf("status printed %q", st.stdout)
 			}
 		})
+	}
+}
+
+// TestSignFile signs a pledge given as a JSON file, with supersedes.
+func TestSignFile(t *testing.T) {
+	e := newEnv(t)
+	e.register("fileco")
+	e.must("pledge", "sign", "--signatory", "fileco", "--accord", accord, "--principle", "no-offense",
+		"--status", "committed", "--statement", "First.", "--out", "first.json")
+	var first struct {
+		Index uint64 `json:"index"`
+	}
+	json.Unmarshal([]byte(e.must("pledge", "submit", "--in", "first.json", "--json").stdout), &first)
+	p := fmt.Sprintf(`{"signatory":"fileco","accord":%q,"principle":"no-offense","status":"progress",`+
+		`"statement":"Second, from a file.","evidence":["https://fileco.example/r"],"effective":"2026-01-02","supersedes":%d}`, accord, first.Index)
+	os.WriteFile(filepath.Join(e.dir, "pledge.json"), []byte(p), 0o644)
+	e.must("pledge", "sign", "--file", "pledge.json", "--out", "second.json")
+	e.must("pledge", "submit", "--in", "second.json")
+	if r := e.must("pledge", "status", "--id", "fileco"); !strings.Contains(r.stdout, "no-offense progress") {
+		t.Errorf("status after the superseding pledge:\n%s", r.stdout)
 	}
 }
 
