@@ -13,10 +13,16 @@ import (
 
 // outcome is the result of one request.
 type outcome struct {
-	status  int
+	status  int // 0: transport error; -1: not sent, too many in flight
+	err     error
 	latency time.Duration
 	entries int
 }
+
+// maxInFlight caps the requests the open loop keeps in flight: beyond it,
+// the server is hopelessly behind, and a request due is dropped (counted,
+// not sent) rather than exhaust the generator's memory and sockets.
+const maxInFlight = 4096
 
 // drive sends the requests, open loop at f.rate (latency from each
 // request's scheduled send time) or flat out with f.concurrency in flight
@@ -56,15 +62,23 @@ func startProfile(name string) (stop func(), err error) {
 
 func openLoop(ctx context.Context, hc *http.Client, url string, reqs []benchRequest, rate float64, start time.Time, out []outcome) {
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxInFlight)
 	interval := time.Duration(float64(time.Second) / rate)
 	for i := range reqs {
 		scheduled := start.Add(time.Duration(i) * interval)
 		if d := time.Until(scheduled); d > 0 {
 			time.Sleep(d)
 		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			out[i] = outcome{status: -1, entries: reqs[i].entries}
+			continue
+		}
 		wg.Go(func() {
-			status := post(ctx, hc, url, &reqs[i])
-			out[i] = outcome{status, time.Since(scheduled), reqs[i].entries}
+			defer func() { <-slots }()
+			status, err := post(ctx, hc, url, &reqs[i])
+			out[i] = outcome{status, err, time.Since(scheduled), reqs[i].entries}
 		})
 	}
 	wg.Wait()
@@ -77,8 +91,8 @@ func closedLoop(ctx context.Context, hc *http.Client, url string, reqs []benchRe
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(reqs); i = int(next.Add(1) - 1) {
 				sent := time.Now()
-				status := post(ctx, hc, url, &reqs[i])
-				out[i] = outcome{status, time.Since(sent), reqs[i].entries}
+				status, err := post(ctx, hc, url, &reqs[i])
+				out[i] = outcome{status, err, time.Since(sent), reqs[i].entries}
 			}
 		})
 	}

@@ -161,11 +161,12 @@ func newBenchRequest(f *benchFlags, token string, leaves [][]byte) benchRequest 
 	return benchRequest{path: "/api/v1/entries/batch", token: token, body: batchBody(leaves), entries: len(leaves)}
 }
 
-// post sends one request and returns its status (0 for a transport error).
-func post(ctx context.Context, hc *http.Client, url string, r *benchRequest) int {
+// post sends one request and returns its status, or 0 and the error of
+// a transport failure.
+func post(ctx context.Context, hc *http.Client, url string, r *benchRequest) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+r.path, bytes.NewReader(r.body))
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if r.token != "" {
@@ -173,9 +174,9 @@ func post(ctx context.Context, hc *http.Client, url string, r *benchRequest) int
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode
+	return resp.StatusCode, nil
 }

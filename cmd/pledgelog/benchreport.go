@@ -30,6 +30,7 @@ type benchReport struct {
 	FractionOfC     float64            `json:"fraction_of_c"`
 	Latency         map[string]float64 `json:"latency_ms"`
 	Errors          map[string]int     `json:"errors_by_status"`
+	TransportError  string             `json:"transport_error,omitempty"` // one of them
 	PeakRSSMiB      float64            `json:"peak_rss_mib"`
 }
 
@@ -37,12 +38,22 @@ func (r *benchReport) summarise(out []outcome, wall time.Duration) {
 	r.Errors, r.Latency = map[string]int{}, map[string]float64{}
 	lat := make([]time.Duration, 0, len(out))
 	for _, o := range out {
-		lat = append(lat, o.latency)
-		if o.status == 200 || o.status == 201 {
+		switch {
+		case o.status == -1:
+			r.Errors[fmt.Sprintf("not sent (over %d in flight)", maxInFlight)]++
+			continue
+		case o.status == 200 || o.status == 201:
 			r.Accepted += o.entries
-		} else {
+		case o.err != nil:
+			r.Errors["transport"]++
+			r.TransportError = o.err.Error()
+		default:
 			r.Errors[strconv.Itoa(o.status)]++
 		}
+		lat = append(lat, o.latency)
+	}
+	if len(lat) == 0 {
+		lat = append(lat, 0)
 	}
 	slices.Sort(lat)
 	ms := func(q float64) float64 {
@@ -90,6 +101,9 @@ func (r *benchReport) print(w io.Writer, asJSON bool) error {
 	fmt.Fprintf(w, "accepted: %d entries in %.2fs = %.0f/s = %.3f C\n", r.Accepted, r.Seconds, r.PerSecond, r.FractionOfC)
 	fmt.Fprintf(w, "latency (ms): p50 %.1f p90 %.1f p99 %.1f max %.1f\n", r.Latency["p50"], r.Latency["p90"], r.Latency["p99"], r.Latency["max"])
 	fmt.Fprintf(w, "errors by status: %v\n", r.Errors)
+	if r.TransportError != "" {
+		fmt.Fprintf(w, "a transport error: %s\n", r.TransportError)
+	}
 	fmt.Fprintf(w, "peak RSS (VmHWM, server and load generator in one process): %.0f MiB\n", r.PeakRSSMiB)
 	return nil
 }
