@@ -33,7 +33,7 @@ func (r *Registry) Admit(_ context.Context, index uint64, entry []byte) (undo fu
 		if !done {
 			done = true
 			t.rollback()
-			r.version++
+			r.version.Add(1)
 		}
 	}, nil
 }
@@ -203,7 +203,7 @@ func (r *Registry) addKey(t *tx, pr *principal, vk *verifyKey, index uint64, add
 	if parent != nil && parent.owner != RegistrarID {
 		set(t, &parent.children, append(parent.children, k))
 	}
-	set(t, &r.version, r.version+1)
+	r.version.Add(1) // not undone: a rollback moves it again
 }
 
 func (r *Registry) revoke(t *tx, k *keyState, index uint64, reason string) {
@@ -211,7 +211,7 @@ func (r *Registry) revoke(t *tx, k *keyState, index uint64, reason string) {
 		set(t, &k.revoked, &index)
 	}
 	set(t, &k.reason, reason)
-	set(t, &r.version, r.version+1)
+	r.version.Add(1) // not undone: a rollback moves it again
 }
 
 func (r *Registry) advance(t *tx, pr *principal, e *event, action, keyID string) {

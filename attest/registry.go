@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // A Registry is the state that registry events build: the registrar key,
@@ -28,7 +29,7 @@ type Registry struct {
 	cells      map[cell][]*pledgeRef // pledges per cell, in index order
 	pledges    map[uint64]*pledgeRef
 	pending    map[uint64][]Row // rows computed by Admit, handed out by Index
-	version    uint64           // bumped whenever key validity may have changed
+	version    atomic.Uint64    // bumped whenever key validity may have changed; never goes back
 
 	parsed parsedCache // envelopes Verify checked, for Admit
 }
@@ -144,11 +145,8 @@ func (r *Registry) Origin() string { return r.origin }
 // Version returns a counter that changes whenever a key may have become
 // invalid (or an admitted key was undone). Caches of verified session
 // tokens compare it and re-check their key when it moved.
-func (r *Registry) Version() uint64 {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.version
-}
+// It takes no lock: every authenticated request reads it.
+func (r *Registry) Version() uint64 { return r.version.Load() }
 
 // Key returns the key keyid of owner (a signatory id or RegistrarID). It
 // fails with ErrUnknownKey if there is no such key and ErrForeignKey if it
