@@ -82,10 +82,52 @@ func (p *prover) bundle(index uint64, f *fresh) (*bundle.Bundle, error) {
 	if b.Evidence, err = p.evidence(env, index); err != nil {
 		return nil, err
 	}
-	if err := p.s.self.check(b, p.policy, f != nil); err != nil {
+	if f != nil {
+		err = p.signedByEvidence(f.env, b.Evidence)
+	}
+	if err == nil {
+		err = p.s.self.check(b, p.policy, f != nil)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("self-check of the bundle of entry %d: %w", index, err)
 	}
 	return b, nil
+}
+
+// signedByEvidence checks that every key that signed env is introduced
+// by one of the evidence entries or by env itself, as bundle.Verify would:
+// the self-check's shortcut (selfCheck.check) relies on it.
+func (p *prover) signedByEvidence(env *attest.Envelope, evidence []bundle.Entry) error {
+	keys := map[string]bool{}
+	if k := introducedKey(env); k != "" {
+		keys[k] = true
+	}
+	for _, e := range evidence {
+		ev, err := p.evidenceEnvelope(e.Index)
+		if err != nil {
+			return err
+		}
+		keys[introducedKey(ev)] = true
+	}
+	for _, sig := range env.Signatures {
+		if !keys[sig.KeyID] {
+			return fmt.Errorf("key %s is not introduced by the evidence", sig.KeyID)
+		}
+	}
+	return nil
+}
+
+// introducedKey is the id of the key a registry event introduces, or "".
+func introducedKey(env *attest.Envelope) string {
+	switch p := env.Statement.Predicate.(type) {
+	case *attest.Registrar:
+		return p.Key.ID()
+	case *attest.SignatoryEvent:
+		if p.Key != nil {
+			return p.Key.ID()
+		}
+	}
+	return ""
 }
 
 // proven returns the entry at index with its inclusion proof, read (unless
