@@ -89,6 +89,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	rep.PeakRSSMiB = peakRSS()
+	_, rep.CAfter = measureC() // the machine may be shared: say if it changed
 	return rep.print(stdout, f.json)
 }
 

@@ -17,6 +17,7 @@ type benchReport struct {
 	GOMAXPROCS      int                `json:"gomaxprocs"`
 	VerifyMicros    float64            `json:"ed25519_verify_us"`
 	C               float64            `json:"c_per_s"`
+	CAfter          float64            `json:"c_after_per_s"` // measured again after the run
 	Raw             bool               `json:"raw"`
 	Batch           int                `json:"batch"`
 	Rate            float64            `json:"offered_requests_per_s"` // 0: flat out
@@ -95,7 +96,11 @@ func (r *benchReport) print(w io.Writer, asJSON bool) error {
 	if r.Rate > 0 {
 		load = fmt.Sprintf("open loop at %.0f requests/s", r.Rate)
 	}
-	fmt.Fprintf(w, "C: %.0f/s (%d CPUs / %.1f µs per Ed25519 verify)\n", r.C, r.GOMAXPROCS, r.VerifyMicros)
+	fmt.Fprintf(w, "C: %.0f/s (%d CPUs / %.1f µs per Ed25519 verify); %.0f/s measured again after the run\n",
+		r.C, r.GOMAXPROCS, r.VerifyMicros, r.CAfter)
+	if r.CAfter < 0.8*r.C || r.CAfter > 1.25*r.C {
+		fmt.Fprintln(w, "WARNING: C moved by more than 20% during the run: other work shares the CPUs; the fractions of C are unreliable")
+	}
 	fmt.Fprintf(w, "load: %s, %s, batch %d, %d requests, %d signatories\n", mode, load, r.Batch, r.Requests, r.Signatories)
 	fmt.Fprintf(w, "limits: %s; publish interval %s\n", r.Limits, r.PublishInterval)
 	fmt.Fprintf(w, "accepted: %d entries in %.2fs = %.0f/s = %.3f C\n", r.Accepted, r.Seconds, r.PerSecond, r.FractionOfC)
