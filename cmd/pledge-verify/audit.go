@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -22,6 +21,7 @@ type auditFlags struct {
 	summary       bool
 	fetchers      int
 	verifiers     int
+	saveEvery     int
 }
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -33,6 +33,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.summary, "summary", false, "print the signatory × principle matrix rebuilt from the log")
 	fs.IntVar(&f.fetchers, "fetchers", 8, "how many tiles to fetch at once")
 	fs.IntVar(&f.verifiers, "verifiers", 0, "how many goroutines verify signatures (default GOMAXPROCS)")
+	fs.IntVar(&f.saveEvery, "save-every", 256, "save the state every `N` tiles of 256 entries")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -51,11 +52,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	start := time.Now()
 	p := newProgress(stderr, "audit")
 	rep, err := audit.Run(ctx, audit.Config{Fetcher: r.client, Checkpoint: note, Dir: dir,
-		Fetchers: f.fetchers, Verifiers: f.verifiers, Progress: p.update,
+		Fetchers: f.fetchers, Verifiers: f.verifiers, SaveEvery: f.saveEvery, Progress: p.update,
 		Open: func(n []byte) (verify.Checkpoint, error) { return openCheckpoint(r.policy, n) }})
-	if errors.Is(err, audit.ErrRoot) || errors.Is(err, audit.ErrTile) || errors.Is(err, audit.ErrResume) {
-		return failed(err)
-	}
 	if err != nil {
 		return err
 	}

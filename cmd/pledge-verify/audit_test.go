@@ -119,3 +119,28 @@ func TestAuditFindingsAndRevocation(t *testing.T) {
 	}
 	want(t, 1, []string{"key revoked", "compromised"}, append([]string{"bundle", file, "--audit-state", record, "--refresh", s.url}, s.trust()...)...)
 }
+
+// TestAuditResume interrupts an audit with a server error and resumes it.
+func TestAuditResume(t *testing.T) {
+	s := newServer(t, "audit test")
+	var more [][]byte
+	for i := range 400 {
+		more = append(more, s.pledge(demoIDs[i%len(demoIDs)], i%4))
+	}
+	s.append(more...)
+	failing := proxy(t, s, "/tile/entries/002", func([]byte) []byte { return nil })
+	dir := t.TempDir()
+	args := func(url string) []string {
+		return append([]string{"audit", "--url", url, "--state", dir, "--save-every", "1", "--fetchers", "1", "--json"}, s.trust()...)
+	}
+	want(t, 1, []string{"tile/entries/002.p/60", "malformed entry bundle"}, args(failing)...)
+	if _, err := os.Stat(filepath.Join(dir, "audit-state.json")); err != nil {
+		t.Fatalf("no state saved: %v", err)
+	}
+	var rep auditJSON
+	if err := json.Unmarshal([]byte(want(t, 0, nil, args(s.url)...)), &rep); err != nil || rep.Resumed != 512 || rep.Size != 572 || rep.Total != 0 {
+		t.Errorf("resumed audit: %+v, %v; want 512 entries resumed of 572", rep, err)
+	}
+}
+
+var demoIDs = []string{"microsoft", "cisco", "github", "oracle", "sap"}

@@ -22,7 +22,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/pledgelog/pledgelog/verify"
+	"github.com/pledgelog/pledgelog/verify/audit"
 	"github.com/pledgelog/pledgelog/verify/client"
+	"github.com/pledgelog/pledgelog/verify/monitor"
 )
 
 func main() {
@@ -99,8 +102,20 @@ func failed(err error) error {
 // exitCode is 1 for a failed verification, unless what failed was the
 // network, and 2 for everything else: a usage, file or network error.
 func exitCode(err error) int {
-	if errors.As(err, new(failure)) && !errors.Is(err, client.ErrFetch) {
+	if (errors.As(err, new(failure)) || servedBad(err)) && !errors.Is(err, client.ErrFetch) {
 		return 1
 	}
 	return 2
+}
+
+// servedBad reports whether err says that the log served something wrong:
+// a tree, tile or entry bundle that does not check.
+func servedBad(err error) bool {
+	for _, e := range []error{audit.ErrRoot, audit.ErrTile, audit.ErrResume, monitor.ErrInconsistent,
+		verify.ErrMalformedBundle, verify.ErrShortTile} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
