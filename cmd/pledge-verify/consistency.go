@@ -82,8 +82,8 @@ func (r *remote) consistency(ctx context.Context, path string) (*consistencyResu
 			cp.Origin, cp.Size, old.Size, old.Size)
 		return res, nil
 	}
-	if errors.Is(err, client.ErrFetch) && !errors.Is(err, client.ErrNotFound) {
-		return nil, err
+	if errors.Is(err, client.ErrFetch) {
+		return nil, fmt.Errorf("consistency from %d to %d not proven, the tiles could not be fetched: %w", old.Size, cp.Size, err)
 	}
 	if err != nil {
 		ev, werr := writeEvidence(path, oldNote, note, proof, err)

@@ -279,3 +279,17 @@ func (s *testServer) revoke(signatory string, voidFrom uint64) []byte {
 	}
 	return leaf
 }
+
+// proxyStatus serves the server's responses, but answers code for paths
+// with the prefix.
+func proxyStatus(t *testing.T, s *testServer, prefix string, code int) string {
+	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			http.Error(w, "unavailable", code)
+			return
+		}
+		http.Redirect(w, r, s.url+r.URL.RequestURI(), http.StatusFound)
+	}))
+	t.Cleanup(p.Close)
+	return p.URL
+}

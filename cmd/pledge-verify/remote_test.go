@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,7 @@ func TestConsistency(t *testing.T) {
 	run(s.url, 0, "first use: trusting", "size 172")
 	run(s.url, 0, "still at size 172")
 	s.append(s.pledge("microsoft", 0))
+	run(proxyStatus(t, s, "/tile/", http.StatusNotFound), 2, "not proven, the tiles could not be fetched")
 	run(s.url, 0, "grew from 172 to 173")
 	run(behind.url, 0, "warning", "behind the 173 verified before")
 	fork.append(fork.pledge("cisco", 0))
