@@ -67,6 +67,9 @@ func (f *bundleFlags) verify(ctx context.Context, file string, data []byte, p *b
 	if err != nil {
 		return failed(err)
 	}
+	if f.auditState != "" && p.Audit == nil {
+		res.NonRevocation += " (the audit record is of another tree size than the bundle's checkpoint: add --refresh URL to link them)"
+	}
 	if f.tlogProof != "" {
 		if err := durable.WriteFile(f.tlogProof, bundle.MarshalTLogProof(b), 0o644); err != nil {
 			return err
@@ -139,8 +142,11 @@ func loadAudit(ctx context.Context, file, url string, b *bundle.Bundle, p *bundl
 		return nil, failed(fmt.Errorf("--audit-state %s: checkpoint: %w", file, err))
 	}
 	bcp, err := bundleCheckpoint(b)
-	if err != nil || acp.Size == bcp.Size || url == "" {
+	if err != nil || acp.Size == bcp.Size {
 		return rec.AuditState(acp, nil), nil // Verify reports a mismatch
+	}
+	if url == "" {
+		return nil, nil // not linkable offline: non-revocation not proven
 	}
 	c, err := client.New(client.Config{URL: url})
 	if err != nil {
