@@ -110,6 +110,7 @@ func TestAuditFindingsAndRevocation(t *testing.T) {
 	b := s.submit("cisco", s.pledge("cisco", 3))
 	file := writeFile(t, "b.json", b)
 	s.append(s.revoke("cisco", 172))
+	s.recoverAndRotate("cisco")
 	dir := t.TempDir()
 	record := filepath.Join(dir, "record.json")
 	want(t, 0, []string{"findings: 0"}, append([]string{"audit", "--url", s.url, "--state", dir, "--record", record}, s.trust()...)...)

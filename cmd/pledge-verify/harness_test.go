@@ -293,3 +293,43 @@ func proxyStatus(t *testing.T, s *testServer, prefix string, code int) string {
 	t.Cleanup(p.Close)
 	return p.URL
 }
+
+// sign signs a statement of predicate p with keys.
+func (s *testServer) sign(p attest.Predicate, keys ...ed25519.PrivateKey) []byte {
+	s.t.Helper()
+	st, err := attest.NewStatement(p)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var signers []signature.Signer
+	for _, k := range keys {
+		sg, err := attest.NewSigner(k)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		signers = append(signers, sg)
+	}
+	leaf, err := attest.Sign(st, signers...)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return leaf
+}
+
+// recoverAndRotate returns a recover event of signatory with a new key,
+// and a rotation of the registrar key, both at the heads of their chains.
+func (s *testServer) recoverAndRotate(signatory string) (recovered, rotated []byte) {
+	s.t.Helper()
+	newKey := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))
+	pk, _ := attest.NewPublicKey(newKey.Public())
+	info, _ := s.reg.Signatory(signatory)
+	recovered = s.sign(&attest.SignatoryEvent{Action: attest.ActionRecover, Origin: origin, Signatory: signatory,
+		Seq: info.Seq + 1, Prev: info.Head, Key: &pk}, s.demo.Registrar, newKey)
+	s.append(recovered)
+	regKey := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{4}, 32))
+	rpk, _ := attest.NewPublicKey(regKey.Public())
+	reg, _ := s.reg.Signatory(attest.RegistrarID)
+	rotated = s.sign(&attest.Registrar{Action: "rotate", Origin: origin, Seq: reg.Seq + 1, Prev: reg.Head, Key: rpk}, s.demo.Registrar, regKey)
+	s.append(rotated)
+	return recovered, rotated
+}

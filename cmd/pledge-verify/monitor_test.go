@@ -56,7 +56,13 @@ func TestMonitor(t *testing.T) {
 	if got := summary(news); got != "pledge:microsoft:capacity-building" || news[0].Index != 173 || news[0].Status != "progress" {
 		t.Errorf("third poll: %+v", news)
 	}
-	fork.append(fork.pledge("microsoft", 3), fork.pledge("microsoft", 0), fork.pledge("microsoft", 1), fork.pledge("microsoft", 2))
+	s.recoverAndRotate("cisco")
+	if got := summary(mon(s.url, 0)); got != "recover:cisco: registrar-rotate::" {
+		t.Errorf("poll after a recover of another signatory and a rotation: %s", got)
+	}
+	for i := range 8 {
+		fork.append(fork.pledge("microsoft", i%4))
+	}
 	if got := summary(mon(fork.url, 1)); got != "inconsistency::" {
 		t.Errorf("poll of a fork: %s", got)
 	}
@@ -64,7 +70,7 @@ func TestMonitor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := summary(events(t, string(b))); got != first+" pledge:microsoft:capacity-building inconsistency::" {
+	if got := summary(events(t, string(b))); got != first+" pledge:microsoft:capacity-building recover:cisco: registrar-rotate:: inconsistency::" {
 		t.Errorf("--exec saw %s", got)
 	}
 }
