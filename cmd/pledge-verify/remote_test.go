@@ -77,3 +77,23 @@ func TestConsistency(t *testing.T) {
 		t.Errorf("evidence %s: %v", b, err)
 	}
 }
+
+// TestRefreshTampered refreshes a bundle through a server whose tiles or
+// checkpoint are tampered with: the refresh fails and leaves the file.
+func TestRefreshTampered(t *testing.T) {
+	s := newServer(t, "refresh test")
+	b := s.submit("microsoft", s.pledge("microsoft", 1))
+	s.append(s.pledge("cisco", 0), s.pledge("cisco", 1))
+	for _, tc := range []struct{ name, prefix, want string }{
+		{"hash tile", "/tile/0/", "consistency"},
+		{"checkpoint", "/checkpoint", "checkpoint"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := writeFile(t, "b.json", b)
+			want(t, 1, []string{tc.want}, append([]string{"bundle", file, "--refresh", proxy(t, s, tc.prefix, flipAt(40))}, s.trust()...)...)
+			if got, _ := os.ReadFile(file); string(got) != string(b) {
+				t.Errorf("a failed refresh changed the bundle")
+			}
+		})
+	}
+}
