@@ -50,6 +50,8 @@ func TestBundleTampered(t *testing.T) {
 		{"leaf", func(m map[string]any) { entry(m)["leaf"] = flipB64(entry(m)["leaf"].(string), 40) }, nil, 1, "entry"},
 		{"proof", func(m map[string]any) { hashAt(entry(m), 0) }, nil, 1, "entry: inclusion not proven"},
 		{"checkpoint root", func(m map[string]any) { m["checkpoint"] = flipRoot(m["checkpoint"].(string)) }, nil, 1, "checkpoint"},
+		{"checkpoint signature", func(m map[string]any) { m["checkpoint"] = flipSig(m["checkpoint"].(string)) }, nil, 1, "log signature not verified"},
+		{"evidence index", func(m map[string]any) { ev(m)["index"] = 3 }, nil, 1, "evidence[0]"},
 		{"evidence leaf", func(m map[string]any) { ev(m)["leaf"] = flipB64(ev(m)["leaf"].(string), 40) }, nil, 1, "evidence[0]"},
 		{"evidence proof", func(m map[string]any) { hashAt(ev(m), 1) }, nil, 1, "evidence[0]: inclusion not proven"},
 		{"no evidence", func(m map[string]any) { m["evidence"] = []any{} }, nil, 1, "signing key not proven"},
@@ -97,6 +99,13 @@ func flipB64(s string, i int) string {
 	b, _ := base64.StdEncoding.DecodeString(s)
 	b[i] ^= 1
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// flipSig flips a bit of the log's signature, keeping it well-formed.
+func flipSig(note string) string {
+	i := strings.LastIndex(note, " ") + 1
+	j := strings.LastIndex(note, "\n")
+	return note[:i] + flipB64(note[i:j], 10) + note[j:]
 }
 
 func flipRoot(note string) string {
