@@ -95,7 +95,7 @@ func printResult(w io.Writer, res *bundle.Result, asJSON bool) error {
 func refresh(ctx context.Context, url, file string, b *bundle.Bundle, p *bundle.Policy) (*bundle.Bundle, error) {
 	c, err := client.New(client.Config{URL: url})
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	r := &remote{client: c, policy: p}
 	note, cp, err := r.latest(ctx)
@@ -135,7 +135,7 @@ func loadAudit(ctx context.Context, file, url string, b *bundle.Bundle, p *bundl
 	}
 	rec, err := audit.ParseRecord(data)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--audit-state %s: %w", file, err)}
+		return nil, usageError{Err: fmt.Errorf("--audit-state %s: %w", file, err)}
 	}
 	acp, _, err := verify.OpenCheckpoint(rec.Checkpoint, p.Origin, p.LogKeys, nil, 0)
 	if err != nil {
@@ -150,7 +150,7 @@ func loadAudit(ctx context.Context, file, url string, b *bundle.Bundle, p *bundl
 	}
 	c, err := client.New(client.Config{URL: url})
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	proof, err := verify.ProveConsistency(ctx, c, min(acp.Size, bcp.Size), max(acp.Size, bcp.Size))
 	if err != nil {

@@ -72,7 +72,7 @@ func (r *remote) consistency(ctx context.Context, path string) (*consistencyResu
 	}
 	old, _, err := verify.OpenCheckpoint(oldNote, r.policy.Origin, r.policy.LogKeys, nil, 0)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("saved checkpoint %s: %w", path, err)}
+		return nil, usageError{Err: fmt.Errorf("saved checkpoint %s: %w", path, err)}
 	}
 	res.Previous = old.Size
 	proof, err := r.prove(ctx, old, cp)

@@ -30,7 +30,7 @@ func parse(fs *flag.FlagSet, args []string, npos int) ([]string, error) {
 			if err == flag.ErrHelp {
 				return nil, err
 			}
-			return nil, usageError{err}
+			return nil, usageError{Err: err}
 		}
 		if fs.NArg() == 0 {
 			break
@@ -39,7 +39,7 @@ func parse(fs *flag.FlagSet, args []string, npos int) ([]string, error) {
 		args = fs.Args()[1:]
 	}
 	if npos >= 0 && len(pos) != npos {
-		return nil, usageError{fmt.Errorf("%s: want %d argument(s), got %d", fs.Name(), npos, len(pos))}
+		return nil, usageError{Err: fmt.Errorf("%s: want %d argument(s), got %d", fs.Name(), npos, len(pos))}
 	}
 	return pos, nil
 }
@@ -55,7 +55,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 func readFile(name string) ([]byte, error) {
 	b, err := os.ReadFile(name)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	return b, nil
 }

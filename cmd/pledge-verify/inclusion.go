@@ -21,7 +21,7 @@ func runInclusion(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if (*index >= 0) == (*entry != "") {
-		return usageError{errors.New("give one of --index N and --entry FILE")}
+		return usageError{Err: errors.New("give one of --index N and --entry FILE")}
 	}
 	r, err := f.remote()
 	if err != nil {
@@ -85,7 +85,7 @@ func (r *remote) proveEntry(ctx context.Context, cp verify.Checkpoint, file stri
 	}
 	leaf, _, err := attest.Canonicalize(data)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--entry %s: %w", file, err)}
+		return nil, usageError{Err: fmt.Errorf("--entry %s: %w", file, err)}
 	}
 	h := verify.LeafHash(leaf)
 	how := "index from the API's leaf-hash lookup, a hint checked against the tiles"

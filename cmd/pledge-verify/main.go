@@ -15,12 +15,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/audit"
@@ -28,15 +25,7 @@ import (
 	"github.com/pledgelog/pledgelog/verify/monitor"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pledge-verify:", err)
-		os.Exit(exitCode(err))
-	}
-}
+func main() { cli.Main("pledge-verify", run, exitCode) }
 
 const usage = `usage: pledge-verify <command> [flags]
 
@@ -55,35 +44,14 @@ Run "pledge-verify <command> -h" for a command's flags.
 
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return usageError{errors.New("no command given")}
-	}
-	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
 		"bundle": runBundle, "inclusion": runInclusion, "consistency": runConsistency,
 		"audit": runAudit, "monitor": runMonitor,
-	}
-	cmd, ok := commands[args[0]]
-	switch {
-	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	case !ok:
-		fmt.Fprint(stderr, usage)
-		return usageError{fmt.Errorf("unknown command %q", args[0])}
-	}
-	err := cmd(ctx, args[1:], stdout, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
+	})
 }
 
 // usageError is a bad command line or unusable input: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+type usageError = cli.UsageError
 
 // failure is a verification that failed: exit status 1.
 type failure struct{ err error }

@@ -102,7 +102,7 @@ func (m *follower) load() (*monitor.State, error) {
 	}
 	st, err := monitor.ParseState(b)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("monitor state %s: %w", m.path, err)}
+		return nil, usageError{Err: fmt.Errorf("monitor state %s: %w", m.path, err)}
 	}
 	return st, nil
 }

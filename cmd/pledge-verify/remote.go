@@ -34,7 +34,7 @@ type remote struct {
 
 func (r *remoteFlags) remote() (*remote, error) {
 	if r.url == "" {
-		return nil, usageError{errors.New("--url is required")}
+		return nil, usageError{Err: errors.New("--url is required")}
 	}
 	p, err := r.load()
 	if err != nil {
@@ -42,7 +42,7 @@ func (r *remoteFlags) remote() (*remote, error) {
 	}
 	c, err := client.New(client.Config{URL: r.url, Timeout: r.timeout})
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	return &remote{client: c, policy: p}, nil
 }

@@ -15,12 +15,12 @@ func stateDir(dir, sub string) (string, error) {
 	if dir == "" {
 		base, err := os.UserConfigDir()
 		if err != nil {
-			return "", usageError{fmt.Errorf("no --state directory and no user config directory: %w", err)}
+			return "", usageError{Err: fmt.Errorf("no --state directory and no user config directory: %w", err)}
 		}
 		dir = filepath.Join(base, "pledgelog", sub)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", usageError{err}
+		return "", usageError{Err: err}
 	}
 	return dir, nil
 }

@@ -42,7 +42,7 @@ func (t *trustFlags) load() (*bundle.Policy, error) {
 		}
 		f, err := parsePolicy(b)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("--policy %s: %w", t.policy, err)}
+			return nil, usageError{Err: fmt.Errorf("--policy %s: %w", t.policy, err)}
 		}
 		pf.Logs, pf.Witnesses = append(pf.Logs, f.Logs...), append(pf.Witnesses, f.Witnesses...)
 		pf.Registrars, pf.Quorum = append(pf.Registrars, f.Registrars...), max(pf.Quorum, f.Quorum)
@@ -50,7 +50,7 @@ func (t *trustFlags) load() (*bundle.Policy, error) {
 	}
 	p, err := pf.policy(dir)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	return p, nil
 }

@@ -8,57 +8,23 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 )
+
+// flagEnv names the command's environment variables: --url is
+// PLEDGE_URL.
+const flagEnv = cli.Env("PLEDGE_")
 
 // newFlags returns the flag set of a command; synopsis follows its name in
 // the usage message.
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: pledge %s %s\n\nflags (and environment variables):\n", name, synopsis)
-		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(stderr, "  --%s (%s)\n\t%s", f.Name, envName(f.Name), f.Usage)
-			if f.DefValue != "" {
-				fmt.Fprintf(stderr, " (default %q)", f.DefValue)
-			}
-			fmt.Fprintln(stderr)
-		})
-	}
-	return fs
-}
-
-// envName is the environment variable of flag name: "config-dir" is
-// PLEDGE_CONFIG_DIR.
-func envName(name string) string {
-	return "PLEDGE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	return flagEnv.NewFlags("pledge", name, synopsis, stderr)
 }
 
 // parse sets each flag from its environment variable, if set, and then
 // from args, which win. It takes no positional arguments.
-func parse(fs *flag.FlagSet, args []string) error {
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if v, ok := os.LookupEnv(envName(f.Name)); ok && err == nil {
-			if e := f.Value.Set(v); e != nil {
-				err = usagef("%s=%q: %v", envName(f.Name), v, e)
-			}
-		}
-	})
-	if err != nil {
-		return err
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
-}
+func parse(fs *flag.FlagSet, args []string) error { return flagEnv.Parse(fs, args) }
 
 // common are the flags every command that talks to a log or reads keys has.
 type common struct {

@@ -17,23 +17,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pledge:", err)
-		os.Exit(exitCode(err))
-	}
-}
+func main() { cli.Main("pledge", run, exitCode) }
 
 const usage = `usage: pledge <command> [flags]
 
@@ -51,37 +40,16 @@ Run "pledge <command> -h" for a command's flags.
 
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return usageError{errors.New("no command given")}
-	}
-	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
 		"keygen": runKeygen, "request": runRequest, "sign": runSign, "submit": runSubmit,
 		"add-key": runAddKey, "status": runStatus, "verify": runVerify,
-	}
-	cmd, ok := commands[args[0]]
-	switch {
-	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	case !ok:
-		fmt.Fprint(stderr, usage)
-		return usageError{fmt.Errorf("unknown command %q", args[0])}
-	}
-	err := cmd(ctx, args[1:], stdout, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
+	})
 }
 
 // usageError is a bad command line: exit status 2.
-type usageError struct{ err error }
+type usageError = cli.UsageError
 
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+var usagef = cli.Usagef
 
 func exitCode(err error) int {
 	if errors.As(err, new(usageError)) {

@@ -70,7 +70,7 @@ func request(ctx context.Context, c *client.Client, ev *attest.SignatoryEvent, k
 	}
 	req, err := client.NewRequest(ev, k)
 	if err != nil {
-		return nil, usageError{explainField(err, "signatory", "id")}
+		return nil, usageError{Err: explainField(err, "signatory", "id")}
 	}
 	return req, nil
 }

@@ -138,7 +138,7 @@ func signPledge(ctx context.Context, c *client.Client, key *client.Key, p *attes
 	}
 	leaf, err := attest.Sign(attest.NewPledgeStatement(p, accord.Digest), key.Signer)
 	if err != nil {
-		return nil, usageError{explainField(err)}
+		return nil, usageError{Err: explainField(err)}
 	}
 	return leaf, nil
 }

@@ -18,7 +18,7 @@ import (
 func runAccord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "add" {
 		fmt.Fprint(stderr, "usage: pledgelog accord add --file ACCORD.json --registrar-key FILE\n")
-		return usageError{errors.New("accord: give the subcommand add")}
+		return usageError{Err: errors.New("accord: give the subcommand add")}
 	}
 	var f apiFlags
 	var file string
@@ -29,7 +29,7 @@ func runAccord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if file == "" {
-		return usageError{errors.New("--file is required")}
+		return usageError{Err: errors.New("--file is required")}
 	}
 	a, err := readAccord(file)
 	if err != nil {
@@ -67,7 +67,7 @@ func readAccord(name string) (*attest.Accord, error) {
 func runRegistrar(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "rotate" {
 		fmt.Fprint(stderr, "usage: pledgelog registrar rotate --new-key FILE --registrar-key FILE\n")
-		return usageError{errors.New("registrar: give the subcommand rotate")}
+		return usageError{Err: errors.New("registrar: give the subcommand rotate")}
 	}
 	var f apiFlags
 	var newFile string
@@ -78,7 +78,7 @@ func runRegistrar(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if newFile == "" {
-		return usageError{errors.New("--new-key is required")}
+		return usageError{Err: errors.New("--new-key is required")}
 	}
 	nk, err := loadNewKey(newFile)
 	if err != nil {

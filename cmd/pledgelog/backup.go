@@ -33,7 +33,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *out == "" {
-		return usageError{errors.New("--out is required")}
+		return usageError{Err: errors.New("--out is required")}
 	}
 	dest, err := filepath.Abs(*out)
 	if err != nil {

@@ -50,13 +50,13 @@ func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
 	}
 	switch {
 	case f.signatories < 1 || f.entries < 1:
-		return nil, usageError{errors.New("--signatories and --entries must be positive")}
+		return nil, usageError{Err: errors.New("--signatories and --entries must be positive")}
 	case f.batch < 1 || f.batch > web.MaxBatch:
-		return nil, usageError{fmt.Errorf("--batch %d: want 1 to %d", f.batch, web.MaxBatch)}
+		return nil, usageError{Err: fmt.Errorf("--batch %d: want 1 to %d", f.batch, web.MaxBatch)}
 	case f.rate < 0 || f.concurrency < 1:
-		return nil, usageError{errors.New("--rate must be ≥ 0 and --concurrency ≥ 1")}
+		return nil, usageError{Err: errors.New("--rate must be ≥ 0 and --concurrency ≥ 1")}
 	case f.raw && f.batch != 1:
-		return nil, usageError{errors.New("--raw takes one entry per request: drop --batch")}
+		return nil, usageError{Err: errors.New("--raw takes one entry per request: drop --batch")}
 	}
 	return f, nil
 }

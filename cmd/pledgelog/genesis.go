@@ -95,7 +95,7 @@ func outside(d dataDir, path string) error {
 		return err
 	}
 	if rel, err := filepath.Rel(dir, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-		return usageError{fmt.Errorf("--registrar-key-out %s: must be outside the data directory %s", path, d)}
+		return usageError{Err: fmt.Errorf("--registrar-key-out %s: must be outside the data directory %s", path, d)}
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ func parseInit(args []string, stderr io.Writer) (*initFlags, error) {
 		return nil, err
 	}
 	if err := checkOrigin(f.origin); err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	modes := 0
 	for _, on := range []bool{f.demo, f.registrarOut != "", f.registrarPub != "" || f.genesis != ""} {
@@ -82,7 +82,7 @@ func parseInit(args []string, stderr io.Writer) (*initFlags, error) {
 		}
 	}
 	if modes != 1 || (f.registrarPub == "") != (f.genesis == "") {
-		return nil, usageError{errors.New("give one of --registrar-key-out FILE, --registrar-pub FILE with --genesis FILE, or --demo")}
+		return nil, usageError{Err: errors.New("give one of --registrar-key-out FILE, --registrar-pub FILE with --genesis FILE, or --demo")}
 	}
 	return f, nil
 }

@@ -17,23 +17,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pledgelog:", err)
-		os.Exit(exitCode(err))
-	}
-}
+func main() { cli.Main("pledgelog", run, exitCode) }
 
 const usage = `usage: pledgelog <command> [flags]
 
@@ -58,35 +47,14 @@ Run "pledgelog <command> -h" for a command's flags.
 
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return usageError{errors.New("no command given")}
-	}
-	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
 		"init": runInit, "serve": runServe, "backup": runBackup, "reindex": runReindex,
 		"accord": runAccord, "signatory": runSignatory, "registrar": runRegistrar, "bench": runBench,
-	}
-	cmd, ok := commands[args[0]]
-	switch {
-	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	case !ok:
-		fmt.Fprint(stderr, usage)
-		return usageError{fmt.Errorf("unknown command %q", args[0])}
-	}
-	err := cmd(ctx, args[1:], stdout, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
+	})
 }
 
 // usageError is a bad command line: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+type usageError = cli.UsageError
 
 func exitCode(err error) int {
 	if errors.As(err, new(usageError)) {

@@ -36,7 +36,7 @@ type registrar struct {
 // open loads the registrar key and reads the log's origin and key.
 func (f *apiFlags) open(ctx context.Context, stderr io.Writer) (*registrar, error) {
 	if f.keyFile == "" {
-		return nil, usageError{errors.New("--registrar-key FILE is required")}
+		return nil, usageError{Err: errors.New("--registrar-key FILE is required")}
 	}
 	b, err := os.ReadFile(f.keyFile)
 	if err != nil {

@@ -21,7 +21,7 @@ func runSignatory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(args) == 0 || subs[args[0]] == nil {
 		fmt.Fprint(stderr, "usage: pledgelog signatory register|recover|revoke-key|list [flags]\n"+
 			"(add-key is the signatory's: pledge add-key, signed by a current and the new key)\n")
-		return usageError{errors.New("signatory: give a subcommand")}
+		return usageError{Err: errors.New("signatory: give a subcommand")}
 	}
 	return subs[args[0]](ctx, args[1:], stdout, stderr)
 }
@@ -48,7 +48,7 @@ func cosign(ctx context.Context, action string, args []string, stdout, stderr io
 		return err
 	}
 	if reqFile == "" || id == "" || pub == "" {
-		return usageError{errors.New("--request, --id and --key are required")}
+		return usageError{Err: errors.New("--request, --id and --key are required")}
 	}
 	req, ev, err := readRequest(reqFile, action, id, pub)
 	if err != nil {
@@ -141,15 +141,15 @@ func revokeEvent(id, keyid, reason, voidFrom string) (*attest.SignatoryEvent, er
 	ev := &attest.SignatoryEvent{Action: attest.ActionRevoke, Signatory: id, KeyID: keyid, Reason: reason}
 	switch {
 	case id == "" || keyid == "":
-		return nil, usageError{errors.New("--id and --keyid are required")}
+		return nil, usageError{Err: errors.New("--id and --keyid are required")}
 	case reason != attest.ReasonSuperseded && reason != attest.ReasonCompromised:
-		return nil, usageError{fmt.Errorf("--reason %q: want superseded or compromised", reason)}
+		return nil, usageError{Err: fmt.Errorf("--reason %q: want superseded or compromised", reason)}
 	case voidFrom != "" && reason != attest.ReasonCompromised:
-		return nil, usageError{errors.New("--void-from is only for --reason compromised")}
+		return nil, usageError{Err: errors.New("--void-from is only for --reason compromised")}
 	case voidFrom != "":
 		n, err := strconv.ParseUint(voidFrom, 10, 63)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("--void-from %q: want an entry index", voidFrom)}
+			return nil, usageError{Err: fmt.Errorf("--void-from %q: want an entry index", voidFrom)}
 		}
 		ev.VoidFrom = &n
 	}

@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"testing"
+)
+
+func TestDispatch(t *testing.T) {
+	ran := ""
+	cmds := map[string]Command{"go": func(_ context.Context, args []string, _, _ io.Writer) error {
+		ran = "go"
+		if len(args) > 0 && args[0] == "-h" {
+			return flag.ErrHelp
+		}
+		return nil
+	}}
+	for _, tc := range []struct {
+		args  []string
+		usage bool // a UsageError
+		ran   string
+	}{
+		{nil, true, ""}, {[]string{"nope"}, true, ""}, {[]string{"help"}, false, ""},
+		{[]string{"go"}, false, "go"}, {[]string{"go", "-h"}, false, "go"},
+	} {
+		ran = ""
+		var out, errOut bytes.Buffer
+		err := Dispatch(context.Background(), tc.args, &out, &errOut, "usage\n", cmds)
+		if IsUsage(err) != tc.usage || ran != tc.ran || (!tc.usage && err != nil) {
+			t.Errorf("Dispatch(%q) = %v, ran %q; want usage error %v, ran %q", tc.args, err, ran, tc.usage, tc.ran)
+		}
+	}
+}
+
+func TestEnvParse(t *testing.T) {
+	const env = Env("CLITEST_")
+	if got := env.Name("log-level"); got != "CLITEST_LOG_LEVEL" {
+		t.Fatalf("Name(log-level) = %q", got)
+	}
+	newSet := func() (*flag.FlagSet, *int) {
+		fs := env.NewFlags("prog", "cmd", "", io.Discard)
+		return fs, fs.Int("n-items", 1, "items")
+	}
+	t.Setenv("CLITEST_N_ITEMS", "5")
+	fs, n := newSet()
+	if err := env.Parse(fs, nil); err != nil || *n != 5 {
+		t.Fatalf("Parse with CLITEST_N_ITEMS=5 = %v, n %d; want 5", err, *n)
+	}
+	fs, n = newSet()
+	if err := env.Parse(fs, []string{"--n-items", "7"}); err != nil || *n != 7 {
+		t.Fatalf("Parse(--n-items 7) = %v, n %d; want the flag to win", err, *n)
+	}
+	fs, _ = newSet()
+	if err := env.Parse(fs, []string{"extra"}); !IsUsage(err) {
+		t.Fatalf("Parse(extra) = %v, want a usage error", err)
+	}
+	t.Setenv("CLITEST_N_ITEMS", "x")
+	fs, _ = newSet()
+	if err := env.Parse(fs, nil); !IsUsage(err) || !errors.As(err, new(UsageError)) {
+		t.Fatalf("Parse with CLITEST_N_ITEMS=x = %v, want a usage error", err)
+	}
+}
