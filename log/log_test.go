@@ -438,3 +438,57 @@ func TestFreeSpaceUnknown(t *testing.T) {
 		t.Fatalf("Append with unknown free space = %v, want it accepted", err)
 	}
 }
+
+// TestPublishUnderLoad checks that the checkpoint is published, and Run
+// stops, while batches are always ready to be sequenced.
+func TestPublishUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	// Slow commits of small batches: the queue never empties.
+	cfg := testConfig(slow{memory.New()})
+	cfg.PublishInterval, cfg.MaxBatchAge, cfg.MaxBatchSize = 5*time.Millisecond, time.Nanosecond, 4
+	l, err := log.Create(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- l.Run(runCtx) }()
+	var wg sync.WaitGroup
+	quit := make(chan struct{})
+	for g := range 32 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-quit:
+					return
+				default:
+				}
+				l.Append(ctx, fmt.Appendf(nil, "%d-%d", g, i))
+			}
+		})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for l.Published().Size < 100 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	published := l.Published().Size
+	stop()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return under load 10 s after its context was cancelled")
+	}
+	close(quit)
+	wg.Wait()
+	if published < 100 {
+		t.Fatalf("published size %d under load (committed %d), want ≥ 100", published, l.Latest().Size)
+	}
+}
+
+// slow is a Storage whose commits take a millisecond.
+type slow struct{ log.Storage }
+
+func (s slow) Commit(ctx context.Context, u *log.Update) error {
+	time.Sleep(time.Millisecond)
+	return s.Storage.Commit(ctx, u)
+}

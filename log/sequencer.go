@@ -24,6 +24,15 @@ func (l *Log) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
+		// Under sustained load a batch is always ready: stopping and
+		// publishing must not wait for a lull.
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-publish.C:
+			l.publish()
+		default:
+		}
 		n, age := l.poolState()
 		ready := n >= l.cfg.MaxBatchSize || (n > 0 && age >= l.cfg.MaxBatchAge)
 		if ready {
