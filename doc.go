@@ -12,6 +12,7 @@
 //	log/storage/...      storage drivers (import log)
 //	web                  the HTTP server (imports log, attest, verify)
 //	cmd/...              the binaries pledgelog, pledge, pledge-verify
+//	internal/durable     crash-safe file writes, for any of the above
 //
 // This package holds no code; its test checks the import rules above.
 package pledgelog

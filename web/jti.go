@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pledgelog/pledgelog/internal/durable"
 )
 
 // A JTIStore remembers the ids (jti) of the registrar tokens already used,
@@ -68,28 +70,12 @@ func (s *JTIStore) rewrite(path string) error {
 	for jti, exp := range s.used {
 		fmt.Fprintf(&buf, "%d %s\n", exp.Unix(), jti)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o600); err != nil {
-		return err
-	}
-	if err := syncFile(tmp); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := durable.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
 	s.file = f
 	return err
-}
-
-func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }
 
 // Use records jti as used until exp. It reports false if jti was already

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/internal/durable"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/audit"
-	"github.com/pledgelog/pledgelog/verify/client/durable"
 )
 
 type auditFlags struct {

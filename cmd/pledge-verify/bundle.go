@@ -7,11 +7,11 @@ import (
 	"io"
 
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/internal/durable"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/audit"
 	"github.com/pledgelog/pledgelog/verify/bundle"
 	"github.com/pledgelog/pledgelog/verify/client"
-	"github.com/pledgelog/pledgelog/verify/client/durable"
 )
 
 type bundleFlags struct {

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pledgelog/pledgelog/internal/durable"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/client"
-	"github.com/pledgelog/pledgelog/verify/client/durable"
 )
 
 // errSplitView is a failed consistency check: the log showed two trees

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pledgelog/pledgelog/internal/durable"
 	"github.com/pledgelog/pledgelog/verify"
-	"github.com/pledgelog/pledgelog/verify/client/durable"
 	"github.com/pledgelog/pledgelog/verify/monitor"
 )
 

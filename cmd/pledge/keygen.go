@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pledgelog/pledgelog/internal/durable"
+
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/pledge/client"
 )
@@ -67,23 +69,13 @@ func keygen(t attest.KeyType, out string) (string, error) {
 	return pk.ID(), writeNew(pubFile(out), pubPEM, 0o644)
 }
 
-// writeNew writes a file that must not exist yet.
+// writeNew writes a file that must not exist yet, durably.
 func writeNew(name string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	err := durable.CreateFile(name, data, perm)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s exists: refusing to overwrite it", name)
-	} else if err != nil {
-		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return err
 }
 
 // loadKey reads a private key file.

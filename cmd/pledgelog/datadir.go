@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/pledgelog/pledgelog/internal/durable"
+
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 )
@@ -81,21 +83,7 @@ func (d dataDir) readOrigin() (string, error) {
 }
 
 // writeSecret writes a new file readable by its owner only, durably.
-func writeSecret(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
+func writeSecret(path string, data []byte) error { return durable.CreateFile(path, data, 0o600) }
 
 // newKey generates an Ed25519 log key into path as PKCS#8 PEM.
 func newKey(path string) error {

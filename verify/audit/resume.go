@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/pledgelog/pledgelog/verify/client/durable"
+	"github.com/pledgelog/pledgelog/internal/durable"
 )
 
 // load reads a saved state, or starts one for cfg.Checkpoint.

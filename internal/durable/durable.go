@@ -58,3 +58,18 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// CreateFile writes data to path, which must not exist yet (an error
+// matching fs.ErrExist otherwise), with perm, and syncs the file and its
+// directory: no existing file, such as a key, is ever overwritten.
+func CreateFile(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if err := writeSync(f, data, perm); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
