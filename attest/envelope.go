@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"slices"
 	"strings"
 
@@ -46,6 +45,13 @@ func Canonicalize(submitted []byte) (leaf []byte, env *Envelope, err error) {
 	if len(submitted) > MaxSubmissionSize {
 		return nil, nil, malformed("", "too-large", "more than %d bytes", MaxSubmissionSize)
 	}
+	if env, ok := scanLeaf(submitted); ok && len(submitted) <= MaxLeafSize {
+		env, err := env.finish() // what the general path would end with
+		if err != nil {
+			return nil, nil, err
+		}
+		return bytes.Clone(submitted), env, nil
+	}
 	env, err = parseEnvelope(submitted)
 	if err != nil {
 		return nil, nil, err
@@ -63,7 +69,7 @@ func ParseLeaf(leaf []byte) (*Envelope, error) {
 	if len(leaf) > MaxLeafSize {
 		return nil, malformed("", "too-large", "leaf of %d bytes", len(leaf))
 	}
-	if env, ok := quickLeaf(leaf); ok {
+	if env, ok := scanLeaf(leaf); ok {
 		return env.finish()
 	}
 	env, err := parseEnvelope(leaf)
@@ -98,32 +104,6 @@ func parseEnvelope(data []byte) (*Envelope, error) {
 	}
 	slices.SortFunc(sigs, func(a, b Signature) int { return strings.Compare(a.KeyID, b.KeyID) })
 	return (&Envelope{Payload: payload, Signatures: sigs}).finish()
-}
-
-// quickLeaf decodes data with encoding/json and succeeds only if data is
-// exactly the canonical leaf of what it decoded: then no strict walk is
-// needed, because any extra, duplicate or re-encoded member would have
-// changed the bytes. This is the common path for stored leaves.
-func quickLeaf(data []byte) (*Envelope, bool) {
-	var raw struct {
-		Payload     []byte `json:"payload"`
-		PayloadType string `json:"payloadType"`
-		Signatures  []struct {
-			KeyID string `json:"keyid"`
-			Sig   []byte `json:"sig"`
-		} `json:"signatures"`
-	}
-	if json.Unmarshal(data, &raw) != nil || len(raw.Signatures) == 0 || len(raw.Signatures) > 2 || len(raw.Payload) == 0 {
-		return nil, false
-	}
-	env := &Envelope{Payload: raw.Payload}
-	for i, s := range raw.Signatures {
-		if !isHex64(s.KeyID) || len(s.Sig) == 0 || i > 0 && s.KeyID <= env.Signatures[i-1].KeyID {
-			return nil, false
-		}
-		env.Signatures = append(env.Signatures, Signature{KeyID: s.KeyID, Sig: s.Sig})
-	}
-	return env, bytes.Equal(env.Leaf(), data)
 }
 
 // finish parses the payload and checks the signature count.

@@ -156,6 +156,20 @@ func newPredicate(typ string) Predicate {
 // parseStatement decodes a payload and checks that it is exactly the
 // canonical encoding of a valid statement. Pointers start at /payload.
 func parseStatement(payload []byte) (*Statement, error) {
+	if st, ok := scanStatement(payload); ok {
+		return st, st.validate()
+	}
+	st, err := decodeStatement(payload)
+	if err != nil {
+		return nil, err
+	}
+	return st, st.validate()
+}
+
+// decodeStatement is the general path: it decodes payload with
+// encoding/json and checks that it is exactly the canonical encoding of
+// what it decoded, explaining any difference.
+func decodeStatement(payload []byte) (*Statement, error) {
 	var raw struct {
 		Type          string          `json:"_type"`
 		Subject       []Subject       `json:"subject"`
@@ -180,7 +194,7 @@ func parseStatement(payload []byte) (*Statement, error) {
 	if !bytes.Equal(canon, payload) {
 		return nil, explain(payload, canon, nil, "/payload")
 	}
-	return st, st.validate()
+	return st, nil
 }
 
 // explain finds the field behind a decoding failure or a difference
