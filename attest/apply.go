@@ -49,19 +49,23 @@ func (r *Registry) Index(index uint64, _ []byte) []Row {
 }
 
 // Replay applies an entry of the log at startup, with the same effect on
-// the state as Admit but no rows and no undo. Call it in index order for
-// every entry listed in TableRegistry, then call RestorePledge for every
-// TablePledges row; or call it for every entry of the log. Like Admit it
-// does not verify signatures: it trusts the log it replays. An auditor
-// that trusts nothing calls Verify before Replay, in index order.
-func (r *Registry) Replay(index uint64, entry []byte) error {
-	env, err := ParseLeaf(entry)
+// the state as Admit but no rows and no undo, and returns its envelope.
+// Call it in index order for every entry listed in TableRegistry, then
+// call RestorePledge for every TablePledges row; or call it for every
+// entry of the log. Like Admit it does not verify signatures: it trusts
+// the log it replays. An auditor that trusts nothing calls Verify before
+// Replay, in index order (and Replay then does not parse the leaf again).
+func (r *Registry) Replay(index uint64, entry []byte) (*Envelope, error) {
+	env, err := r.parseLeaf(entry)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.apply(&tx{}, index, entry, env)
+	if err := r.apply(&tx{}, index, entry, env); err != nil {
+		return nil, err
+	}
+	return env, nil
 }
 
 // RestorePledge loads one TablePledges row at startup, after Replay of the

@@ -565,7 +565,7 @@ func checkRestart(t *testing.T, live *Registry, rows rowStore, log [][]byte) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Replay(i, log[i]); err != nil {
+		if _, err := r.Replay(i, log[i]); err != nil {
 			t.Fatalf("Replay(%d) = %v", i, err)
 		}
 	}

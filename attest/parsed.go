@@ -23,7 +23,7 @@ func (c *parsedCache) put(env *Envelope) {
 	if c.m == nil || len(c.m) >= maxParsed {
 		c.m = make(map[string]*Envelope)
 	}
-	c.m[string(env.Leaf())] = env
+	c.m[string(env.leafBytes())] = env
 }
 
 // take returns and forgets the envelope of leaf, if Verify kept it.

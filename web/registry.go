@@ -119,7 +119,7 @@ func replay(ctx context.Context, l *log.Log, reg *attest.Registry, key []byte) e
 	if err != nil {
 		return fmt.Errorf("reading registry entry %d: %w", index, err)
 	}
-	if err := reg.Replay(index, entry); err != nil {
+	if _, err := reg.Replay(index, entry); err != nil {
 		return fmt.Errorf("replaying entry %d: %w", index, err)
 	}
 	return nil

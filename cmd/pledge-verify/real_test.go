@@ -83,7 +83,7 @@ func startPledgelog(t *testing.T, data, seed string) *testServer {
 		t.Fatal(err)
 	}
 	for i, e := range s.demo.Entries {
-		if err := s.reg.Replay(uint64(i), e); err != nil {
+		if _, err := s.reg.Replay(uint64(i), e); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -59,7 +59,7 @@ func newTestLog(t *testing.T, hooks bool, seed string) *testLog {
 	tl.append(tl.demo.Entries...)
 	if !hooks {
 		for i, e := range tl.demo.Entries {
-			if err := tl.reg.Replay(uint64(i), e); err != nil {
+			if _, err := tl.reg.Replay(uint64(i), e); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -94,7 +94,7 @@ func (a *auditor) consumeAll(ctx context.Context, pending <-chan chan *tileResul
 		if r.err != nil {
 			return r.err
 		}
-		if err := a.consume(ctx, r, replaying); err != nil {
+		if err := a.consume(r, replaying); err != nil {
 			return err
 		}
 		*next = r.n*verify.TileWidth + uint64(len(r.entries))

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"context"
 	"errors"
 	"sync/atomic"
 
@@ -11,14 +10,14 @@ import (
 
 // consume applies one tile's entries in index order and hands their
 // signatures to the verifiers.
-func (a *auditor) consume(ctx context.Context, r *tileResult, replaying bool) error {
+func (a *auditor) consume(r *tileResult, replaying bool) error {
 	var jobs []sigJob
 	for i, e := range r.entries {
 		index := r.n*verify.TileWidth + uint64(i)
 		if err := a.tree.append(r.hashes[i]); err != nil {
 			return err
 		}
-		ok := a.admit(ctx, index, e, replaying)
+		ok := a.admit(index, e, replaying)
 		if replaying || !ok {
 			continue
 		}
@@ -35,20 +34,19 @@ func (a *auditor) consume(ctx context.Context, r *tileResult, replaying bool) er
 }
 
 // admit replays one entry into the registry, as the log's sequencer
-// would have admitted it, and reports whether it was admitted.
-func (a *auditor) admit(ctx context.Context, index uint64, e []byte, replaying bool) bool {
-	_, err := a.reg.Admit(ctx, index, e)
+// would have admitted it, and reports whether it was admitted. Replay
+// takes the envelope that prepare's Registry.Verify parsed, if any, and
+// computes none of the derived rows a server stores.
+func (a *auditor) admit(index uint64, e []byte, replaying bool) bool {
+	env, err := a.reg.Replay(index, e)
 	if err != nil {
 		if !replaying {
 			a.finding(Finding{index, kindOf(err), err.Error()})
 		}
 		return false
 	}
-	for _, row := range a.reg.Index(index, e) {
-		if row.Table == attest.TableRegistry {
-			a.registryEvent(index, e)
-			break
-		}
+	if _, pledge := env.Statement.Predicate.(*attest.Pledge); !pledge {
+		a.registryEvent(index, env)
 	}
 	return true
 }
@@ -61,13 +59,8 @@ func kindOf(err error) string {
 }
 
 // registryEvent notes the keys an admitted registry event introduces and
-// the revocations it makes. Registry events are few: parsing them a
-// second time costs nothing.
-func (a *auditor) registryEvent(index uint64, e []byte) {
-	env, err := attest.ParseLeaf(e)
-	if err != nil {
-		return // Admit parsed it
-	}
+// the revocations it makes.
+func (a *auditor) registryEvent(index uint64, env *attest.Envelope) {
 	for _, pk := range keysOf(env.Statement) {
 		a.keys[pk.ID()] = newKey(pk)
 	}
