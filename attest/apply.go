@@ -3,6 +3,7 @@ package attest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -22,7 +23,6 @@ func (r *Registry) Admit(_ context.Context, index uint64, entry []byte) (undo fu
 	defer r.mu.Unlock()
 	t := &tx{}
 	if err := r.apply(t, index, entry, env); err != nil {
-		t.rollback()
 		return nil, err
 	}
 	put(t, r.pending, index, t.rows)
@@ -62,7 +62,7 @@ func (r *Registry) Replay(index uint64, entry []byte) (*Envelope, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.apply(&tx{}, index, entry, env); err != nil {
+	if err := r.apply(&tx{norows: true}, index, entry, env); err != nil {
 		return nil, err
 	}
 	return env, nil
@@ -81,20 +81,41 @@ func (r *Registry) RestorePledge(key, value []byte) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.failed != nil {
+		return r.failed
+	}
 	k := r.keys[pi.KeyID]
-	c := cell{pi.Signatory, pi.Accord, pi.Principle}
-	refs := r.cells[c]
-	if k == nil || k.owner != pi.Signatory || len(refs) > 0 && refs[len(refs)-1].index >= index {
+	status, ok := statusCode(pi.Status)
+	if k == nil || k.owner != pi.Signatory || !ok {
 		return fmt.Errorf("pledge row %d does not fit the registry: %w", index, ErrMalformed)
 	}
-	r.addPledge(&tx{}, &pledgeRef{index: index, key: k, status: pi.Status, cell: c,
-		void: k.voidFrom != nil && index >= *k.voidFrom})
+	t := &tx{norows: true}
+	if _, err := r.addPledge(t, index, k, cell{pi.Signatory, pi.Accord, pi.Principle}, status); err != nil {
+		return fmt.Errorf("pledge row %d does not fit the registry: %w", index, r.abort(t, err))
+	}
 	return nil
 }
 
-// apply checks env against the state as of index and applies it. The
-// caller holds r.mu.
+// apply checks env against the state as of index and applies it, or
+// rolls t back and returns an error. The caller holds r.mu.
 func (r *Registry) apply(t *tx, index uint64, leaf []byte, env *Envelope) error {
+	if err := r.applyEntry(t, index, leaf, env); err != nil {
+		return r.abort(t, err)
+	}
+	return nil
+}
+
+// abort rolls t back and returns err. An ErrStore fails every later check
+// too: the registry has lost track of the log.
+func (r *Registry) abort(t *tx, err error) error {
+	t.rollback()
+	if errors.Is(err, ErrStore) && r.failed == nil {
+		r.failed = err
+	}
+	return err
+}
+
+func (r *Registry) applyEntry(t *tx, index uint64, leaf []byte, env *Envelope) error {
 	c, err := r.check(env, index)
 	if err != nil {
 		return err
@@ -107,9 +128,9 @@ func (r *Registry) apply(t *tx, index uint64, leaf []byte, env *Envelope) error 
 	case *Accord:
 		r.applyAccord(t, e, p)
 	case *SignatoryEvent:
-		r.applySignatory(t, e, p)
+		return r.applySignatory(t, e, p)
 	case *Pledge:
-		r.applyPledge(t, e, p)
+		return r.applyPledge(t, e, p)
 	}
 	return nil
 }
@@ -146,7 +167,7 @@ func (r *Registry) applyAccord(t *tx, e *event, p *Accord) {
 	r.emitRegistry(t, e, RegistrarID)
 }
 
-func (r *Registry) applySignatory(t *tx, e *event, p *SignatoryEvent) {
+func (r *Registry) applySignatory(t *tx, e *event, p *SignatoryEvent) error {
 	pr := r.principals[p.Signatory]
 	keyID := p.KeyID
 	switch p.Action {
@@ -161,12 +182,15 @@ func (r *Registry) applySignatory(t *tx, e *event, p *SignatoryEvent) {
 		k := r.keys[p.KeyID]
 		r.revoke(t, k, e.index, p.Reason)
 		if p.VoidFrom != nil {
-			r.void(t, k, *p.VoidFrom, e.index)
+			if err := r.void(t, k, *p.VoidFrom, e.index); err != nil {
+				return err
+			}
 		}
 	}
 	r.advance(t, pr, e, p.Action, keyID)
 	t.emit(jsonRow(TableSignatories, p.Signatory, pr.snapshot()))
 	r.emitRegistry(t, e, p.Signatory)
+	return nil
 }
 
 func (c *checked) authID() string {
@@ -176,33 +200,72 @@ func (c *checked) authID() string {
 	return c.auth.id
 }
 
-func (r *Registry) applyPledge(t *tx, e *event, p *Pledge) {
-	ref := &pledgeRef{index: e.index, key: r.keys[e.c.keys[0].id], status: p.Status,
-		cell: cell{p.Signatory, p.Accord, p.Principle}}
-	r.addPledge(t, ref)
-	t.emit(r.pledgeRow(ref),
-		jsonRow(TableLatest, latestKey(ref.cell), LatestPledge{p.Signatory, p.Accord, p.Principle, e.index, p.Status}),
+func (r *Registry) applyPledge(t *tx, e *event, p *Pledge) error {
+	status, ok := statusCode(p.Status)
+	if !ok { // ParseLeaf checked it
+		return malformed("/payload/predicate/status", "bad-status", "")
+	}
+	c := cell{p.Signatory, p.Accord, p.Principle}
+	rec, err := r.addPledge(t, e.index, r.keys[e.c.keys[0].id], c, status)
+	if err != nil || t.norows {
+		return err
+	}
+	t.emit(r.pledgeRow(rec, false),
+		jsonRow(TableLatest, latestKey(c), LatestPledge{p.Signatory, p.Accord, p.Principle, e.index, p.Status}),
 		searchRow(SearchSignatory, p.Signatory, e.index, false),
 		searchRow(SearchAccord, p.Accord, e.index, false),
 		searchRow(SearchPrinciple, p.Accord+"/"+p.Principle, e.index, false),
 		searchRow(SearchStatus, p.Status, e.index, false),
 		searchRow(SearchSubject, e.subject(), e.index, false))
+	return nil
 }
 
-func (r *Registry) addPledge(t *tx, ref *pledgeRef) {
-	put(t, r.pledges, ref.index, ref)
-	put(t, r.cells, ref.cell, append(r.cells[ref.cell], ref))
-	set(t, &ref.key.pledges, append(ref.key.pledges, ref))
+// addPledge records the pledge at index, signed by k, in cell c. Pledges
+// must come in index order.
+func (r *Registry) addPledge(t *tx, index uint64, k *keyState, c cell, status uint8) (pledgeRec, error) {
+	n := r.store.len()
+	if n > 0 {
+		last, err := pledgeAt(r.store, n-1)
+		if err != nil {
+			return pledgeRec{}, err
+		}
+		if last.index >= index {
+			return pledgeRec{}, fmt.Errorf("pledge %d after pledge %d: %w", index, last.index, ErrMalformed)
+		}
+	}
+	cs := r.cellOf(t, c)
+	rec := pledgeRec{index: index, key: k.ord, cell: cs.ord, status: status}
+	t.undo = append(t.undo, func() { r.store.truncate(n) })
+	if err := r.store.append(rec); err != nil {
+		return pledgeRec{}, err
+	}
+	if !k.voidAt(index) {
+		set(t, &cs.latest, pledgeRef{pos: n, index: index, key: k, status: status})
+	}
+	return rec, nil
 }
 
-func (r *Registry) pledgeRow(ref *pledgeRef) Row {
-	return jsonRow(TablePledges, string(IndexKey(ref.index)), PledgeInfo{Signatory: ref.cell.signatory,
-		Accord: ref.cell.accord, Principle: ref.cell.principle, Status: ref.status, KeyID: ref.key.id, Void: ref.void})
+// cellOf returns the state of c, adding it if it is new.
+func (r *Registry) cellOf(t *tx, c cell) *cellState {
+	cs := r.cells[c]
+	if cs == nil {
+		cs = &cellState{cell: c, ord: uint32(len(r.cellList))}
+		put(t, r.cells, c, cs)
+		set(t, &r.cellList, append(r.cellList, cs))
+	}
+	return cs
+}
+
+func (r *Registry) pledgeRow(rec pledgeRec, void bool) Row {
+	c := r.cellList[rec.cell].cell
+	return jsonRow(TablePledges, string(IndexKey(rec.index)), PledgeInfo{Signatory: c.signatory,
+		Accord: c.accord, Principle: c.principle, Status: statuses[rec.status], KeyID: r.keyList[rec.key].id, Void: void})
 }
 
 func (r *Registry) addKey(t *tx, pr *principal, vk *verifyKey, index uint64, addedBy string, parent *keyState) {
-	k := &keyState{verifyKey: vk, owner: pr.info.ID, added: index, addedBy: addedBy}
+	k := &keyState{verifyKey: vk, ord: uint32(len(r.keyList)), owner: pr.info.ID, added: index, addedBy: addedBy}
 	put(t, r.keys, vk.id, k)
+	set(t, &r.keyList, append(r.keyList, k))
 	set(t, &pr.keys, append(pr.keys, k))
 	if parent != nil && parent.owner != RegistrarID {
 		set(t, &parent.children, append(parent.children, k))

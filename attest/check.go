@@ -144,8 +144,12 @@ func (r *Registry) authoriser(rl role, signatory, keyid, ptr string) (*keyState,
 
 // check runs every rule against the registry as of index (MaxUint64
 // before sequencing): first the statement's own references and chain
-// position, then its signers. The caller holds r.mu.
+// position, then its signers. It fails with ErrStore once the registry
+// has lost track of the log. The caller holds r.mu.
 func (r *Registry) check(env *Envelope, index uint64) (*checked, error) {
+	if r.failed != nil {
+		return nil, r.failed
+	}
 	if env.Statement.Origin() != r.origin {
 		return nil, malformed("/payload/predicate/origin", "wrong-origin", "this log is %q", r.origin)
 	}
@@ -228,14 +232,32 @@ func (r *Registry) checkPledge(st *Statement, p *Pledge, index uint64) error {
 	if !hasPrinciple(a.info.Principles, p.Principle) {
 		return fieldErr(ErrNotFound, "/payload/predicate/principle", "unknown-principle", "")
 	}
-	if p.Supersedes != nil {
-		old := r.pledges[*p.Supersedes]
-		if old == nil || *p.Supersedes >= index || old.cell != (cell{p.Signatory, p.Accord, p.Principle}) {
-			return fieldErr(ErrNotFound, "/payload/predicate/supersedes", "unknown-pledge",
-				"not an earlier pledge of this signatory and principle")
-		}
+	if p.Supersedes == nil {
+		return nil
+	}
+	ok, err := *p.Supersedes < index, error(nil)
+	if ok {
+		ok, err = r.inCell(*p.Supersedes, cell{p.Signatory, p.Accord, p.Principle})
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fieldErr(ErrNotFound, "/payload/predicate/supersedes", "unknown-pledge",
+			"not an earlier pledge of this signatory and principle")
 	}
 	return nil
+}
+
+// inCell reports whether the entry at index is a pledge of cell c. The
+// caller holds r.mu.
+func (r *Registry) inCell(index uint64, c cell) (bool, error) {
+	cs := r.cells[c]
+	if cs == nil {
+		return false, nil
+	}
+	rec, ok, err := findPledge(r.store, index)
+	return ok && rec.cell == cs.ord, err
 }
 
 func hasPrinciple(ps []Principle, id string) bool {

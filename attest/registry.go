@@ -25,24 +25,28 @@ type Registry struct {
 	mu         sync.RWMutex
 	principals map[string]*principal // signatories, and the registrar under RegistrarID
 	keys       map[string]*keyState  // every key ever added, by key id
+	keyList    []*keyState           // the same keys, by keyState.ord
 	accords    map[string]*accordState
-	cells      map[cell][]*pledgeRef // pledges per cell, in index order
-	pledges    map[uint64]*pledgeRef
-	pending    map[uint64][]Row // rows computed by Admit, handed out by Index
-	version    atomic.Uint64    // bumped whenever key validity may have changed; never goes back
+	cells      map[cell]*cellState // every cell that has had a pledge
+	cellList   []*cellState        // the same cells, by cellState.ord
+	store      pledgeStore         // a record of every pledge, in index order
+	failed     error               // an ErrStore: every later check fails with it
+	pending    map[uint64][]Row    // rows computed by Admit, handed out by Index
+	version    atomic.Uint64       // bumped whenever key validity may have changed; never goes back
 
 	parsed parsedCache // envelopes Verify checked, for Admit
 }
 
-// NewRegistry returns an empty registry for the log named origin.
+// NewRegistry returns an empty registry for the log named origin. It
+// keeps its pledge records in memory, 24 bytes each.
 func NewRegistry(origin string) *Registry {
 	return &Registry{
 		origin:     origin,
 		principals: map[string]*principal{},
 		keys:       map[string]*keyState{},
 		accords:    map[string]*accordState{},
-		cells:      map[cell][]*pledgeRef{},
-		pledges:    map[uint64]*pledgeRef{},
+		cells:      map[cell]*cellState{},
+		store:      &memStore{},
 		pending:    map[uint64][]Row{},
 	}
 }
@@ -58,17 +62,20 @@ type principal struct {
 
 type keyState struct {
 	*verifyKey
+	ord      uint32 // position in Registry.keyList
 	owner    string
 	added    uint64
 	addedBy  string // key id that authorised the add, or RegistrarID
 	revoked  *uint64
 	reason   string
 	voidFrom *uint64
-	pledges  []*pledgeRef // signed by this key, in index order
-	children []*keyState  // keys whose add-key this key signed
+	children []*keyState // keys whose add-key this key signed
 }
 
 func (k *keyState) valid() bool { return k.revoked == nil }
+
+// voidAt reports whether k's signature on the entry at index is void.
+func (k *keyState) voidAt(index uint64) bool { return k.voidFrom != nil && index >= *k.voidFrom }
 
 type accordState struct {
 	info AccordInfo
@@ -76,12 +83,18 @@ type accordState struct {
 
 type cell struct{ signatory, accord, principle string }
 
+type cellState struct {
+	cell
+	ord    uint32    // position in Registry.cellList
+	latest pledgeRef // the pledge with the highest index that is not void
+}
+
+// pledgeRef is the latest pledge of a cell: key is nil if it has none.
 type pledgeRef struct {
+	pos    int // position in Registry.store
 	index  uint64
 	key    *keyState
-	status string
-	void   bool
-	cell   cell
+	status uint8
 }
 
 // KeyInfo describes a key and its history.
@@ -234,13 +247,11 @@ func (r *Registry) Latest(signatory string) []LatestPledge {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var out []LatestPledge
-	for c, refs := range r.cells {
-		if signatory != "" && c.signatory != signatory {
+	for c, cs := range r.cells {
+		if signatory != "" && c.signatory != signatory || cs.latest.key == nil {
 			continue
 		}
-		if p := latestOf(refs); p != nil {
-			out = append(out, LatestPledge{c.signatory, c.accord, c.principle, p.index, p.status})
-		}
+		out = append(out, cs.latestPledge())
 	}
 	slices.SortFunc(out, func(a, b LatestPledge) int {
 		return strings.Compare(a.Signatory+"/"+a.Accord+"/"+a.Principle, b.Signatory+"/"+b.Accord+"/"+b.Principle)
@@ -248,12 +259,6 @@ func (r *Registry) Latest(signatory string) []LatestPledge {
 	return out
 }
 
-// latestOf returns the highest-index pledge that is not void.
-func latestOf(refs []*pledgeRef) *pledgeRef {
-	for i := len(refs) - 1; i >= 0; i-- {
-		if !refs[i].void {
-			return refs[i]
-		}
-	}
-	return nil
+func (cs *cellState) latestPledge() LatestPledge {
+	return LatestPledge{cs.signatory, cs.accord, cs.principle, cs.latest.index, statuses[cs.latest.status]}
 }

@@ -99,8 +99,9 @@ func latestKey(c cell) string { return c.signatory + "/" + c.accord + "/" + c.pr
 
 // tx records the undo steps and the derived rows of one entry.
 type tx struct {
-	undo []func()
-	rows []Row
+	undo   []func()
+	rows   []Row
+	norows bool // Replay and RestorePledge: emit drops rows, and pledges skip computing them
 }
 
 func (t *tx) rollback() {
@@ -110,7 +111,11 @@ func (t *tx) rollback() {
 	t.undo = nil
 }
 
-func (t *tx) emit(rows ...Row) { t.rows = append(t.rows, rows...) }
+func (t *tx) emit(rows ...Row) {
+	if !t.norows {
+		t.rows = append(t.rows, rows...)
+	}
+}
 
 // set assigns *p = v, recording the undo.
 func set[T any](t *tx, p *T, v T) {
