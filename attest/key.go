@@ -257,3 +257,17 @@ func ParsePublicKey(pemBytes []byte) (PublicKey, error) {
 	}
 	return NewPublicKey(pub)
 }
+
+// A Verifier checks DSSE signatures with one key, parsed once; it is safe
+// for concurrent use. Get one with [PublicKey.Verifier].
+type Verifier struct{ k *verifyKey }
+
+// Verifier parses k once for many [Verifier.Verify] calls, with the same
+// checks as [PublicKey.Verify].
+func (k PublicKey) Verifier() (Verifier, error) {
+	v, err := k.parsed()
+	return Verifier{v}, err
+}
+
+// Verify is [PublicKey.Verify] without parsing the key again.
+func (v Verifier) Verify(pae, sig []byte) error { return v.k.verify(pae, sig) }

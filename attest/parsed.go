@@ -1,6 +1,9 @@
 package attest
 
-import "sync"
+import (
+	"errors"
+	"sync"
+)
 
 // maxParsed bounds the envelopes kept between Verify and Admit.
 const maxParsed = 1 << 16
@@ -43,4 +46,16 @@ func (r *Registry) parseLeaf(leaf []byte) (*Envelope, error) {
 		return env, nil
 	}
 	return ParseLeaf(leaf)
+}
+
+// ReplayEnvelope is [Registry.Replay] for an envelope that [ParseLeaf]
+// returned, left as it was: an auditor that parses (and verifies) leaves
+// in parallel then does not parse them again in index order.
+func (r *Registry) ReplayEnvelope(index uint64, env *Envelope) error {
+	if env.leaf == nil {
+		return errors.New("attest: ReplayEnvelope needs an envelope that ParseLeaf returned")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.apply(&tx{}, index, env.leaf, env)
 }

@@ -54,29 +54,32 @@ func BenchmarkAudit(b *testing.B) {
 	defer srv.Close()
 	pk, _ := attest.NewPublicKey(demo.Registrar.Public())
 	c, perVerify, verifyCPU := measureC()
-	b.ResetTimer()
-	for b.Loop() {
-		serverCPU := selfCPU()
-		took, auditCPU, rss := benchAudit(b, srv.URL, l.VerifierKey(), pk.ID(), size)
-		serverCPU = selfCPU() - serverCPU
-		rate := float64(size) / took.Seconds()
-		perEntry := (auditCPU + serverCPU) / time.Duration(size)
-		// The CPU time of one Ed25519 verification over the CPU time the
-		// audit (and the server) spent per entry: the fraction of C the
-		// audit would reach on cores of its own, which a machine shared
-		// with others does not give.
-		cpuBound := verifyCPU.Seconds() / perEntry.Seconds()
-		b.ReportMetric(rate, "entries/s")
-		b.ReportMetric(c, "C")
-		b.ReportMetric(rate/c, "fraction-of-C")
-		b.ReportMetric(float64(auditCPU/time.Duration(size))/1e3, "auditor-cpu-µs/entry")
-		b.ReportMetric(float64(serverCPU/time.Duration(size))/1e3, "server-cpu-µs/entry")
-		b.ReportMetric(cpuBound, "cpu-bound-fraction-of-C")
-		b.ReportMetric(float64(rss)/1024, "peak-RSS-MiB")
-		b.Logf("audit of %d entries: %s, %.0f entries/s; Ed25519 verify %s alone (%s CPU), GOMAXPROCS %d, C = %.0f/s; %.2f C; "+
-			"CPU per entry: auditor %s, server %s, so %.2f C on dedicated cores; peak RSS %d MiB",
-			size, took.Round(time.Millisecond), rate, perVerify, verifyCPU, runtime.GOMAXPROCS(0), c, rate/c,
-			auditCPU/time.Duration(size), serverCPU/time.Duration(size), cpuBound, rss/1024)
+	for _, mode := range []struct{ name, flag string }{{"ed25519=voi", ""}, {"ed25519=stdlib", "--stdlib-ed25519"}} {
+		b.Run(mode.name, func(b *testing.B) {
+			for b.Loop() {
+				serverCPU := selfCPU()
+				took, auditCPU, rss := benchAudit(b, srv.URL, l.VerifierKey(), pk.ID(), size, mode.flag)
+				serverCPU = selfCPU() - serverCPU
+				rate := float64(size) / took.Seconds()
+				perEntry := (auditCPU + serverCPU) / time.Duration(size)
+				// The CPU time of one Ed25519 verification over the CPU time
+				// the audit (and the server) spent per entry: the fraction of
+				// C the audit would reach on cores of its own, which a
+				// machine shared with others does not give.
+				cpuBound := verifyCPU.Seconds() / perEntry.Seconds()
+				b.ReportMetric(rate, "entries/s")
+				b.ReportMetric(c, "C")
+				b.ReportMetric(rate/c, "fraction-of-C")
+				b.ReportMetric(float64(auditCPU/time.Duration(size))/1e3, "auditor-cpu-µs/entry")
+				b.ReportMetric(float64(serverCPU/time.Duration(size))/1e3, "server-cpu-µs/entry")
+				b.ReportMetric(cpuBound, "cpu-bound-fraction-of-C")
+				b.ReportMetric(float64(rss)/1024, "peak-RSS-MiB")
+				b.Logf("%s: audit of %d entries: %s, %.0f entries/s; crypto/ed25519 verify %s alone (%s CPU), GOMAXPROCS %d, C = %.0f/s; %.2f C; "+
+					"CPU per entry: auditor %s, server %s, so %.2f C on dedicated cores; peak RSS %d MiB",
+					mode.name, size, took.Round(time.Millisecond), rate, perVerify, verifyCPU, runtime.GOMAXPROCS(0), c, rate/c,
+					auditCPU/time.Duration(size), serverCPU/time.Duration(size), cpuBound, rss/1024)
+			}
+		})
 	}
 }
 
@@ -117,8 +120,14 @@ func threadCPU() time.Duration {
 
 // benchAudit runs the binary's audit and returns its time, the CPU time
 // it used, and its peak RSS in KiB.
-func benchAudit(b *testing.B, url, vkey, registrar string, size uint64) (time.Duration, time.Duration, int64) {
-	cmd := exec.Command(binary, "audit", "--url", url, "--state", b.TempDir(), "--json", "--log-key", vkey, "--registrar-key", registrar)
+func benchAudit(b *testing.B, url, vkey, registrar string, size uint64, flags ...string) (time.Duration, time.Duration, int64) {
+	args := []string{"audit", "--url", url, "--state", b.TempDir(), "--json", "--log-key", vkey, "--registrar-key", registrar}
+	for _, f := range flags {
+		if f != "" {
+			args = append(args, f)
+		}
+	}
+	cmd := exec.Command(binary, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()

@@ -46,6 +46,10 @@ type Config struct {
 	// SaveEvery is how many tiles are checked between two saved states;
 	// 0 means 256 (65,536 entries).
 	SaveEvery int
+	// StdlibEd25519 verifies Ed25519 signatures with crypto/ed25519, as
+	// the log does, instead of the twice as fast curve25519-voi with the
+	// same acceptance rules.
+	StdlibEd25519 bool
 	// Progress, if not nil, is called with the entries checked so far.
 	Progress func(done, total uint64)
 }
@@ -91,7 +95,7 @@ type auditor struct {
 	tempDir bool
 	reg     *attest.Registry
 	tree    *tree
-	keys    map[string]*key
+	keys    keyring
 	spill   spill
 	revs    []bundle.Revocation
 	sigs    chan []sigJob
@@ -103,7 +107,7 @@ type auditor struct {
 }
 
 func newAuditor(ctx context.Context, cfg Config) (*auditor, error) {
-	a := &auditor{cfg: cfg, dir: cfg.Dir, keys: map[string]*key{}}
+	a := &auditor{cfg: cfg, dir: cfg.Dir, keys: keyring{m: map[string]*key{}, stdlib: cfg.StdlibEd25519}}
 	if a.dir == "" {
 		d, err := os.MkdirTemp("", "pledge-verify-audit-")
 		if err != nil {

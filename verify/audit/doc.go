@@ -8,11 +8,12 @@
 //     the signed checkpoint (ErrRoot), and every hash tile with the hashes
 //     rebuilt (ErrTile);
 //   - replays the registry as the log would have: a fresh attest.Registry
-//     fed every entry through Admit and Index, so an entry the registry
-//     would reject (malformed, unknown or revoked key, foreign key, chain
-//     head, missing reference) is a Finding;
-//   - verifies every envelope's signatures against the keys the registry
-//     gave at its index, on every CPU;
+//     fed every entry in index order, so an entry the registry would
+//     reject (malformed, unknown or revoked key, foreign key, chain head,
+//     missing reference) is a Finding;
+//   - verifies every envelope's signatures, on every CPU, with the key
+//     each key id names (Ed25519 through curve25519-voi with
+//     crypto/ed25519's rules, unless Config.StdlibEd25519);
 //   - finds entries logged twice (the same dedup key, which the log should
 //     have answered with the first index), with sorted runs spilled to disk
 //     and merged, so memory stays bounded however large the log.

@@ -7,34 +7,40 @@ import (
 )
 
 // prepared is what the fetch stage computes for one entry, in parallel:
-// the envelope parsed once, the PAE its signatures sign, its dedup key,
-// and whether its signatures already verified.
+// the envelope parsed once (the sequential stage replays it without
+// parsing again), the PAE its signatures sign, its dedup key, and the
+// outcome of each signature whose key was known at that moment.
 //
-// The fetch stage hands each envelope to Registry.Verify, which checks
-// the signatures against the keys the registry holds at that moment (a
-// key id names one key forever, so a signature that verifies there
-// verifies at any index) and keeps the parsed envelope for Admit, which
-// then does not parse the leaf again. Whether the keys were valid at the
-// entry's index is Admit's check, in index order. Verify fails for an
-// entry whose key the sequential stage has not reached yet, or one the
-// registry would reject; those entries are parsed again by Admit and, if
-// admitted, their signatures verified by the verifiers.
+// A key id names one key forever, so a signature checked early is checked
+// for good; whether the key was valid at the entry's index is the
+// registry's check, in index order. A signature whose key no registry
+// event had introduced yet (the fetchers run ahead of the sequential
+// stage) is left to the verifiers, once the sequential stage has admitted
+// the entry.
 type prepared struct {
-	pae      []byte
-	sigs     []attest.Signature
-	dedup    [sha256.Size]byte
-	ok       bool // the leaf parsed
-	verified bool // Registry.Verify accepted the signatures
+	env   *attest.Envelope // nil: the leaf did not parse
+	err   error            // why it did not
+	pae   []byte
+	dedup [sha256.Size]byte
+	sigs  []sigResult // one per env.Signatures
+}
+
+type sigResult struct {
+	checked bool  // the key was known and the signature checked
+	err     error // the outcome, if checked
 }
 
 func (a *auditor) prepare(leaf []byte) prepared {
 	env, err := attest.ParseLeaf(leaf)
 	if err != nil {
-		return prepared{}
+		return prepared{err: err}
 	}
-	p := prepared{pae: env.PAE(), sigs: env.Signatures, ok: true}
+	p := prepared{env: env, pae: env.PAE(), sigs: make([]sigResult, len(env.Signatures))}
 	p.dedup = sha256.Sum256(p.pae)
-	_, err = a.reg.Verify(env)
-	p.verified = err == nil
+	for i, s := range env.Signatures {
+		if k := a.keys.get(s.KeyID); k != nil {
+			p.sigs[i] = sigResult{checked: true, err: k.verify(p.pae, s.Sig)}
+		}
+	}
 	return p
 }

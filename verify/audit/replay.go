@@ -8,8 +8,8 @@ import (
 	"github.com/pledgelog/pledgelog/verify"
 )
 
-// consume applies one tile's entries in index order and hands their
-// signatures to the verifiers.
+// consume applies one tile's entries in index order and hands the
+// signatures prepare could not check yet to the verifiers.
 func (a *auditor) consume(r *tileResult, replaying bool) error {
 	var jobs []sigJob
 	for i, e := range r.entries {
@@ -17,12 +17,19 @@ func (a *auditor) consume(r *tileResult, replaying bool) error {
 		if err := a.tree.append(r.hashes[i]); err != nil {
 			return err
 		}
-		ok := a.admit(index, e, replaying)
-		if replaying || !ok {
+		if replaying {
+			// Entries an earlier run checked: the registry state only.
+			if env, err := a.reg.Replay(index, e); err == nil {
+				a.registryEvent(index, env)
+			}
 			continue
 		}
-		jobs = a.jobs(jobs, index, &r.prep[i])
-		if err := a.spill.add(r.prep[i].dedup, index); err != nil {
+		p := &r.prep[i]
+		if !a.admit(index, p) {
+			continue
+		}
+		jobs = a.jobs(jobs, index, p)
+		if err := a.spill.add(p.dedup, index); err != nil {
 			return err
 		}
 	}
@@ -33,21 +40,20 @@ func (a *auditor) consume(r *tileResult, replaying bool) error {
 	return nil
 }
 
-// admit replays one entry into the registry, as the log's sequencer
-// would have admitted it, and reports whether it was admitted. Replay
-// takes the envelope that prepare's Registry.Verify parsed, if any, and
-// computes none of the derived rows a server stores.
-func (a *auditor) admit(index uint64, e []byte, replaying bool) bool {
-	env, err := a.reg.Replay(index, e)
+// admit replays one prepared entry into the registry, as the log's
+// sequencer would have admitted it, and reports whether it was admitted.
+// The registry checks every rule as of index but computes none of the
+// derived rows a server stores.
+func (a *auditor) admit(index uint64, p *prepared) bool {
+	err := p.err
+	if err == nil {
+		err = a.reg.ReplayEnvelope(index, p.env)
+	}
 	if err != nil {
-		if !replaying {
-			a.finding(Finding{index, kindOf(err), err.Error()})
-		}
+		a.finding(Finding{index, kindOf(err), err.Error()})
 		return false
 	}
-	if _, pledge := env.Statement.Predicate.(*attest.Pledge); !pledge {
-		a.registryEvent(index, env)
-	}
+	a.registryEvent(index, p.env)
 	return true
 }
 
@@ -59,34 +65,36 @@ func kindOf(err error) string {
 }
 
 // registryEvent notes the keys an admitted registry event introduces and
-// the revocations it makes.
+// the revocations it makes; pledges introduce neither.
 func (a *auditor) registryEvent(index uint64, env *attest.Envelope) {
 	for _, pk := range keysOf(env.Statement) {
-		a.keys[pk.ID()] = newKey(pk)
+		a.keys.add(pk)
 	}
 	if p, ok := env.Statement.Predicate.(*attest.SignatoryEvent); ok && p.Action == attest.ActionRevoke {
 		a.revs = append(a.revs, revocation(index, p))
 	}
 }
 
-// jobs appends the signature checks of an admitted entry.
+// jobs reports the signatures prepare checked and appends jobs for the
+// others.
 func (a *auditor) jobs(jobs []sigJob, index uint64, p *prepared) []sigJob {
-	if !p.ok {
-		a.finding(Finding{index, KindMalformed, "leaf is not in canonical form"})
-		return jobs
-	}
-	if p.verified {
-		atomic.AddUint64(&a.nsigs, uint64(len(p.sigs)))
-		return jobs
-	}
-	for _, s := range p.sigs {
-		k := a.keys[s.KeyID]
+	var checked uint64
+	for i, s := range p.env.Signatures {
+		if r := p.sigs[i]; r.checked {
+			checked++
+			if r.err != nil {
+				a.finding(Finding{index, KindBadSignature, r.err.Error()})
+			}
+			continue
+		}
+		k := a.keys.get(s.KeyID)
 		if k == nil {
 			a.finding(Finding{index, KindRejected, "signed by key " + s.KeyID + ", which no registry event introduced"})
 			continue
 		}
 		jobs = append(jobs, sigJob{index, p.pae, s.Sig, k})
 	}
+	atomic.AddUint64(&a.nsigs, checked)
 	return jobs
 }
 
