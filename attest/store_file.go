@@ -53,6 +53,7 @@ type fileStore struct {
 	n       int    // records
 	flushed int    // records [0, flushed) are in the file
 	buf     []byte // records [flushed, n), not yet written
+	flushAt int    // bytes buffered before a write: flushSize, less in tests
 	err     error  // the first write failure, returned by every later append
 	closed  bool
 	unlink  bool // the file must still be removed on close
@@ -66,7 +67,7 @@ func newFileStore(dir string) (*fileStore, error) {
 	// Where an open file can be removed, remove it now: a crash then
 	// leaves nothing behind.
 	unlink := os.Remove(f.Name()) != nil
-	return &fileStore{f: f, buf: make([]byte, 0, flushSize), unlink: unlink}, nil
+	return &fileStore{f: f, buf: make([]byte, 0, flushSize), flushAt: flushSize, unlink: unlink}, nil
 }
 
 func (s *fileStore) len() int { return s.n }
@@ -80,7 +81,7 @@ func (s *fileStore) append(rec pledgeRec) error {
 	s.buf = binary.BigEndian.AppendUint32(s.buf, rec.cell)
 	s.buf = append(s.buf, rec.status)
 	s.n++
-	if len(s.buf) >= flushSize {
+	if len(s.buf) >= s.flushAt {
 		return s.flush()
 	}
 	return nil
