@@ -57,5 +57,5 @@ func (r *Registry) ReplayEnvelope(index uint64, env *Envelope) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.apply(&tx{}, index, env.leaf, env)
+	return r.apply(&tx{norows: true}, index, env.leaf, env)
 }

@@ -126,14 +126,26 @@ func newAuditor(ctx context.Context, cfg Config) (*auditor, error) {
 		a.cleanup()
 		return nil, fmt.Errorf("audited checkpoint: %w", err)
 	}
-	a.cp, a.reg = cp, attest.NewRegistry(cp.Origin)
+	// The registry keeps its pledge records in a file in the state
+	// directory, so memory does not grow with the log.
+	reg, err := attest.NewRegistryOnDisk(cp.Origin, a.dir)
+	if err != nil {
+		a.cleanup()
+		return nil, err
+	}
+	a.cp, a.reg = cp, reg
 	a.tree = newTree(ctx, cfg.Fetcher, cp.Size)
 	a.spill = spill{dir: a.dir, runs: a.state.Runs}
 	a.found, a.total = slices.Clone(a.state.Findings), a.state.Total
 	return a, nil
 }
 
+// cleanup removes the registry's pledge file (the read models the Report
+// returns still answer) and a temporary state directory.
 func (a *auditor) cleanup() {
+	if a.reg != nil {
+		a.reg.Close()
+	}
 	if a.tempDir {
 		os.RemoveAll(a.dir)
 	}
