@@ -55,6 +55,8 @@ func (r *Registry) Index(index uint64, _ []byte) []Row {
 // entry of the log. Like Admit it does not verify signatures: it trusts
 // the log it replays. An auditor that trusts nothing calls Verify before
 // Replay, in index order (and Replay then does not parse the leaf again).
+// An error that wraps ErrStore is not about the entry: the registry can
+// no longer follow the log.
 func (r *Registry) Replay(index uint64, entry []byte) (*Envelope, error) {
 	env, err := r.parseLeaf(entry)
 	if err != nil {

@@ -1,6 +1,7 @@
 // Package attest defines pledgelog's entries — signed attestations — and
-// the registry that the log's entries build. It is pure: it does no I/O,
-// starts no goroutines and never logs; it returns errors.
+// the registry that the log's entries build. It starts no goroutines and
+// never logs; it returns errors. Its only I/O is the pledge file of
+// [NewRegistryOnDisk].
 //
 // # Entries
 //
@@ -110,6 +111,27 @@
 // atomic batch as the entry. At startup a server calls [Registry.Replay]
 // for every entry listed in [TableRegistry] and [Registry.RestorePledge]
 // for every [TablePledges] row, in key order.
+//
+// # Memory
+//
+// A registry keeps in memory the keys, chain heads, events and accords,
+// the latest pledge of each (signatory, accord, principle) cell, and a
+// record of every pledge: its index, signing key, cell and status, which
+// is what Supersedes and voiding need. Whether a pledge is void is not
+// stored but derived: it is void when its key's voidFrom is at or below
+// its index. [NewRegistry] keeps the records in memory, 24 bytes each
+// (29 bytes of heap a pledge, slice growth included). [NewRegistryOnDisk]
+// appends them, buffered, to a temporary file, 17 bytes each, so that an
+// auditor's memory grows with keys, cells and registry events but not
+// with pledges: a Supersedes costs a binary search of the file, and a
+// compromise one scan of it from voidFrom on, then one backward scan for
+// the cells whose latest pledge it voids. [Registry.Close] removes the
+// file (on Unix it is unlinked as soon as it is created, so a crash leaves
+// nothing behind). If the file fails, the call fails with [ErrStore], and
+// so does every later change: the registry no longer follows the log.
+//
+// Pledges must be admitted, replayed and restored in increasing index
+// order; a pledge at or below the last one is rejected with ErrMalformed.
 //
 // # Example
 //

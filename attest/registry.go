@@ -14,11 +14,12 @@ import (
 // pledges with the latest one per (signatory, accord, principle).
 //
 // Concurrency: one goroutine (the log's sequencer) mutates a Registry
-// through Admit, the undo functions Admit returns, Replay and
-// RestorePledge; any number of goroutines may read it concurrently through
+// through Admit, the undo functions Admit returns, Replay, RestorePledge
+// and Close; any number of goroutines may read it concurrently through
 // Verify, Key, Version and the read models. A sync.RWMutex guards every
 // field; readers copy what they return, and signatures are verified outside
-// the lock with immutable verifiers.
+// the lock with immutable verifiers. The pledge store is read under the
+// read lock (an on-disk one with ReadAt) and written under the write lock.
 type Registry struct {
 	origin string
 
