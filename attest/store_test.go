@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -353,4 +354,51 @@ func readOnly(t *testing.T, s *fileStore) {
 	}
 	s.f.Close()
 	s.f = ro
+}
+
+// TestConcurrentReadersOnDisk verifies a pledge that supersedes another,
+// which reads the pledge file, while pledges are replayed; run with -race.
+func TestConcurrentReadersOnDisk(t *testing.T) {
+	r, s := diskRegistry(t)
+	f := newPledgeFeed(t, r)
+	d, err := NewDemo(testOrigin, []byte("memory"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := ParseLeaf(f.pledges[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := *first.Statement.Predicate.(*Pledge)
+	p.Supersedes, p.Status = u64(f.next-uint64(len(f.pledges))), StatusReaffirmed
+	leaf, err := signWith(NewPledgeStatement(&p, first.Statement.Subject[0].Digest.SHA256), d.Keys[p.Signatory])
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := ParseLeaf(leaf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.flushAt = 3 * recSize
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := r.Verify(env); err != nil {
+					t.Errorf("Verify = %v", err)
+					return
+				}
+				r.Latest("")
+			}
+		})
+	}
+	f.replay(t, r, 3000)
+	close(done)
+	wg.Wait()
 }
