@@ -6,8 +6,9 @@ import (
 )
 
 // Sentinel errors. Every error returned by this package wraps exactly one of
-// them, usually inside a [*FieldError] that names the offending field. The
-// comment on each says how a server should react.
+// them, usually inside a [*FieldError] that names the offending field, or
+// [ErrStore], which says nothing about the entry. The comment on each says
+// how a server should react.
 var (
 	// ErrMalformed: the bytes are not a well-formed, canonical attestation
 	// (bad JSON, unknown or duplicate field, wrong type, non-canonical

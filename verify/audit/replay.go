@@ -19,13 +19,20 @@ func (a *auditor) consume(r *tileResult, replaying bool) error {
 		}
 		if replaying {
 			// Entries an earlier run checked: the registry state only.
-			if env, err := a.reg.Replay(index, e); err == nil {
+			env, err := a.reg.Replay(index, e)
+			if errors.Is(err, attest.ErrStore) {
+				return err
+			}
+			if err == nil {
 				a.registryEvent(index, env)
 			}
 			continue
 		}
 		p := &r.prep[i]
-		if !a.admit(index, p) {
+		if ok, err := a.admit(index, p); !ok {
+			if err != nil {
+				return err
+			}
 			continue
 		}
 		jobs = a.jobs(jobs, index, p)
@@ -43,18 +50,22 @@ func (a *auditor) consume(r *tileResult, replaying bool) error {
 // admit replays one prepared entry into the registry, as the log's
 // sequencer would have admitted it, and reports whether it was admitted.
 // The registry checks every rule as of index but computes none of the
-// derived rows a server stores.
-func (a *auditor) admit(index uint64, p *prepared) bool {
+// derived rows a server stores. A rejected entry is a finding; an error
+// is the registry's pledge file failing, which ends the audit.
+func (a *auditor) admit(index uint64, p *prepared) (bool, error) {
 	err := p.err
 	if err == nil {
 		err = a.reg.ReplayEnvelope(index, p.env)
 	}
+	if errors.Is(err, attest.ErrStore) {
+		return false, err
+	}
 	if err != nil {
 		a.finding(Finding{index, kindOf(err), err.Error()})
-		return false
+		return false, nil
 	}
 	a.registryEvent(index, p.env)
-	return true
+	return true, nil
 }
 
 func kindOf(err error) string {
