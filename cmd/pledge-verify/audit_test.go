@@ -27,6 +27,11 @@ func TestAuditDemo(t *testing.T) {
 		t.Errorf("audit: size %d, %d findings, %d signatures; want 172, 0, 206", rep.Size, rep.Total, rep.Signatures)
 	}
 	checkDemoMatrix(t, s.url, s.demo, rep.Matrix)
+	// The same with crypto/ed25519 doing the verifying.
+	out = want(t, 0, nil, append([]string{"audit", "--url", s.url, "--state", t.TempDir(), "--json", "--stdlib-ed25519"}, s.trust()...)...)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Total != 0 || rep.Signatures != 172+34 {
+		t.Errorf("audit --stdlib-ed25519: %v, %d findings, %d signatures; want 0, 206", err, rep.Total, rep.Signatures)
+	}
 	text := want(t, 0, []string{"findings: 0", "matrix: 34 signatories × 4 principles"},
 		append([]string{"audit", "--url", s.url, "--state", dir, "--summary"}, s.trust()...)...)
 	if !strings.Contains(text, "microsoft\tcommitted\tcommitted\tcommitted\tcommitted") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,14 +45,21 @@ func TestAuditDemo(t *testing.T) {
 }
 
 // TestAuditFindings logs, without the registry's hooks, entries the
-// server would have refused, and checks that the audit names each.
+// server would have refused, and checks that the audit names each, with
+// either Ed25519 verifier.
 func TestAuditFindings(t *testing.T) {
+	for _, stdlib := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stdlib=%v", stdlib), func(t *testing.T) { testAuditFindings(t, stdlib) })
+	}
+}
+
+func testAuditFindings(t *testing.T, stdlib bool) {
 	tl := newTestLog(t, false, "audit test")
 	good := tl.pledge("microsoft", tl.demo.Keys["microsoft"])
 	_, stranger, _ := ed25519GenerateKey()
 	tl.append(good, []byte("not an attestation"), tl.pledge("microsoft", stranger), badSig(t, tl.pledge("microsoft", tl.demo.Keys["microsoft"])), good,
 		tl.revoke("cisco"), tl.pledge("cisco", tl.demo.Keys["cisco"]))
-	r, err := run(t, tl, &fetcher{log: tl.log}, audit.Config{})
+	r, err := run(t, tl, &fetcher{log: tl.log}, audit.Config{StdlibEd25519: stdlib})
 	if err != nil {
 		t.Fatal(err)
 	}
