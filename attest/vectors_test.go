@@ -66,7 +66,10 @@ func TestDSSEVector(t *testing.T) {
 	}
 }
 
-// RFC 8785 Appendix B (number serialisation) and §3.2.2 / §3.2.3.
+// RFC 8785 Appendix B (number serialisation) and §3.2.2 / §3.2.3. The 24
+// rows of the Appendix B table were compared, row by row, with the table
+// as four independent implementations' test suites (JavaScript,
+// TypeScript, Dart, Python) copy it from the RFC: all equal.
 func TestRFC8785(t *testing.T) {
 	numbers := []struct{ bits, want string }{
 		{"0000000000000000", "0"},
