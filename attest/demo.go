@@ -4,8 +4,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
-
-	"github.com/sigstore/sigstore/pkg/signature"
 )
 
 // DemoEffective is the effective date of the demo's pledges: the day the
@@ -75,7 +73,7 @@ func (d *Demo) pledge(origin string, c Company, a *Accord, pr Principle, digest 
 		Statement: fmt.Sprintf("Demo data, not made or signed by %s: %s commits to the principle %q of the %s.",
 			c.Name, c.Name, pr.Title, a.Title),
 		Effective: DemoEffective, Notice: demoNotice(c)}
-	leaf, err := signWith(NewPledgeStatement(p, digest), d.Keys[c.ID])
+	leaf, err := SignWithKeys(NewPledgeStatement(p, digest), d.Keys[c.ID])
 	if err != nil {
 		return err
 	}
@@ -88,24 +86,12 @@ func (d *Demo) add(p Predicate, keys ...ed25519.PrivateKey) error {
 	if err != nil {
 		return err
 	}
-	leaf, err := signWith(st, keys...)
+	leaf, err := SignWithKeys(st, keys...)
 	if err != nil {
 		return err
 	}
 	d.Entries = append(d.Entries, leaf)
 	return nil
-}
-
-func signWith(st *Statement, keys ...ed25519.PrivateKey) ([]byte, error) {
-	var signers []signature.Signer
-	for _, k := range keys {
-		s, err := NewSigner(k)
-		if err != nil {
-			return nil, err
-		}
-		signers = append(signers, s)
-	}
-	return Sign(st, signers...)
 }
 
 // demoKey derives the Ed25519 key of a principal from the demo seed.

@@ -2,6 +2,7 @@ package attest
 
 import (
 	"bytes"
+	"crypto"
 	"fmt"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
@@ -37,6 +38,20 @@ func Sign(st *Statement, signers ...signature.Signer) ([]byte, error) {
 		return nil, fmt.Errorf("signed envelope is not canonical: %w", err)
 	}
 	return leaf, nil
+}
+
+// SignWithKeys is [Sign] with each private key (ed25519.PrivateKey or a
+// P-256 *ecdsa.PrivateKey) loaded through [NewSigner].
+func SignWithKeys[K crypto.PrivateKey](st *Statement, keys ...K) ([]byte, error) {
+	signers := make([]signature.Signer, len(keys))
+	for i, k := range keys {
+		s, err := NewSigner(k)
+		if err != nil {
+			return nil, err
+		}
+		signers[i] = s
+	}
+	return Sign(st, signers...)
 }
 
 func signOne(s signature.Signer, pae []byte) (Signature, error) {

@@ -371,7 +371,7 @@ func TestConcurrentReadersOnDisk(t *testing.T) {
 	}
 	p := *first.Statement.Predicate.(*Pledge)
 	p.Supersedes, p.Status = u64(f.next-uint64(len(f.pledges))), StatusReaffirmed
-	leaf, err := signWith(NewPledgeStatement(&p, first.Statement.Subject[0].Digest.SHA256), d.Keys[p.Signatory])
+	leaf, err := SignWithKeys(NewPledgeStatement(&p, first.Statement.Subject[0].Digest.SHA256), d.Keys[p.Signatory])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,15 +134,7 @@ func (h *demoHarness) post(path, token string, body []byte) (*http.Response, []b
 // sign signs a statement with keys into a canonical leaf.
 func (h *demoHarness) sign(st *attest.Statement, keys ...crypto.Signer) []byte {
 	h.t.Helper()
-	var signers []signature.Signer
-	for _, k := range keys {
-		s, err := attest.NewSigner(k)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		signers = append(signers, s)
-	}
-	leaf, err := attest.Sign(st, signers...)
+	leaf, err := attest.SignWithKeys(st, keys...)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -301,15 +301,7 @@ func (s *testServer) sign(p attest.Predicate, keys ...ed25519.PrivateKey) []byte
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	var signers []signature.Signer
-	for _, k := range keys {
-		sg, err := attest.NewSigner(k)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		signers = append(signers, sg)
-	}
-	leaf, err := attest.Sign(st, signers...)
+	leaf, err := attest.SignWithKeys(st, keys...)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	sigstore "github.com/sigstore/sigstore/pkg/signature"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/pledgelog/pledgelog/attest"
@@ -89,15 +88,7 @@ func (l *testLog) hashReader() tlog.HashReader {
 }
 
 func (l *testLog) sign(st *attest.Statement, keys ...ed25519.PrivateKey) []byte {
-	var signers []sigstore.Signer
-	for _, k := range keys {
-		s, err := attest.NewSigner(k)
-		if err != nil {
-			l.t.Fatal(err)
-		}
-		signers = append(signers, s)
-	}
-	leaf, err := attest.Sign(st, signers...)
+	leaf, err := attest.SignWithKeys(st, keys...)
 	if err != nil {
 		l.t.Fatal(err)
 	}
