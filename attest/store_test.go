@@ -1,6 +1,7 @@
 package attest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -70,7 +71,7 @@ func checkStore(t *testing.T, s pledgeStore) {
 func compareStore(t *testing.T, s pledgeStore, want []pledgeRec, rng *rand.Rand) {
 	t.Helper()
 	index := rng.Uint64N(nextIndex(want) + 2)
-	wantPos, _ := slices.BinarySearchFunc(want, index, func(r pledgeRec, i uint64) int { return cmpU64(r.index, i) })
+	wantPos, _ := slices.BinarySearchFunc(want, index, func(r pledgeRec, i uint64) int { return cmp.Compare(r.index, i) })
 	if got, err := searchPledges(s, index); err != nil || got != wantPos {
 		t.Fatalf("searchPledges(%d) = %d, %v; want %d", index, got, err, wantPos)
 	}
@@ -111,16 +112,6 @@ func nextIndex(recs []pledgeRec) uint64 {
 		return 0
 	}
 	return recs[len(recs)-1].index + 1
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // TestCompromiseCascadeRows checks the rows of a compromise that voids a

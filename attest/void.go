@@ -3,6 +3,7 @@ package attest
 import (
 	"math"
 	"slices"
+	"strings"
 )
 
 // void applies a compromise: every signature of k from index from on is
@@ -26,7 +27,7 @@ func (r *Registry) void(t *tx, k *keyState, from, at uint64) error {
 	for c := range dirty {
 		cells = append(cells, r.cellList[c])
 	}
-	slices.SortFunc(cells, func(a, b *cellState) int { return compareStrings(latestKey(a.cell), latestKey(b.cell)) })
+	slices.SortFunc(cells, func(a, b *cellState) int { return strings.Compare(latestKey(a.cell), latestKey(b.cell)) })
 	if err := r.findLatest(t, cells); err != nil {
 		return err
 	}
@@ -123,14 +124,4 @@ func (r *Registry) latestRow(cs *cellState) Row {
 		return Row{Table: TableLatest, Key: []byte(latestKey(cs.cell)), Delete: true}
 	}
 	return jsonRow(TableLatest, latestKey(cs.cell), cs.latestPledge())
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
