@@ -45,8 +45,9 @@ func newPool() *pool { return &pool{} }
 
 // Append appends entry to the log and returns once it is durably committed
 // under a signed checkpoint, or is found to be a duplicate of a committed
-// entry. It fails with ErrEntryTooLarge, ErrPushback, ErrStopped, the
-// context's error, or the error of the Admit hook.
+// entry. It fails with ErrEntryTooLarge, ErrPushback, ErrStopped,
+// ErrStorage, ErrDiskFull, the context's error, or the error of the Admit
+// hook.
 func (l *Log) Append(ctx context.Context, entry []byte) (Result, error) {
 	res, err := l.AppendBatch(ctx, [][]byte{entry})
 	if err != nil {
@@ -101,6 +102,9 @@ func (l *Log) enqueue(r *request) error {
 	case <-l.stopped:
 		return ErrStopped
 	default:
+	}
+	if l.refusing != nil {
+		return l.refusing
 	}
 	p := l.pool
 	if p.n+len(r.entries) > l.cfg.MaxPending && p.n > 0 {

@@ -47,7 +47,7 @@ func (l *Log) precheck(ctx context.Context, r *request) (bool, error) {
 	r.seen = l.Latest().Size
 	found, err := l.cfg.Storage.Dedup(ctx, r.keys)
 	if err != nil {
-		return false, fmt.Errorf("log: dedup lookup: %w", err)
+		return false, fmt.Errorf("%w: dedup lookup: %w", ErrStorage, err)
 	}
 	if len(found) != len(r.keys) {
 		return false, fmt.Errorf("log: storage answered %d dedup keys, want %d", len(found), len(r.keys))

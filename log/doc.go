@@ -34,9 +34,23 @@
 //
 // Only then are the appenders answered, each with its index and the signed
 // checkpoint that covers it. An acknowledged entry therefore survives any
-// crash, and a checkpoint is never seen before its tiles are durable. If a
-// commit fails, the undos returned by Admit are called, the batch's
-// appenders get ErrStopped, and Run returns: open the log again to resume.
+// crash, and a checkpoint is never seen before its tiles are durable.
+//
+// # Storage failures
+//
+// A commit that fails may or may not have been stored, so the sequencer
+// reads the stored checkpoint back before it goes on. If it is the batch's,
+// the batch is answered as committed. If it is the one the batch extended,
+// the undos returned by Admit are called, the tree's edge is reloaded from
+// storage, and the batch's appenders get ErrStorage. If storage cannot be
+// read either, the batch is undone and failed with ErrStorage, and every
+// append is refused with ErrStorage until storage answers again and the
+// outcome is known (a batch that had landed is then admitted again); then
+// appends resume by themselves. Reads are served throughout from what is
+// committed. Only a checkpoint that is neither, another sequencer's, stops
+// Run: open the log again to resume. An appender that got ErrStorage does
+// not know whether its entry was stored; resubmitting it is safe, since a
+// duplicate gets its index.
 //
 // Storage keeps each hash tile once, at its widest width, and serves
 // narrower partial tiles by truncation; full entry bundles are written once,

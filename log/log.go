@@ -79,9 +79,11 @@ type Log struct {
 	recent *recent
 
 	// mu guards pool, which the sequencer swaps for an empty one when it
-	// takes a batch.
-	mu   sync.Mutex
-	pool *pool
+	// takes a batch, and refusing, the error appends fail with while the
+	// sequencer waits for storage (nil when it accepts them).
+	mu       sync.Mutex
+	pool     *pool
+	refusing error
 	// wake is signalled when the pool goes from empty to not empty, or
 	// fills up.
 	wake chan struct{}
@@ -114,9 +116,16 @@ var (
 	// The caller should retry later (HTTP 503 with Retry-After).
 	ErrPushback = errors.New("log: too many entries pending, retry later")
 	// ErrStopped is returned for appends after the sequencer stopped, or
-	// whose batch failed to commit. The outcome of an entry that got it is
+	// whose batch it stopped on (another sequencer committed). The outcome of an entry that got it is
 	// unknown: resubmitting it is safe, since duplicates get their index.
 	ErrStopped = errors.New("log: sequencer stopped")
+	// ErrStorage is returned when storage failed a read or a write: a
+	// failed read (which may succeed when retried), a failed commit, or
+	// any append while the sequencer waits for storage to answer again
+	// after a failed commit. The log resumes by itself; the outcome of an
+	// entry that got ErrStorage is unknown, and resubmitting it is safe.
+	// The caller should answer 503 with Retry-After.
+	ErrStorage = errors.New("log: storage failed, retry later")
 	// ErrDiskFull is returned for appends while the storage's free space
 	// is below Config.MinFreeBytes. The log stays readable; the caller
 	// should answer 503 with Retry-After until an operator frees space.

@@ -342,51 +342,6 @@ func TestPublishInterval(t *testing.T) {
 	}
 }
 
-// failing is a Storage whose commits fail once fail is set.
-type failing struct {
-	log.Storage
-	mu   sync.Mutex
-	fail bool
-}
-
-func (f *failing) Commit(ctx context.Context, u *log.Update) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail {
-		return errors.New("disk on fire")
-	}
-	return f.Storage.Commit(ctx, u)
-}
-
-func TestCommitFailure(t *testing.T) {
-	ctx := context.Background()
-	st := &failing{Storage: memory.New()}
-	undone := 0
-	cfg := testConfig(st)
-	cfg.Admit = func(context.Context, uint64, []byte) (func(), error) { return func() { undone++ }, nil }
-	l, err := log.Create(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	if _, err := l.Append(ctx, []byte("kept")); err != nil {
-		t.Fatal(err)
-	}
-	st.mu.Lock()
-	st.fail = true
-	st.mu.Unlock()
-	if _, err := l.AppendBatch(ctx, [][]byte{[]byte("lost1"), []byte("lost2")}); !errors.Is(err, log.ErrStopped) {
-		t.Fatalf("Append with failing commit = %v, want ErrStopped", err)
-	}
-	if err := <-done; err == nil {
-		t.Fatal("Run returned nil after a failed commit")
-	}
-	if undone != 2 || l.Latest().Size != 1 {
-		t.Fatalf("undone %d, size %d; want 2, 1", undone, l.Latest().Size)
-	}
-}
-
 func mustVerifier(t testing.TB, vkey string) note.Verifier {
 	v, err := note.NewVerifier(vkey)
 	if err != nil {

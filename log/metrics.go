@@ -8,6 +8,8 @@ type metrics struct {
 	integration prometheus.Histogram
 	treeSize    prometheus.Gauge
 	published   prometheus.Gauge
+
+	commitFailures prometheus.Counter
 }
 
 func newMetrics(r prometheus.Registerer) *metrics {
@@ -30,9 +32,13 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			Name: "pledgelog_published_tree_size",
 			Help: "Entries in the latest published checkpoint.",
 		}),
+		commitFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pledgelog_sequencer_commit_failures_total",
+			Help: "Batches whose storage commit returned an error (other than a conflict).",
+		}),
 	}
 	if r != nil {
-		r.MustRegister(m.batchSize, m.integration, m.treeSize, m.published)
+		r.MustRegister(m.batchSize, m.integration, m.treeSize, m.published, m.commitFailures)
 	}
 	return m
 }

@@ -27,7 +27,7 @@ func (l *Log) checkpointAt(ctx context.Context, size uint64) ([]byte, verify.Has
 	if errors.Is(err, ErrNotFound) {
 		return nil, verify.Hash{}, fmt.Errorf("log: size %d: %w", size, ErrUnknownSize)
 	} else if err != nil {
-		return nil, verify.Hash{}, fmt.Errorf("log: checkpoint at size %d: %w", size, err)
+		return nil, verify.Hash{}, fmt.Errorf("log: checkpoint at size %d: %w: %w", size, ErrStorage, err)
 	}
 	n, err := verify.ParseNote(signed)
 	if err != nil {

@@ -23,7 +23,7 @@ func (l *Log) ReadTile(ctx context.Context, t verify.Tile) ([]byte, error) {
 	if t.Level == verify.EntriesLevel {
 		data, err := l.cfg.Storage.EntryBundle(ctx, t.N)
 		if err != nil {
-			return nil, fmt.Errorf("log: reading %s: %w", t.Path(), corrupt(err))
+			return nil, fmt.Errorf("log: reading %s: %w", t.Path(), readFailed(err))
 		}
 		n, err := bundlePrefix(data, t.Width)
 		if err != nil {
@@ -81,19 +81,30 @@ func (l *Log) LeafHash(ctx context.Context, index uint64) (verify.Hash, error) {
 // Lookup returns the index of the committed entry with the given dedup key.
 func (l *Log) Lookup(ctx context.Context, key []byte) (uint64, bool, error) {
 	res, err := l.cfg.Storage.Dedup(ctx, [][]byte{key})
-	if err != nil || len(res) != 1 {
-		return 0, false, fmt.Errorf("log: dedup lookup: %w", err)
+	if err != nil {
+		return 0, false, fmt.Errorf("log: dedup lookup: %w: %w", ErrStorage, err)
+	}
+	if len(res) != 1 {
+		return 0, false, fmt.Errorf("log: storage answered %d dedup keys, want 1", len(res))
 	}
 	return res[0].Index, res[0].Found, nil
 }
 
 // Rows returns derived rows, as Storage.Rows does.
 func (l *Log) Rows(ctx context.Context, table string, start, end []byte, limit int) ([]Row, error) {
-	return l.cfg.Storage.Rows(ctx, table, start, end, limit)
+	rows, err := l.cfg.Storage.Rows(ctx, table, start, end, limit)
+	if err != nil {
+		return nil, fmt.Errorf("log: rows of %s: %w: %w", table, ErrStorage, err)
+	}
+	return rows, nil
 }
 
 // Checkpoints returns up to limit committed signed checkpoints with size
 // below before, newest first.
 func (l *Log) Checkpoints(ctx context.Context, before uint64, limit int) ([][]byte, error) {
-	return l.cfg.Storage.Checkpoints(ctx, before, limit)
+	cps, err := l.cfg.Storage.Checkpoints(ctx, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("log: checkpoints: %w: %w", ErrStorage, err)
+	}
+	return cps, nil
 }

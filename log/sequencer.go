@@ -9,11 +9,14 @@ import (
 	"github.com/pledgelog/pledgelog/verify"
 )
 
-// Run sequences appended entries until ctx is done or a commit fails, and
-// publishes checkpoints. Exactly one goroutine must run it, for the life of
-// the Log; Append blocks until Run integrates the entry. When Run returns,
-// pending and later appends fail with ErrStopped, and the Log only serves
-// reads: open it again to resume.
+// Run sequences appended entries until ctx is done or the log must stop,
+// and publishes checkpoints. Exactly one goroutine must run it, for the
+// life of the Log; Append blocks until Run integrates the entry. A failed
+// commit does not stop Run: it learns from storage what was stored and
+// resumes when storage answers again (see recover.go). Run stops, with an
+// error, when another sequencer committed to the storage or the storage
+// contradicts itself. When Run returns, pending and later appends fail
+// with ErrStopped, and the Log only serves reads: open it again to resume.
 func (l *Log) Run(ctx context.Context) error {
 	if !l.running.CompareAndSwap(false, true) {
 		return errors.New("log: Run called twice")
@@ -119,7 +122,8 @@ type batch struct {
 }
 
 // sequence admits, integrates and commits one pool of requests. It returns
-// an error only when the log must stop: a failed commit.
+// an error only when the log must stop: another sequencer committed, or
+// storage contradicts itself.
 func (l *Log) sequence(ctx context.Context, p *pool) error {
 	// A batch that started is finished even if ctx is cancelled meanwhile:
 	// its appenders are waiting for it.
@@ -134,7 +138,7 @@ func (l *Log) sequence(ctx context.Context, p *pool) error {
 	if err := l.relookup(ctx, p); err != nil {
 		l.cfg.Logger.Error("dedup lookup failed", "err", err)
 		for _, r := range p.reqs {
-			r.fail(err)
+			r.fail(fmt.Errorf("%w: %w", ErrStorage, err))
 		}
 		return nil
 	}
@@ -148,16 +152,9 @@ func (l *Log) sequence(ctx context.Context, p *pool) error {
 	}
 	s, err := l.commit(ctx, b)
 	if err != nil {
-		for i := len(b.undos) - 1; i >= 0; i-- {
-			b.undos[i]()
-		}
-		for _, r := range b.reqs {
-			r.fail(ErrStopped)
-		}
-		return fmt.Errorf("log: committing batch at size %d: %w", b.size, err)
+		return l.commitFailed(ctx, b, s, err)
 	}
-	l.setLatest(s)
-	l.recent.add(b.dedup, s.Size)
+	l.integrated(b, s)
 	b.answer(s)
 	took := l.cfg.Now().Sub(start)
 	l.metrics.batchSize.Observe(float64(len(b.added)))
@@ -224,7 +221,9 @@ func (l *Log) admit(ctx context.Context, b *batch, r *request) {
 }
 
 // commit integrates the batch's new entries into the tree, signs a
-// checkpoint, and commits everything in one storage update.
+// checkpoint, and commits everything in one storage update. If the storage
+// fails, commit returns the state it tried to commit (nil if it got no
+// checkpoint signed) with the error; the tree holds the batch either way.
 func (l *Log) commit(ctx context.Context, b *batch) (*State, error) {
 	e := &edit{tiles: make(map[[2]uint64][]byte), start: l.tree.n}
 	for i, entry := range b.added {
@@ -240,10 +239,17 @@ func (l *Log) commit(ctx context.Context, b *batch) (*State, error) {
 		Prev: l.latest.Load().Checkpoint, Checkpoint: signed, Size: l.tree.size(),
 		Tiles: e.tileWrites(), Bundles: e.bundles, Dedup: b.dedup, Rows: b.rows,
 	}
+	s := &State{Size: l.tree.size(), Root: root, Checkpoint: signed}
 	if err := l.cfg.Storage.Commit(ctx, u); err != nil {
-		return nil, err
+		return s, err
 	}
-	return &State{Size: l.tree.size(), Root: root, Checkpoint: signed}, nil
+	return s, nil
+}
+
+// integrated makes s, which committed b, the latest state.
+func (l *Log) integrated(b *batch, s *State) {
+	l.setLatest(s)
+	l.recent.add(b.dedup, s.Size)
 }
 
 // answer releases the batch's requests with the state that includes them.

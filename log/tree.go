@@ -68,7 +68,10 @@ func (t *tree) loadEdge(ctx context.Context, s Storage, size uint64) error {
 		var hashes []byte
 		if w > 0 {
 			data, err := s.HashTile(ctx, level, c/tileWidth)
-			if err != nil || len(data) < w*32 {
+			if err != nil {
+				return fmt.Errorf("reading tile %d/%d: %w", level, c/tileWidth, readFailed(err))
+			}
+			if len(data) < w*32 {
 				return fmt.Errorf("reading tile %d/%d: %w", level, c/tileWidth, corrupt(err))
 			}
 			hashes = append([]byte(nil), data[:w*32]...)
@@ -81,7 +84,7 @@ func (t *tree) loadEdge(ctx context.Context, s Storage, size uint64) error {
 	}
 	data, err := s.EntryBundle(ctx, size/tileWidth)
 	if err != nil {
-		return fmt.Errorf("reading entry bundle %d: %w", size/tileWidth, corrupt(err))
+		return fmt.Errorf("reading entry bundle %d: %w", size/tileWidth, readFailed(err))
 	}
 	n, err := bundlePrefix(data, w)
 	if err != nil {
@@ -89,6 +92,16 @@ func (t *tree) loadEdge(ctx context.Context, s Storage, size uint64) error {
 	}
 	t.bundle, t.n = append([]byte(nil), data[:n]...), w
 	return nil
+}
+
+// readFailed returns the error of a failed storage read of something that
+// must be stored: ErrCorrupt if the storage says it is not, else
+// ErrStorage, for a read that may well succeed again.
+func readFailed(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return corrupt(err)
+	}
+	return fmt.Errorf("%w: %w", ErrStorage, err)
 }
 
 func corrupt(err error) error {
@@ -209,7 +222,7 @@ func (r storageTiles) ReadTile(ctx context.Context, t verify.Tile) ([]byte, erro
 		// Callers only read tiles of committed trees.
 		return nil, fmt.Errorf("tile %s is missing: %w", t.Path(), ErrCorrupt)
 	} else if err != nil {
-		return nil, fmt.Errorf("tile %s: %w", t.Path(), err)
+		return nil, fmt.Errorf("tile %s: %w", t.Path(), readFailed(err))
 	}
 	if len(data) < t.Width*32 {
 		return nil, fmt.Errorf("tile %s has %d hashes: %w", t.Path(), len(data)/32, ErrCorrupt)

@@ -119,7 +119,10 @@
 // (401), unknown-key, revoked-key, foreign-key, bad-signature,
 // issuer-mismatch (403), chain-head, exists (409), body-too-large,
 // entry-too-large (413), unsupported-media-type (415), unknown-reference
-// (422), rate-limited (429), pushback and stopped (503).
+// (422), rate-limited (429), pushback, stopped, disk-full and
+// storage-unavailable (503). storage-unavailable means the storage failed
+// the write and the log is recovering by itself: the entry may or may not
+// be stored, and resubmitting it after Retry-After is safe.
 //
 // The reads come from the derived rows, committed with their entries, so
 // they never show what the log has not committed. Pages take limit (1 to
@@ -180,7 +183,8 @@
 // beyond-tree, unknown-tree-size, entry-not-found, signatory-not-found
 // (404), method-not-allowed (405), conflict (409), body-too-large,
 // entry-too-large (413), internal (500, whose detail never holds internal
-// messages), pushback, stopped and not-ready (503, with Retry-After), and
+// messages), pushback, stopped, disk-full, storage-unavailable and
+// not-ready (503, with Retry-After), and
 // those of the write API above.
 //
 // # Limits

@@ -57,6 +57,7 @@ var (
 	kindPushback         = kind{"pushback", "Too many pending entries", http.StatusServiceUnavailable}
 	kindStopped          = kind{"stopped", "Sequencer stopped", http.StatusServiceUnavailable}
 	kindDiskFull         = kind{"disk-full", "Storage nearly full", http.StatusServiceUnavailable}
+	kindStorage          = kind{"storage-unavailable", "Storage failing", http.StatusServiceUnavailable}
 	kindNotReady         = kind{"not-ready", "Not ready", http.StatusServiceUnavailable}
 	kindInternal         = kind{"internal", "Internal server error", http.StatusInternalServerError}
 
@@ -171,6 +172,8 @@ func classify(err error) (kind, string) {
 		return kindStopped, "the sequencer is not running"
 	case errors.Is(err, log.ErrDiskFull):
 		return kindDiskFull, "the log's storage is nearly full and refuses appends; reads still work"
+	case errors.Is(err, log.ErrStorage):
+		return kindStorage, "the log's storage failed; retry later (a write that got this may or may not be stored, and resubmitting it is safe)"
 	}
 	return kindInternal, ""
 }
@@ -215,6 +218,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch k {
 	case kindPushback, kindNotReady:
 		h.Set("Retry-After", strconv.Itoa(1))
+	case kindStorage:
+		h.Set("Retry-After", strconv.Itoa(5))
 	case kindDiskFull, kindStopped:
 		h.Set("Retry-After", strconv.Itoa(60))
 	case kindRateLimited:

@@ -40,9 +40,10 @@ func (s *failingStorage) HashTile(ctx context.Context, level int, n uint64) ([]b
 	return s.Storage.HashTile(ctx, level, n)
 }
 
-// TestInternalErrors checks that storage failures are 500s that log the
-// error and show none of it, even when it wraps a sentinel that would
-// otherwise be a 404.
+// TestInternalErrors checks that storage failures log the error and show
+// none of it: a failed read is a 503 storage-unavailable (it may succeed
+// when retried), and a missing tile or bundle of the committed tree a 500,
+// even though it wraps a sentinel that would otherwise be a 404.
 func TestInternalErrors(t *testing.T) {
 	st := &failingStorage{Storage: memory.New()}
 	signer, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32)))
@@ -61,11 +62,18 @@ func TestInternalErrors(t *testing.T) {
 	var logs syncBuffer
 	srv := serve(t, web.Config{Log: l, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 
-	for _, fail := range []error{errors.New("disk on fire at /secret/path"), fmt.Errorf("gone: %w", log.ErrNotFound)} {
-		st.fail.Store(&fail)
+	for _, tc := range []struct {
+		fail   error
+		status int
+		slug   string
+	}{
+		{errors.New("disk on fire at /secret/path"), http.StatusServiceUnavailable, "storage-unavailable"},
+		{fmt.Errorf("gone at /secret/path: %w", log.ErrNotFound), http.StatusInternalServerError, "internal"},
+	} {
+		st.fail.Store(&tc.fail)
 		for _, path := range []string{"/tile/entries/000.p/10", "/tile/0/000.p/10", "/api/v1/entries/3", "/api/v1/proof/inclusion?index=3"} {
 			resp, body := get(t, srv, path)
-			wantProblem(t, path, resp, body, http.StatusInternalServerError, "internal")
+			wantProblem(t, path, resp, body, tc.status, tc.slug)
 			if strings.Contains(string(body), "secret") || strings.Contains(string(body), "gone") {
 				t.Errorf("GET %s with failing storage leaks: %s", path, body)
 			}
