@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,5 +43,26 @@ func TestAmbiguousBodies(t *testing.T) {
 	}
 	if len(dests) != 0 {
 		t.Errorf("backups taken for ambiguous or bad bodies: %q", dests)
+	}
+}
+
+// TestUIMalformedID: the UI answers a malformed id as the API does, 400,
+// and an unknown well-formed one 404 (it answered 404 to both before).
+func TestUIMalformedID(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/signatories/Bad%20Id", 400}, {"/accords/%3Cscript%3E", 400}, {"/signatories/" + strings.Repeat("a", 65), 400},
+		{"/signatories/nobody", 404}, {"/accords/nope", 404},
+	} {
+		resp, body := get(t, h.srv, tc.path)
+		if resp.StatusCode != tc.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("GET %s = %d %q, want %d and a page", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), tc.status)
+		}
+		if strings.Contains(string(body), "<script>") {
+			t.Errorf("GET %s reflects the id unescaped", tc.path)
+		}
 	}
 }
