@@ -116,6 +116,9 @@ func (f *witnessServeFlags) open(stderr io.Writer) (*witness.Witness, *witness.K
 	if err := os.MkdirAll(f.state, 0o755); err != nil {
 		return nil, nil, usageError{Err: fmt.Errorf("--state: %w", err)}
 	}
+	if err := lockState(f.state); err != nil {
+		return nil, nil, usageError{Err: fmt.Errorf("--state %s: %w", f.state, err)}
+	}
 	w, err := witness.New(witness.Config{Key: k, Policy: p, StateDir: f.state, Rate: f.rate, Burst: f.burst,
 		Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {

@@ -216,4 +216,9 @@ func TestWitnessKeygen(t *testing.T) {
 	want(t, 2, []string{"--type"}, "witness", "keygen", "--name", "w.example", "--type", "rsa", "--out", filepath.Join(dir, "x"))
 	want(t, 2, []string{"--name"}, "witness", "keygen", "--name", "bad name", "--out", filepath.Join(dir, "y"))
 	want(t, 2, []string{"required"}, "witness", "serve", "--key", filepath.Join(dir, "witness-ed25519.key"))
+	// A second witness on one state refuses to start.
+	lg := newTestLog("log.example.org/a", 1)
+	key, policy, state := filepath.Join(dir, "witness-ed25519.key"), writePolicy(t, dir, "log "+lg.vkey, "quorum none"), filepath.Join(dir, "state")
+	startWitness(t, key, policy, state)
+	want(t, 2, []string{"another witness is running on this state"}, "witness", "serve", "--key", key, "--policy", policy, "--state", state, "--listen", "127.0.0.1:0")
 }

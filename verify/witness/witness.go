@@ -67,7 +67,10 @@
 // # State
 //
 // The state directory holds one file per log, named after the hex SHA-256
-// of its origin: the signed note the monitoring endpoint serves. [New]
+// of its origin: the signed note the monitoring endpoint serves. Other
+// files (pledge-verify's LOCK, temporary files of interrupted writes) are
+// ignored. One Witness must own a state directory: another process
+// writing it would not be seen. [New]
 // reads them and refuses to start if one does not parse, is for another
 // origin, or lacks a valid cosignature by the witness's key: a witness
 // never guesses its state.
