@@ -122,7 +122,8 @@ type Witness struct {
 	dir      string
 	limiter  *limiter
 	log      *slog.Logger
-	logs     map[string]*logState // by origin; the map is fixed at New
+	logs     map[string]*logState // by origin; fixed at New
+	byHash   map[string]*logState // by hex SHA-256 of the origin; fixed at New
 }
 
 // logState is the state of one log. mu serialises add-checkpoint for the
@@ -148,7 +149,8 @@ func New(cfg Config) (*Witness, error) {
 		return nil, err
 	}
 	w := &Witness{cosigner: cosigner, self: self, policy: cfg.Policy, dir: cfg.StateDir,
-		limiter: newLimiter(cfg.Rate, cfg.Burst, time.Now), log: cfg.Logger, logs: map[string]*logState{}}
+		limiter: newLimiter(cfg.Rate, cfg.Burst, time.Now), log: cfg.Logger,
+		logs: map[string]*logState{}, byHash: map[string]*logState{}}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
@@ -161,14 +163,21 @@ func New(cfg Config) (*Witness, error) {
 			return nil, err
 		}
 		w.logs[l.Origin()] = s
+		w.byHash[originHash(l.Origin())] = s
 	}
 	return w, nil
 }
 
+// originHash returns the hex SHA-256 of origin, which names its state
+// file and its monitoring path.
+func originHash(origin string) string {
+	h := sha256.Sum256([]byte(origin))
+	return hex.EncodeToString(h[:])
+}
+
 // stateFile returns the path of origin's state.
 func (w *Witness) stateFile(origin string) string {
-	h := sha256.Sum256([]byte(origin))
-	return filepath.Join(w.dir, hex.EncodeToString(h[:]))
+	return filepath.Join(w.dir, originHash(origin))
 }
 
 // load reads origin's state, if any.
@@ -223,19 +232,15 @@ func (w *Witness) serveCheckpoint(rw http.ResponseWriter, r *http.Request, hash 
 		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	for origin, s := range w.logs {
-		if filepath.Base(w.stateFile(origin)) != hash {
-			continue
-		}
+	if s := w.byHash[hash]; s != nil {
 		s.mu.Lock()
 		signed := s.signed
 		s.mu.Unlock()
-		if signed == nil {
-			break
+		if signed != nil {
+			rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			rw.Write(signed)
+			return
 		}
-		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		rw.Write(signed)
-		return
 	}
 	http.Error(rw, "no checkpoint cosigned for this log", http.StatusNotFound)
 }
