@@ -63,6 +63,8 @@ func TestPolicyFile(t *testing.T) {
 	want(t, 0, []string{"entry 3 included", "witness quorum met: none over 0 witnesses"},
 		"inclusion", "--url", s.url, "--index", "3", "--policy", policy(log, "quorum none"))
 	want(t, 0, []string{"entry 172 included"}, "bundle", file, "--policy", policy(log, "witness pq "+vkeys[1], "quorum pq"), "--registrar-key", s.registrarID())
+	want(t, 0, []string{"audited " + origin, "witness quorum met: none over 1 witnesses"},
+		"audit", "--url", s.url, "--state", t.TempDir(), "--policy", policy(log, "witness pq "+vkeys[1], "quorum none"))
 
 	// A quorum the cosignatures do not meet.
 	unmet := policy(log, "witness e "+vkeys[0], "witness x "+witnessVKey, "group g all e x", "quorum g")
