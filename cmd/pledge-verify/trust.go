@@ -41,6 +41,9 @@ func (t *trustFlags) load() (*bundle.Policy, error) {
 			return nil, err
 		}
 		f, err := parsePolicy(b)
+		if err == nil {
+			err = f.checkKeys()
+		}
 		if err != nil {
 			return nil, usageError{Err: fmt.Errorf("--policy %s: %w", t.policy, err)}
 		}
@@ -61,22 +64,21 @@ func (pf *policyFile) policy(dir string) (*bundle.Policy, error) {
 		return nil, errors.New("no log key: give --log-key or --policy")
 	}
 	p := &bundle.Policy{Quorum: pf.Quorum}
-	for _, vk := range pf.Logs {
-		v, err := verify.NewVerifier(vk)
-		if err != nil {
-			return nil, fmt.Errorf("log key %q: %w", vk, err)
-		}
+	logs, err := verifiers("log", pf.Logs)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range logs {
 		if p.Origin != "" && v.Name() != p.Origin {
 			return nil, fmt.Errorf("log keys name two logs, %q and %q", p.Origin, v.Name())
 		}
 		p.Origin, p.LogKeys = v.Name(), append(p.LogKeys, v)
 	}
-	for _, vk := range pf.Witnesses {
-		v, err := verify.NewVerifier(vk)
-		if err != nil {
-			return nil, fmt.Errorf("witness key %q: %w", vk, err)
-		}
-		p.Witnesses = append(p.Witnesses, v)
+	if p.Witnesses, err = verifiers("witness", pf.Witnesses); err != nil {
+		return nil, err
+	}
+	if p.Quorum < 0 {
+		return nil, fmt.Errorf("quorum %d: must not be negative", p.Quorum)
 	}
 	if p.Quorum > len(p.Witnesses) {
 		return nil, fmt.Errorf("quorum %d with %d witnesses", p.Quorum, len(p.Witnesses))
@@ -117,4 +119,27 @@ func openCheckpoint(p *bundle.Policy, note []byte) (verify.Checkpoint, error) {
 		return cp, failed(fmt.Errorf("checkpoint: %w", err))
 	}
 	return cp, nil
+}
+
+// verifiers parses the vkeys of kind (log, witness).
+func verifiers(kind string, vkeys []string) ([]verify.Verifier, error) {
+	var out []verify.Verifier
+	for _, vk := range vkeys {
+		v, err := verify.NewVerifier(vk)
+		if err != nil {
+			return nil, fmt.Errorf("%s key %q: %w", kind, vk, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// checkKeys checks the keys of a policy file alone, so that an error in
+// one names the file.
+func (pf *policyFile) checkKeys() error {
+	if _, err := verifiers("log", pf.Logs); err != nil {
+		return err
+	}
+	_, err := verifiers("witness", pf.Witnesses)
+	return err
 }
