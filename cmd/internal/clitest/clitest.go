@@ -167,7 +167,7 @@ func (s *Suite) run(t *testing.T, c Case) {
 	}
 	for _, w := range c.Stderr {
 		if w = s.Expand(t, w); !strings.Contains(stderr.String(), w) {
-			t.Errorf("stderr does not name %q:\n%s", w, stderr.String())
+			t.Errorf("stderr does not name %q:\n%.2000s", w, stderr.String())
 		}
 	}
 	for _, l := range leaks {
