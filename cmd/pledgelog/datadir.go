@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/pledgelog/pledgelog/internal/durable"
 
@@ -45,6 +46,8 @@ func checkOrigin(origin string) error {
 	switch {
 	case origin == "":
 		return errors.New("--origin is required, e.g. --origin log.example.org/pledges")
+	case !utf8.ValidString(origin):
+		return fmt.Errorf("--origin %q: must be UTF-8", origin)
 	case strings.ContainsFunc(origin, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }):
 		return fmt.Errorf("--origin %q: must not contain white space or control characters", origin)
 	case strings.Contains(origin, "+"):
@@ -127,5 +130,8 @@ func (d dataDir) adminToken() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin token: %w", err)
 	}
-	return bytes.TrimSpace(token), nil
+	if token = bytes.TrimSpace(token); len(token) == 0 {
+		return nil, fmt.Errorf("admin token %s is empty: remove it, and serve makes a new one", d.tokenFile())
+	}
+	return token, nil
 }

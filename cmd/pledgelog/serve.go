@@ -48,7 +48,37 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.IntVar(&f.ipLimit.Burst, "ip-burst", 40, "burst of write requests per client IP")
 	fl.Float64Var(&f.sigLimit.Rate, "signatory-rate", 50, "write requests per second per signatory (negative: no limit)")
 	fl.IntVar(&f.sigLimit.Burst, "signatory-burst", 100, "burst of write requests per signatory")
-	return f, parse(fl, args)
+	if err := parse(fl, args); err != nil {
+		return nil, err
+	}
+	return f, f.check()
+}
+
+// maxFreeMiB is the largest --min-free-mib whose bytes fit in a uint64.
+const maxFreeMiB = 1<<44 - 1
+
+// check refuses values the flag package takes but serve cannot use: a
+// zero or negative duration (web and log would silently take their
+// defaults), a negative burst, and a free-space floor that overflows.
+func (f *serveFlags) check() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"publish-interval", f.publish}, {"max-staleness", f.stale}, {"read-timeout", f.readTimeout},
+		{"write-timeout", f.writeTimeout}, {"shutdown-timeout", f.shutdownTimeout}} {
+		if d.v <= 0 {
+			return usageError{Err: fmt.Errorf("--%s %v: must be positive", d.name, d.v)}
+		}
+	}
+	switch {
+	case f.ipLimit.Burst < 0:
+		return usageError{Err: fmt.Errorf("--ip-burst %d: must not be negative", f.ipLimit.Burst)}
+	case f.sigLimit.Burst < 0:
+		return usageError{Err: fmt.Errorf("--signatory-burst %d: must not be negative", f.sigLimit.Burst)}
+	case f.minFreeMiB > maxFreeMiB:
+		return usageError{Err: fmt.Errorf("--min-free-mib %d: at most %d", f.minFreeMiB, uint64(maxFreeMiB))}
+	}
+	return nil
 }
 
 // runServe opens an existing log and serves it until ctx is done.
