@@ -57,6 +57,12 @@ type Config struct {
 	// MaxBatchBytes caps the body of POST /api/v1/entries/batch. Default
 	// 8 MiB.
 	MaxBatchBytes int64
+	// MaxBufferedBytes bounds the memory of the write requests' bodies
+	// being read and parsed at once, across all clients. A request takes
+	// its share, three times its Content-Length (or the route's cap
+	// without one), only once its token is verified; one that cannot have
+	// it within 3 s gets 503 busy. Default 64 MiB.
+	MaxBufferedBytes int64
 
 	// Registry, if not nil, is the attestation registry whose hooks the
 	// log has (see Hooks), loaded with LoadRegistry. It enables the write
@@ -67,10 +73,10 @@ type Config struct {
 	Registry *attest.Registry
 	// JTI remembers used registrar tokens. Default: in memory only.
 	JTI *JTIStore
-	// IPLimit limits the write requests of each client IP, before
-	// anything else; SignatoryLimit those of each authenticated principal.
-	// The client IP is the TCP peer's: put a proxy in front only with a
-	// limit of its own. Defaults: 20/s bursts of 40 per IP, 50/s bursts of
+	// IPLimit limits the write requests of each client, before anything
+	// else; SignatoryLimit those of each authenticated principal. A client
+	// is the TCP peer's IPv4 address or IPv6 /64 prefix (see clientKey):
+	// put a proxy in front only with a limit of its own. Defaults: 20/s bursts of 40 per IP, 50/s bursts of
 	// 100 per signatory; a negative Rate means no limit.
 	IPLimit, SignatoryLimit Limit
 	// Now is the clock of token validation and limits. Nil means time.Now.
@@ -97,6 +103,9 @@ func (cfg *Config) setDefaults() {
 	}
 	if cfg.MaxBatchBytes <= 0 {
 		cfg.MaxBatchBytes = 8 << 20
+	}
+	if cfg.MaxBufferedBytes <= 0 {
+		cfg.MaxBufferedBytes = 64 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -136,6 +145,7 @@ type Server struct {
 	auth      *authenticator
 	ipLimits  *limiters
 	sigLimits *limiters
+	buffers   *bodyBuffer
 	now       func() time.Time
 	self      selfCheck // what checking our own bundles learnt
 }
@@ -156,7 +166,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, logger: cfg.Logger, metrics: m,
 		health: newHealth(cfg.Log, cfg.MaxStaleness), reg: cfg.Registry, now: cfg.Now,
-		ipLimits: newLimiters(cfg.IPLimit, maxLimitKeys), sigLimits: newLimiters(cfg.SignatoryLimit, maxLimitKeys)}
+		ipLimits: newLimiters(cfg.IPLimit, maxLimitKeys), sigLimits: newLimiters(cfg.SignatoryLimit, maxLimitKeys),
+		buffers: newBodyBuffer(cfg.MaxBufferedBytes)}
 	if s.reg != nil {
 		s.auth = &authenticator{reg: s.reg, origin: cfg.Log.Origin(), now: cfg.Now, jti: cfg.JTI,
 			cache: map[[32]byte]cachedToken{}}

@@ -30,6 +30,7 @@ type serveFlags struct {
 	writeTimeout      time.Duration
 	shutdownTimeout   time.Duration
 	ipLimit, sigLimit web.Limit
+	maxBufferedMiB    int64
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -48,6 +49,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.IntVar(&f.ipLimit.Burst, "ip-burst", 40, "burst of write requests per client IP")
 	fl.Float64Var(&f.sigLimit.Rate, "signatory-rate", 50, "write requests per second per signatory (negative: no limit)")
 	fl.IntVar(&f.sigLimit.Burst, "signatory-burst", 100, "burst of write requests per signatory")
+	fl.Int64Var(&f.maxBufferedMiB, "max-buffered-mib", 64, "the MiB of write request bodies held in memory at once, across all clients")
 	return f, parse(fl, args)
 }
 
@@ -82,6 +84,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		AdminToken: token, Backup: st.Backup,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
 		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit,
+		MaxBufferedBytes: f.maxBufferedMiB << 20,
 	})
 	if err != nil {
 		return err
