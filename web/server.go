@@ -46,9 +46,14 @@ type Config struct {
 	Backup     func(ctx context.Context, dest string) error
 
 	// Timeouts of the http.Server that Run starts. Defaults: ReadHeader
-	// 5s, Read 10s, Write 30s, Idle 120s, Shutdown 10s (the time Run
+	// 5s, Read 10s, Write 30s, Idle 30s, Shutdown 10s (the time Run
 	// gives in-flight requests once its context is done).
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
+	// MaxConns caps the connections that Run keeps open at once, and
+	// MaxConnsPerClient those of one client (an IPv4 address or IPv6
+	// /64, see IPLimit); a connection beyond either is closed when it is
+	// accepted. Defaults: 1024 and 64.
+	MaxConns, MaxConnsPerClient int
 	// MaxHeaderBytes caps request headers. Default 16 KiB.
 	MaxHeaderBytes int
 	// MaxBodyBytes caps request bodies but those of POST
@@ -93,8 +98,14 @@ func (cfg *Config) setDefaults() {
 	def(&cfg.ReadHeaderTimeout, 5*time.Second)
 	def(&cfg.ReadTimeout, 10*time.Second)
 	def(&cfg.WriteTimeout, 30*time.Second)
-	def(&cfg.IdleTimeout, 120*time.Second)
+	def(&cfg.IdleTimeout, 30*time.Second)
 	def(&cfg.ShutdownTimeout, 10*time.Second)
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 1024
+	}
+	if cfg.MaxConnsPerClient <= 0 {
+		cfg.MaxConnsPerClient = 64
+	}
 	if cfg.MaxHeaderBytes <= 0 {
 		cfg.MaxHeaderBytes = 16 << 10
 	}
@@ -222,8 +233,10 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 // Run serves HTTP on ln until ctx is done, then shuts down gracefully:
 // it stops accepting connections and waits up to Config.ShutdownTimeout
-// for in-flight requests. It returns nil after a clean shutdown.
+// for in-flight requests. It returns nil after a clean shutdown. It keeps
+// the connections within Config.MaxConns and MaxConnsPerClient.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	ln = newLimitedListener(ln, s.cfg.MaxConns, s.cfg.MaxConnsPerClient, s.logger)
 	srv := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,

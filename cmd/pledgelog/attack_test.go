@@ -159,3 +159,82 @@ func TestBufferedBodies(t *testing.T) {
 		t.Errorf("answers %v, want some 413 (read and parsed), the rest 503 busy", codes)
 	}
 }
+
+// openFDs counts the open file descriptors of process pid.
+func openFDs(t *testing.T, pid int) int {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fds)
+}
+
+// idleConns opens n keep-alive connections to addr from the loopback
+// address ip, each after one answered request, and returns them with how
+// many were answered.
+func idleConns(t *testing.T, addr, ip string, n int) ([]net.Conn, int) {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	var conns []net.Conn
+	answered := 0
+	buf := make([]byte, 1024)
+	for range n {
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		t.Cleanup(func() { c.Close() })
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		if k, _ := c.Read(buf); k > 0 && bytes.HasPrefix(buf[:k], []byte("HTTP/1.1 200")) {
+			answered++
+		}
+	}
+	return conns, answered
+}
+
+// TestIdleConnections holds 1,000 idle keep-alive connections from one
+// client and wants the server to keep at most 64 (the per-client cap),
+// and none once the idle timeout has passed: before the fix, all 1,000
+// were held for 120 s. With -short the idle timeout is 2 s, else the
+// default (30 s). Then five clients open 320 more connections to a
+// server capped at 100.
+func TestIdleConnections(t *testing.T) {
+	idle := 30 * time.Second
+	var flags []string
+	if testing.Short() {
+		idle, flags = 2*time.Second, []string{"--idle-timeout", "2s"}
+	}
+	s, _ := demoServe(t, nil, flags...)
+	pid, addr := s.cmd.Process.Pid, strings.TrimPrefix(s.url, "http://")
+	base := openFDs(t, pid)
+	_, answered := idleConns(t, addr, "127.0.0.2", 1000)
+	held := openFDs(t, pid) - base
+	t.Logf("1000 idle connections from one client: %d answered, serve holds %d more descriptors", answered, held)
+	if held > 64+2 || answered > 64 {
+		t.Errorf("serve holds %d connections (%d answered) of one client, want at most 64", held, answered)
+	}
+	deadline := time.Now().Add(idle + 5*time.Second)
+	for openFDs(t, pid)-base > 2 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if held := openFDs(t, pid) - base; held > 2 {
+		t.Errorf("serve holds %d idle connections %v after the idle timeout %v", held, idle+5*time.Second, idle)
+	}
+
+	s, _ = demoServe(t, nil, "--max-conns", "100")
+	pid, addr = s.cmd.Process.Pid, strings.TrimPrefix(s.url, "http://")
+	base = openFDs(t, pid)
+	total := 0
+	for i := range 5 {
+		_, n := idleConns(t, addr, fmt.Sprintf("127.0.0.%d", 2+i), 64)
+		total += n
+	}
+	held = openFDs(t, pid) - base
+	t.Logf("5 × 64 idle connections, --max-conns 100: %d answered, serve holds %d more descriptors", total, held)
+	if held > 100+2 || total > 100 {
+		t.Errorf("serve holds %d connections (%d answered), want at most 100", held, total)
+	}
+}
