@@ -3,6 +3,7 @@ package web
 import (
 	"container/list"
 	"math"
+	"net/http"
 	"net/netip"
 	"sync"
 	"time"
@@ -73,6 +74,26 @@ func (ls *limiters) get(key string) *rate.Limiter {
 func (s *Server) limitIP(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := s.ipLimits.allow(clientKey(c.RealIP()), s.now()); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// unlimitedReads are the paths that the read limit spares: monitoring's.
+var unlimitedReads = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// limitReads is the pre-routing middleware that limits the GET and HEAD
+// requests of each client (Config.ReadLimit). It counts the requests it
+// refuses, which never reach the router's metrics.
+func (s *Server) limitReads(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || unlimitedReads[r.URL.Path] {
+			return next(c)
+		}
+		if err := s.readLimits.allow(clientKey(c.RealIP()), s.now()); err != nil {
+			s.metrics.readLimited.Inc()
 			return err
 		}
 		return next(c)

@@ -69,6 +69,11 @@ type Config struct {
 	// it within 3 s gets 503 busy. Default 64 MiB.
 	MaxBufferedBytes int64
 
+	// BundleCacheBytes bounds the entry bundles kept in memory, raw and
+	// gzipped, by GET /tile/entries/… and the reads of single entries (see
+	// bundleCache). Default 64 MiB.
+	BundleCacheBytes int64
+
 	// Registry, if not nil, is the attestation registry whose hooks the
 	// log has (see Hooks), loaded with LoadRegistry. It enables the write
 	// API (POST /api/v1/entries, /api/v1/entries/batch) and the
@@ -84,6 +89,11 @@ type Config struct {
 	// put a proxy in front only with a limit of its own. Defaults: 20/s bursts of 40 per IP, 50/s bursts of
 	// 100 per signatory; a negative Rate means no limit.
 	IPLimit, SignatoryLimit Limit
+	// ReadLimit limits the GET and HEAD requests of each client (the
+	// API's reads, tiles and the UI's pages) but /healthz, /readyz and
+	// /metrics. Default: 100/s in bursts of 200; a negative Rate means no
+	// limit.
+	ReadLimit Limit
 	// Now is the clock of token validation and limits. Nil means time.Now.
 	Now func() time.Time
 }
@@ -115,6 +125,9 @@ func (cfg *Config) setDefaults() {
 	if cfg.MaxBatchBytes <= 0 {
 		cfg.MaxBatchBytes = 8 << 20
 	}
+	if cfg.BundleCacheBytes <= 0 {
+		cfg.BundleCacheBytes = 64 << 20
+	}
 	if cfg.MaxBufferedBytes <= 0 {
 		cfg.MaxBufferedBytes = 64 << 20
 	}
@@ -129,6 +142,7 @@ func (cfg *Config) setDefaults() {
 	}
 	defLimit(&cfg.IPLimit, Limit{Rate: 20, Burst: 40})
 	defLimit(&cfg.SignatoryLimit, Limit{Rate: 50, Burst: 100})
+	defLimit(&cfg.ReadLimit, Limit{Rate: 100, Burst: 200})
 }
 
 func defLimit(l *Limit, def Limit) {
@@ -152,13 +166,15 @@ type Server struct {
 	metrics *metrics
 	health  *health
 
-	reg       *attest.Registry // nil: a plain, read-only log
-	auth      *authenticator
-	ipLimits  *limiters
-	sigLimits *limiters
-	buffers   *bodyBuffer
-	now       func() time.Time
-	self      selfCheck // what checking our own bundles learnt
+	reg        *attest.Registry // nil: a plain, read-only log
+	auth       *authenticator
+	ipLimits   *limiters
+	sigLimits  *limiters
+	readLimits *limiters
+	buffers    *bodyBuffer
+	bundles    *bundleCache
+	now        func() time.Time
+	self       selfCheck // what checking our own bundles learnt
 }
 
 // New returns a server for cfg.Log. It starts nothing: serve Handler with
@@ -178,7 +194,8 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Log, logger: cfg.Logger, metrics: m,
 		health: newHealth(cfg.Log, cfg.MaxStaleness), reg: cfg.Registry, now: cfg.Now,
 		ipLimits: newLimiters(cfg.IPLimit, maxLimitKeys), sigLimits: newLimiters(cfg.SignatoryLimit, maxLimitKeys),
-		buffers: newBodyBuffer(cfg.MaxBufferedBytes)}
+		readLimits: newLimiters(cfg.ReadLimit, maxLimitKeys),
+		buffers:    newBodyBuffer(cfg.MaxBufferedBytes), bundles: newBundleCache(cfg.BundleCacheBytes)}
 	if s.reg != nil {
 		s.auth = &authenticator{reg: s.reg, origin: cfg.Log.Origin(), now: cfg.Now, jti: cfg.JTI,
 			cache: map[[32]byte]cachedToken{}}
@@ -192,6 +209,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
+	e.Pre(s.limitReads)     // before the UI's pages, which are reads too
 	e.Pre(s.uiMiddleware()) // the web UI's pages (ui.go), beside the API's routes
 	e.Use(s.metrics.middleware, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   strconv.FormatInt(s.cfg.MaxBodyBytes, 10),
@@ -199,7 +217,7 @@ func (s *Server) routes() *echo.Echo {
 	}))
 
 	e.GET("/checkpoint", s.getCheckpoint)
-	e.GET("/tile/entries/*", s.getTile, middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 512}))
+	e.GET("/tile/entries/*", s.getTile)
 	e.GET("/tile/*", s.getTile)
 
 	api := e.Group("/api/v1")

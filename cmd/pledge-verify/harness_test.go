@@ -118,7 +118,8 @@ func newServer(t *testing.T, seed string) *testServer {
 		t.Fatal(err)
 	}
 	s.append(s.demo.Entries...)
-	w, err := web.New(web.Config{Log: s.log, Registry: s.reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}})
+	w, err := web.New(web.Config{Log: s.log, Registry: s.reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
+		ReadLimit: web.Limit{Rate: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ type serveFlags struct {
 	writeTimeout      time.Duration
 	shutdownTimeout   time.Duration
 	ipLimit, sigLimit web.Limit
+	readLimit         web.Limit
 	maxBufferedMiB    int64
 	idleTimeout       time.Duration
 	maxConns          int
@@ -55,6 +56,8 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.IntVar(&f.ipLimit.Burst, "ip-burst", 40, "burst of write requests per client")
 	fl.Float64Var(&f.sigLimit.Rate, "signatory-rate", 50, "write requests per second per signatory (negative: no limit)")
 	fl.IntVar(&f.sigLimit.Burst, "signatory-burst", 100, "burst of write requests per signatory")
+	fl.Float64Var(&f.readLimit.Rate, "read-rate", 100, "GET and HEAD requests per second per client, but /healthz, /readyz and /metrics (negative: no limit)")
+	fl.IntVar(&f.readLimit.Burst, "read-burst", 200, "burst of GET and HEAD requests per client")
 	fl.Int64Var(&f.maxBufferedMiB, "max-buffered-mib", 64, "the MiB of write request bodies held in memory at once, across all clients")
 	return f, parse(fl, args)
 }
@@ -89,7 +92,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxStaleness: f.stale, Ready: freeSpace(st, f.minFreeMiB),
 		AdminToken: token, Backup: st.Backup,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
-		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit,
+		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit, ReadLimit: f.readLimit,
 		MaxBufferedBytes: f.maxBufferedMiB << 20, IdleTimeout: f.idleTimeout,
 		MaxConns: f.maxConns, MaxConnsPerClient: f.maxConnsPerClient,
 	})
