@@ -170,6 +170,9 @@ func parseStatement(payload []byte) (*Statement, error) {
 // encoding/json and checks that it is exactly the canonical encoding of
 // what it decoded, explaining any difference.
 func decodeStatement(payload []byte) (*Statement, error) {
+	if err := checkDepth(payload, "/payload"); err != nil {
+		return nil, err
+	}
 	var raw struct {
 		Type          string          `json:"_type"`
 		Subject       []Subject       `json:"subject"`
@@ -189,7 +192,7 @@ func decodeStatement(payload []byte) (*Statement, error) {
 	st := &Statement{Type: raw.Type, Subject: raw.Subject, PredicateType: raw.PredicateType, Predicate: p}
 	canon, err := st.Marshal()
 	if err != nil {
-		return nil, malformed("/payload", "invalid-json", "%v", err)
+		return nil, malformed("/payload", "invalid-json", "%s", jsonDetail(err))
 	}
 	if !bytes.Equal(canon, payload) {
 		return nil, explain(payload, canon, nil, "/payload")
@@ -205,7 +208,7 @@ func explain(payload, canon []byte, decodeErr error, ptr string) error {
 		return err // invalid JSON or a duplicate key
 	}
 	if decodeErr != nil {
-		return malformed(jsonFieldPointer(ptr, decodeErr), "wrong-type", "%v", decodeErr)
+		return malformed(jsonFieldPointer(ptr, decodeErr), "wrong-type", "%s", jsonDetail(decodeErr))
 	}
 	c, err := parseTree(canon, "/payload")
 	if err != nil {
