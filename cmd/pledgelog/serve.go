@@ -30,6 +30,11 @@ type serveFlags struct {
 	writeTimeout      time.Duration
 	shutdownTimeout   time.Duration
 	ipLimit, sigLimit web.Limit
+	readLimit         web.Limit
+	maxBufferedMiB    int64
+	idleTimeout       time.Duration
+	maxConns          int
+	maxConnsPerClient int
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -43,11 +48,17 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.Uint64Var(&f.minFreeMiB, "min-free-mib", 256, "the free disk space, in MiB, below which appends are refused (503) and /readyz fails")
 	fl.DurationVar(&f.readTimeout, "read-timeout", 10*time.Second, "the time to read a request")
 	fl.DurationVar(&f.writeTimeout, "write-timeout", 30*time.Second, "the time to write a response")
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "the time an idle keep-alive connection is kept open")
+	fl.IntVar(&f.maxConns, "max-conns", 1024, "the connections kept open at once")
+	fl.IntVar(&f.maxConnsPerClient, "max-conns-per-client", 64, "the connections kept open at once for one client (an IPv4 address or IPv6 /64)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "the time given to in-flight requests on shutdown")
-	fl.Float64Var(&f.ipLimit.Rate, "ip-rate", 20, "write requests per second per client IP (negative: no limit)")
-	fl.IntVar(&f.ipLimit.Burst, "ip-burst", 40, "burst of write requests per client IP")
+	fl.Float64Var(&f.ipLimit.Rate, "ip-rate", 20, "write requests per second per client, an IPv4 address or IPv6 /64 (negative: no limit)")
+	fl.IntVar(&f.ipLimit.Burst, "ip-burst", 40, "burst of write requests per client")
 	fl.Float64Var(&f.sigLimit.Rate, "signatory-rate", 50, "write requests per second per signatory (negative: no limit)")
 	fl.IntVar(&f.sigLimit.Burst, "signatory-burst", 100, "burst of write requests per signatory")
+	fl.Float64Var(&f.readLimit.Rate, "read-rate", 100, "GET and HEAD requests per second per client, but /healthz, /readyz and /metrics (negative: no limit)")
+	fl.IntVar(&f.readLimit.Burst, "read-burst", 200, "burst of GET and HEAD requests per client")
+	fl.Int64Var(&f.maxBufferedMiB, "max-buffered-mib", 64, "the MiB of write request bodies held in memory at once, across all clients")
 	if err := parse(fl, args); err != nil {
 		return nil, err
 	}
@@ -65,7 +76,7 @@ func (f *serveFlags) check() error {
 		name string
 		v    time.Duration
 	}{{"publish-interval", f.publish}, {"max-staleness", f.stale}, {"read-timeout", f.readTimeout},
-		{"write-timeout", f.writeTimeout}, {"shutdown-timeout", f.shutdownTimeout}} {
+		{"write-timeout", f.writeTimeout}, {"idle-timeout", f.idleTimeout}, {"shutdown-timeout", f.shutdownTimeout}} {
 		if d.v <= 0 {
 			return usageError{Err: fmt.Errorf("--%s %v: must be positive", d.name, d.v)}
 		}
@@ -75,6 +86,10 @@ func (f *serveFlags) check() error {
 		return usageError{Err: fmt.Errorf("--ip-burst %d: must not be negative", f.ipLimit.Burst)}
 	case f.sigLimit.Burst < 0:
 		return usageError{Err: fmt.Errorf("--signatory-burst %d: must not be negative", f.sigLimit.Burst)}
+	case f.readLimit.Burst < 0:
+		return usageError{Err: fmt.Errorf("--read-burst %d: must not be negative", f.readLimit.Burst)}
+	case f.maxBufferedMiB < 0 || f.maxBufferedMiB > 1<<40:
+		return usageError{Err: fmt.Errorf("--max-buffered-mib %d: want 0 (the default) to %d", f.maxBufferedMiB, int64(1<<40))}
 	case f.minFreeMiB > maxFreeMiB:
 		return usageError{Err: fmt.Errorf("--min-free-mib %d: at most %d", f.minFreeMiB, uint64(maxFreeMiB))}
 	}
@@ -111,7 +126,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		MaxStaleness: f.stale, Ready: freeSpace(st, f.minFreeMiB),
 		AdminToken: token, Backup: st.Backup,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
-		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit,
+		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit, ReadLimit: f.readLimit,
+		MaxBufferedBytes: f.maxBufferedMiB << 20, IdleTimeout: f.idleTimeout,
+		MaxConns: f.maxConns, MaxConnsPerClient: f.maxConnsPerClient,
 	})
 	if err != nil {
 		return err
