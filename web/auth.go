@@ -104,6 +104,9 @@ func (a *authenticator) lookup(token string) (*session, *claims, attest.KeyInfo,
 	if err != nil {
 		return nil, nil, attest.KeyInfo{}, unauthorized("the session token is not a JWT")
 	}
+	if _, ok := t.Header["crit"]; ok { // RFC 7515 §4.1.11: we understand no extension
+		return nil, nil, attest.KeyInfo{}, unauthorized("the session token has a crit header: no extension is supported")
+	}
 	kid, _ := t.Header["kid"].(string)
 	if kid == "" || c.Issuer == "" {
 		return nil, nil, attest.KeyInfo{}, unauthorized("the session token needs a kid header and an iss claim")
@@ -164,6 +167,9 @@ func (a *authenticator) once(c *claims, body []byte) error {
 	}
 	if c.ID == "" {
 		return unauthorized("a registrar token needs a jti claim")
+	}
+	if len(c.ID) > maxJTI || strings.ContainsAny(c.ID, " \t\r\n") {
+		return unauthorized("a registrar token's jti is at most 128 bytes, without white space")
 	}
 	fresh, err := a.jti.Use(c.ID, c.ExpiresAt.Add(tokenLeeway))
 	if err != nil {

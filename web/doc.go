@@ -91,7 +91,8 @@
 // The session token is a JWT (RFC 7519) in "Authorization: Bearer". Its
 // header kid is a registered key id and its alg the one algorithm of that
 // key (EdDSA for Ed25519, ES256 for P-256; never none or HMAC); jwk, jku
-// and x5u headers are ignored. Claims: iss the signatory id (or
+// and x5u headers are ignored; a crit header is refused (no extension is
+// understood, RFC 7515 §4.1.11). Claims: iss the signatory id (or
 // "registrar"), aud the log's origin, iat and exp required with exp − iat
 // ≤ 5 minutes, 30 s of leeway. An unknown iss or kid, or a revoked key,
 // fails before any signature is verified. A verified token is cached by
