@@ -51,7 +51,7 @@
 // Every batch gets a signed checkpoint, returned with its entries' results.
 // The checkpoint clients should poll, Published, advances to the latest
 // committed one at most once per PublishInterval. With Config.Witnessed,
-// Run does not publish: a witness collector (package log/witness) asks
+// Run does not publish: a witness collector (package log/cosign) asks
 // witnesses to cosign committed checkpoints and calls PublishCosigned with
 // one that a quorum cosigned, which Published then returns, cosignatures
 // included. Appenders never wait for witnesses. The log never signs two
