@@ -58,6 +58,14 @@ type Config struct {
 	// 8 MiB.
 	MaxBatchBytes int64
 
+	// Policy, if not empty, is the log's witness policy
+	// (c2sp.org/tlog-policy), served at /api/v1/policy. Witnesses are the
+	// verifier keys of its witnesses and WitnessQuorum the fewest of them
+	// that can meet its quorum: the web UI pins them on a first visit.
+	Policy        []byte
+	Witnesses     []string
+	WitnessQuorum int
+
 	// Registry, if not nil, is the attestation registry whose hooks the
 	// log has (see Hooks), loaded with LoadRegistry. It enables the write
 	// API (POST /api/v1/entries, /api/v1/entries/batch) and the
@@ -186,7 +194,9 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/proof/inclusion", s.getInclusion)
 	api.GET("/proof/consistency", s.getConsistency)
 	api.GET("/openapi.json", s.getOpenAPI)
+	api.GET("/policy", s.getPolicy)
 	if s.reg != nil {
+		api.GET("/entries/:index/bundle", s.getEntryBundle)
 		api.POST("/entries", s.postEntry, s.limitIP)
 		api.POST("/entries/batch", s.postBatch, s.limitIP)
 		api.GET("/accords", s.getAccords)
