@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -12,8 +13,9 @@ import (
 )
 
 // metrics are the server's Prometheus metrics, labelled by route template
-// (e.g. "/api/v1/entries/:index"), never by raw path, so that their
-// cardinality is bounded.
+// (e.g. "/api/v1/entries/:index"), never by raw path, and by the request
+// method only if it is one of RFC 9110's (any other is "other"), so that
+// no request can add a series beyond a fixed set.
 type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -55,7 +57,7 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "unmatched"
 		}
 		code := strconv.Itoa(c.Response().Status)
-		m.requests.WithLabelValues(route, c.Request().Method, code).Inc()
+		m.requests.WithLabelValues(route, methodLabel(c.Request().Method), code).Inc()
 		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		return nil
 	}
@@ -68,4 +70,21 @@ func (s *Server) metricsHandler() echo.HandlerFunc {
 		ErrorLog:      slog.NewLogLogger(s.logger.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 	}))
+}
+
+// knownMethods are the methods of RFC 9110, section 9, and PATCH (RFC
+// 5789): the only method labels of the metrics.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodDelete: true, http.MethodConnect: true, http.MethodOptions: true,
+	http.MethodTrace: true, http.MethodPatch: true,
+}
+
+// methodLabel is the metrics label of method m: m if it is known, else
+// "other".
+func methodLabel(m string) string {
+	if knownMethods[m] {
+		return m
+	}
+	return "other"
 }
