@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -97,19 +98,30 @@ func (c Checkpoint) Text() []byte {
 	return b
 }
 
-// OpenCheckpoint verifies a signed checkpoint against a log's policy and
+// OpenCheckpoint verifies a signed checkpoint against a log's keys and a
+// quorum of quorum distinct witnesses (counted by key name) among
+// witnesses: it is [OpenCosigned] with [Threshold](quorum, witnesses...).
+func OpenCheckpoint(msg []byte, origin string, logKeys, witnesses []Verifier, quorum int) (Checkpoint, *Note, error) {
+	return OpenCosigned(msg, origin, logKeys, Threshold(quorum, witnesses...))
+}
+
+// OpenCosigned verifies a signed checkpoint against a log's policy and
 // returns it with its verified signatures.
 //
 // The checkpoint must be for origin; at least one signature must verify
-// under logKeys, whose names must all be origin; and cosignatures from at
-// least quorum distinct witnesses (counted by key name) must verify under
-// witnesses. As in [Open], signatures from unknown keys are ignored and a
-// signature from a known key that fails is an error.
-func OpenCheckpoint(msg []byte, origin string, logKeys, witnesses []Verifier, quorum int) (Checkpoint, *Note, error) {
+// under logKeys, whose names must all be origin; and the cosignatures that
+// verify under q's cosigners must meet q; a nil q requires none. As in
+// [Open], signatures from unknown keys are ignored and a signature from a
+// known key that fails is an error.
+func OpenCosigned(msg []byte, origin string, logKeys []Verifier, q Quorum) (Checkpoint, *Note, error) {
 	for _, k := range logKeys {
 		if k.Name() != origin {
 			return Checkpoint{}, nil, fmt.Errorf("log key %s is not named after origin %s", k.Name(), origin)
 		}
+	}
+	var witnesses []Verifier
+	if q != nil {
+		witnesses = q.Cosigners()
 	}
 	n, err := Open(msg, append(logKeys[:len(logKeys):len(logKeys)], witnesses...)...)
 	if err != nil {
@@ -122,25 +134,25 @@ func OpenCheckpoint(msg []byte, origin string, logKeys, witnesses []Verifier, qu
 	if c.Origin != origin {
 		return Checkpoint{}, nil, fmt.Errorf("origin %q, want %q: %w", c.Origin, origin, ErrOriginMismatch)
 	}
-	if len(signers(n.Sigs, logKeys)) == 0 {
+	if !signedBy(n.Sigs, logKeys) {
 		return Checkpoint{}, nil, fmt.Errorf("no log signature: %w", ErrNoVerifiedSignature)
 	}
-	if got := len(signers(n.Sigs, witnesses)); got < quorum {
-		return Checkpoint{}, nil, fmt.Errorf("%d of %d cosignatures: %w", got, quorum, ErrNoQuorum)
+	if q != nil && !q.Met(cosignedBy(n.Sigs, witnesses)) {
+		return Checkpoint{}, nil, fmt.Errorf("cosignatures do not meet %v: %w", q, ErrNoQuorum)
 	}
 	return c, n, nil
 }
 
-// signers returns the distinct names of the keys among verifiers that made
-// one of sigs.
-func signers(sigs []Signature, verifiers []Verifier) map[string]bool {
-	names := make(map[string]bool)
-	for _, s := range sigs {
-		for _, v := range verifiers {
-			if v.Name() == s.Name && v.KeyID() == s.KeyID {
-				names[s.Name] = true
-			}
-		}
+// signedBy reports whether one of sigs is by one of keys.
+func signedBy(sigs []Signature, keys []Verifier) bool {
+	return slices.Contains(cosignedBy(sigs, keys), true)
+}
+
+// cosignedBy reports, for each of keys, whether one of sigs is by it.
+func cosignedBy(sigs []Signature, keys []Verifier) []bool {
+	by := make([]bool, len(keys))
+	for i, k := range keys {
+		by[i] = slices.ContainsFunc(sigs, func(s Signature) bool { return s.Name == k.Name() && s.KeyID == k.KeyID() })
 	}
-	return names
+	return by
 }

@@ -26,7 +26,7 @@ func CosignatureVerifierKey(name string, pub ed25519.PublicKey) string {
 //
 // Its Sign method accepts only a valid checkpoint text (see
 // [ParseCheckpoint]) and returns the 8-byte big-endian time from now (in
-// seconds since the Unix epoch) followed by the Ed25519 signature of
+// seconds since the Unix epoch, never zero) followed by the Ed25519 signature of
 // "cosignature/v1\ntime <seconds>\n" and the checkpoint text. A nil now
 // means [time.Now]. It panics if key is not an Ed25519 private key.
 func NewCosigner(name string, key ed25519.PrivateKey, now func() time.Time) Signer {
@@ -54,12 +54,12 @@ func (s cosigner) Sign(msg []byte) ([]byte, error) {
 	if _, err := ParseCheckpoint(msg); err != nil {
 		return nil, fmt.Errorf("cosigning: %w", err)
 	}
-	t := s.now().Unix()
-	if t < 0 {
-		return nil, fmt.Errorf("cosigning at %d, before 1970", t)
+	t, err := cosigningTime(s.now())
+	if err != nil {
+		return nil, err
 	}
-	sig := binary.BigEndian.AppendUint64(make([]byte, 0, cosignatureSize), uint64(t))
-	return append(sig, ed25519.Sign(s.key, cosignedMessage(uint64(t), msg))...), nil
+	sig := binary.BigEndian.AppendUint64(make([]byte, 0, cosignatureSize), t)
+	return append(sig, ed25519.Sign(s.key, cosignedMessage(t, msg))...), nil
 }
 
 // cosignatureVerifier verifies type 0x04 cosignatures.
@@ -94,12 +94,13 @@ func cosignedMessage(t uint64, text []byte) []byte {
 	return append(b, text...)
 }
 
-// CosignatureTime returns the time at which a type 0x04 cosignature says it
-// was made. sig is [Signature].Sig, the timestamp followed by the Ed25519
-// signature. The time means something only once the cosignature verifies.
+// CosignatureTime returns the time at which a type 0x04 or 0x06
+// cosignature says it was made. sig is [Signature].Sig, the timestamp
+// followed by the Ed25519 or ML-DSA-44 signature. The time means something
+// only once the cosignature verifies.
 func CosignatureTime(sig []byte) (time.Time, error) {
-	if len(sig) != cosignatureSize {
-		return time.Time{}, fmt.Errorf("cosignature of %d bytes, want %d", len(sig), cosignatureSize)
+	if len(sig) != cosignatureSize && len(sig) != mldsaCosignatureSize {
+		return time.Time{}, fmt.Errorf("cosignature of %d bytes, want %d or %d", len(sig), cosignatureSize, mldsaCosignatureSize)
 	}
 	t := binary.BigEndian.Uint64(sig)
 	if t > math.MaxInt64 {

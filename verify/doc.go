@@ -4,7 +4,7 @@
 //
 // It follows RFC 6962 (Merkle tree hashing and proofs) and the C2SP
 // specifications c2sp.org/signed-note, c2sp.org/tlog-checkpoint,
-// c2sp.org/tlog-cosignature (Ed25519, version 1) and c2sp.org/tlog-tiles,
+// c2sp.org/tlog-cosignature (Ed25519 and ML-DSA-44) and c2sp.org/tlog-tiles,
 // so a log built on it can be checked by any client of those formats.
 //
 // # Merkle tree
@@ -65,9 +65,23 @@
 //	time <seconds>
 //	<the checkpoint text>
 //
+// ML-DSA-44 cosignatures (type 0x06, [NewMLDSACosigner]) are 8 bytes of
+// big-endian time, then the FIPS 204 ML-DSA-44 signature (2,420 bytes,
+// empty context) of the binary cosigned_message of c2sp.org/tlog-cosignature:
+//
+//	"subtree/v1\n\x00"                     12 bytes
+//	len(name) || name                       the cosigner's key name, 1–255 bytes
+//	timestamp                               8 bytes, big-endian
+//	len(origin) || origin                   1–255 bytes
+//	start = 0, end = tree size              8 bytes each, big-endian
+//	root hash                               32 bytes
+//
+// It signs neither the extension lines nor anything but the whole tree.
+//
 // A witness returns its cosignature lines ([ParseSignatures]) to be added
-// to the note. [OpenCheckpoint] requires the log's signature and a quorum
-// of witnesses.
+// to the note. [OpenCosigned] requires the log's signature and cosignatures
+// that meet a [Quorum], such as a c2sp.org/tlog-policy (verify/policy);
+// [OpenCheckpoint] a number of distinct witnesses.
 // For example, this checkpoint of the log with verifier key
 //
 //	example.com/behind-the-sofa+785a0da4+AaxMR+jgU7jquHw1bVYLFlbKP1dMJpUPvz2B2VXlckTA

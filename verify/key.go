@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"filippo.io/mldsa"
 )
 
 // Signature types of c2sp.org/signed-note that this package implements.
 const (
-	TypeEd25519     byte = 0x01 // Ed25519 over the note text
-	TypeCosignature byte = 0x04 // timestamped Ed25519 checkpoint cosignature
+	TypeEd25519          byte = 0x01 // Ed25519 over the note text
+	TypeCosignature      byte = 0x04 // timestamped Ed25519 checkpoint cosignature
+	TypeMLDSACosignature byte = 0x06 // timestamped ML-DSA-44 checkpoint cosignature
 )
 
 var (
@@ -83,23 +86,32 @@ func mustEd25519(pub ed25519.PublicKey) {
 // NewVerifier returns the Verifier of a verifier key,
 // "<name>+<key ID, 8 lowercase hex digits>+<base64(type || public key)>".
 // The base64 is split off at the second '+' and may itself contain '+'.
-// Types 0x01 (Ed25519) and 0x04 (cosignature, see [NewCosigner]) are
-// supported; others return [ErrUnsupportedKey]. The Verifier's String
-// method returns vkey.
+// Types 0x01 (Ed25519), 0x04 (Ed25519 cosignature, see [NewCosigner]) and
+// 0x06 (ML-DSA-44 cosignature, see [NewMLDSACosigner]) are supported;
+// others return [ErrUnsupportedKey]. The Verifier's String method returns
+// vkey.
 func NewVerifier(vkey string) (Verifier, error) {
 	name, id, key, err := parseVerifierKey(vkey)
 	if err != nil {
 		return nil, err
 	}
 	typ, pub := key[0], key[1:]
-	if typ != TypeEd25519 && typ != TypeCosignature {
+	size := ed25519.PublicKeySize
+	switch typ {
+	case TypeEd25519, TypeCosignature:
+	case TypeMLDSACosignature:
+		size = mldsa.MLDSA44PublicKeySize
+	default:
 		return nil, fmt.Errorf("type %#02x: %w", typ, ErrUnsupportedKey)
 	}
-	if len(pub) != ed25519.PublicKeySize {
+	if len(pub) != size {
 		return nil, fmt.Errorf("public key of %d bytes: %w", len(pub), ErrMalformedKey)
 	}
 	if KeyID(name, typ, pub) != id {
 		return nil, fmt.Errorf("key ID %08x does not match the key: %w", id, ErrMalformedKey)
+	}
+	if typ == TypeMLDSACosignature {
+		return newMLDSAVerifier(name, id, pub)
 	}
 	v := ed25519Verifier{name: name, id: id, pub: ed25519.PublicKey(pub)}
 	if typ == TypeCosignature {

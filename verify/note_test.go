@@ -326,7 +326,8 @@ func TestNewVerifierRejects(t *testing.T) {
 		{"short key", "PeterNeumann+" + id("PeterNeumann", 1, pub[:31]) + "+" + key(1, pub[:31]), verify.ErrMalformedKey},
 		{"long key", "PeterNeumann+" + id("PeterNeumann", 1, append(pub, 0)) + "+" + key(1, append(pub, 0)), verify.ErrMalformedKey},
 		{"type 0x02", "PeterNeumann+" + id("PeterNeumann", 2, pub) + "+" + key(2, pub), verify.ErrUnsupportedKey},
-		{"type 0x06", "PeterNeumann+" + id("PeterNeumann", 6, pub) + "+" + key(6, pub), verify.ErrUnsupportedKey},
+		{"type 0x03", "PeterNeumann+" + id("PeterNeumann", 3, pub) + "+" + key(3, pub), verify.ErrUnsupportedKey},
+		{"type 0x06 of 32 bytes", "PeterNeumann+" + id("PeterNeumann", 6, pub) + "+" + key(6, pub), verify.ErrMalformedKey},
 		{"cosignature id for Ed25519 key", "PeterNeumann+" + id("PeterNeumann", 4, pub) + "+" + key(1, pub), verify.ErrMalformedKey},
 	} {
 		if v, err := verify.NewVerifier(tc.vkey); !errors.Is(err, tc.err) {
