@@ -28,6 +28,9 @@ import (
 //	serve.url     the URL of the running server (written by serve)
 //	registrar-jti the ids of used registrar tokens, until they expire
 //	demo-registrar-key.pem  the demo's registrar key (init --demo only)
+//	log-key-new.pem  a new log key, during a key rotation (pledgelog key)
+//	cosigned-checkpoint  the last checkpoint a quorum of witnesses cosigned
+//	               (serve --policy)
 type dataDir string
 
 func (d dataDir) path(name string) string { return filepath.Join(string(d), name) }
@@ -38,6 +41,8 @@ func (d dataDir) db() string              { return d.path("db") }
 func (d dataDir) urlFile() string         { return d.path("serve.url") }
 func (d dataDir) jtiFile() string         { return d.path("registrar-jti") }
 func (d dataDir) demoKeyFile() string     { return d.path("demo-registrar-key.pem") }
+func (d dataDir) newKeyFile() string      { return d.path("log-key-new.pem") }
+func (d dataDir) cosignedFile() string    { return d.path("cosigned-checkpoint") }
 
 // checkOrigin checks that origin can name a log and its key: not empty, no
 // white space or '+', and no URL scheme or trailing slash.
@@ -100,18 +105,29 @@ func newKey(path string) error {
 
 // loadKey loads the log key of d as a sigstore signer, refusing a key file
 // that others can read.
-func (d dataDir) loadKey() (signature.Signer, error) {
-	info, err := os.Stat(d.keyFile())
+func (d dataDir) loadKey() (signature.Signer, error) { return loadKeyFile(d.keyFile()) }
+
+// loadNewKey loads the new log key of a key rotation, or returns nil if
+// there is none.
+func (d dataDir) loadNewKey() (signature.Signer, error) {
+	if _, err := os.Stat(d.newKeyFile()); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return loadKeyFile(d.newKeyFile())
+}
+
+func loadKeyFile(path string) (signature.Signer, error) {
+	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("log key: %w", err)
 	}
 	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("log key %s is accessible to others (mode %04o): run chmod 600 %s", d.keyFile(), perm, d.keyFile())
+		return nil, fmt.Errorf("log key %s is accessible to others (mode %04o): run chmod 600 %s", path, perm, path)
 	}
 	// Ed25519 signs the message itself: the hash function is not used.
-	s, err := signature.LoadSignerFromPEMFile(d.keyFile(), crypto.Hash(0), cryptoutils.SkipPassword)
+	s, err := signature.LoadSignerFromPEMFile(path, crypto.Hash(0), cryptoutils.SkipPassword)
 	if err != nil {
-		return nil, fmt.Errorf("log key %s: %w", d.keyFile(), err)
+		return nil, fmt.Errorf("log key %s: %w", path, err)
 	}
 	return s, nil
 }

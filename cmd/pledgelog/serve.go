@@ -23,6 +23,7 @@ import (
 // serveFlags are the flags of serve.
 type serveFlags struct {
 	dir, listen       string
+	policy            string
 	level             levelFlag
 	publish, stale    time.Duration
 	minFreeMiB        uint64
@@ -38,6 +39,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.StringVar(&f.dir, "data", "./pledgelog-data", "the data directory of the log (made by init)")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "the address to serve HTTP on")
 	fl.Var(&f.level, "log-level", "debug, info, warn or error")
+	fl.StringVar(&f.policy, "policy", "", "the witness policy (c2sp.org/tlog-policy, witness lines with URLs): /checkpoint is published once its quorum cosigned (none: publish unwitnessed)")
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the least time between two publications of /checkpoint")
 	fl.DurationVar(&f.stale, "max-staleness", 30*time.Second, "how long committed entries may wait for publication before /readyz fails")
 	fl.Uint64Var(&f.minFreeMiB, "min-free-mib", 256, "the free disk space, in MiB, below which appends are refused (503) and /readyz fails")
@@ -61,12 +63,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	d := dataDir(f.dir)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	pol, err := readPolicy(f.policy)
+	if err != nil {
+		return err
+	}
 	l, st, areg, err := openAttestLog(ctx, d, log.Config{Logger: logger, Registerer: reg, PublishInterval: f.publish,
-		MinFreeBytes: f.minFreeMiB << 20})
+		MinFreeBytes: f.minFreeMiB << 20, Witnessed: pol.witnessed()})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	wcfg, runs, err := startWitnessing(ctx, pol, l, d, f, logger, reg)
+	if err != nil {
+		return err
+	}
 	jti, err := web.OpenJTIStore(d.jtiFile(), nil)
 	if err != nil {
 		return err
@@ -78,7 +88,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	srv, err := web.New(web.Config{
 		Log: l, Logger: logger, Registerer: reg, Gatherer: reg,
-		MaxStaleness: f.stale, Ready: freeSpace(st, f.minFreeMiB),
+		MaxStaleness: f.stale, Ready: allReady(freeSpace(st, f.minFreeMiB), wcfg.ready),
+		Policy: wcfg.policy, Witnesses: wcfg.witnesses, WitnessQuorum: wcfg.quorum,
 		AdminToken: token, Backup: st.Backup,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
 		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit,
@@ -90,12 +101,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", f.listen, err)
 	}
-	return serve(ctx, d, l, srv, ln, stdout, logger)
+	return serve(ctx, d, l, srv, ln, stdout, logger, runs...)
 }
 
-// serve runs the sequencer and the server until ctx is done or either
+// serve runs the sequencer, the server and runs until ctx is done or either
 // fails, and says where the log is served meanwhile.
-func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.Listener, stdout io.Writer, logger *slog.Logger) error {
+func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.Listener, stdout io.Writer, logger *slog.Logger, runs ...func(context.Context) error) error {
 	url := "http://" + ln.Addr().String()
 	if err := os.WriteFile(d.urlFile(), []byte(url+"\n"), 0o644); err != nil {
 		ln.Close()
@@ -107,6 +118,9 @@ func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.L
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return l.Run(gctx) })
 	g.Go(func() error { return srv.Run(gctx, ln) })
+	for _, run := range runs {
+		g.Go(func() error { return run(gctx) })
+	}
 	err := g.Wait()
 	logger.Info("stopped", "size", l.Latest().Size, "err", err)
 	return err
@@ -123,6 +137,11 @@ func openLog(ctx context.Context, d dataDir, db string, cfg log.Config) (*log.Lo
 	signer, err := d.loadKey()
 	if err != nil {
 		return nil, nil, err
+	}
+	if next, err := d.loadNewKey(); err != nil {
+		return nil, nil, err
+	} else if next != nil {
+		cfg.ExtraSigners = append(cfg.ExtraSigners, next)
 	}
 	st, err := openStore(db, cfg.Logger)
 	if err != nil {
