@@ -146,16 +146,23 @@ type page struct {
 	Origin string
 	URL    string // the log's URL prefix, as the request reached it
 	VKey   string
-	Size   uint64
-	Demo   bool     // the log holds demo data: show the banner
-	Quote  []string // the accords' demo notices
-	Data   any
+	VKeys  string // every log key, space-separated (two during a rotation)
+	// Witnesses are the policy's witness vkeys, space-separated, and
+	// WitnessQuorum the fewest that meet its quorum: the page pins them.
+	Witnesses     string
+	WitnessQuorum int
+	Size          uint64
+	Demo          bool     // the log holds demo data: show the banner
+	Quote         []string // the accords' demo notices
+	Data          any
 }
 
 // render answers the page template name with data.
 func (u *ui) render(c echo.Context, status int, name, title string, data any) error {
 	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), URL: c.Scheme() + "://" + c.Request().Host,
-		VKey: u.s.log.VerifierKey(), Size: u.s.log.Published().Size, Data: data}
+		VKey: u.s.log.VerifierKey(), VKeys: strings.Join(u.s.log.VerifierKeys(), " "),
+		Witnesses: strings.Join(u.s.cfg.Witnesses, " "), WitnessQuorum: u.s.cfg.WitnessQuorum,
+		Size: u.s.log.Published().Size, Data: data}
 	var err error
 	if p.Demo, p.Quote, err = u.demoNotices(c); err != nil {
 		return err
