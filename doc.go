@@ -3,16 +3,9 @@
 // envelopes, held in an append-only RFC 6962 Merkle tree published as C2SP
 // tiles and signed checkpoints.
 //
-// The module's packages, bottom up (each imports only those above it):
-//
-//	verify               pure formats and checks: signed notes, checkpoints,
-//	                     cosignatures, tiles, bundles, proofs
-//	attest               pure attestation formats, DSSE, the registry
-//	log                  the Merkle log engine (imports verify)
-//	log/storage/...      storage drivers (import log)
-//	web                  the HTTP server (imports log, attest, verify)
-//	cmd/...              the binaries pledgelog, pledge, pledge-verify
-//	internal/durable     crash-safe file writes, for any of the above
-//
-// This package holds no code; its test checks the import rules above.
+// docs/architecture.md is the design of record: the packages, who may
+// import whom and why, the write and read paths, the storage contract and
+// where each format is specified. This package holds no code; its test
+// reads the import rules from that document and checks every package of
+// the module against them.
 package pledgelog

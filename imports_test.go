@@ -1,6 +1,8 @@
 package pledgelog_test
 
 import (
+	"bufio"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -15,73 +17,135 @@ func goList(t *testing.T, args ...string) []string {
 	if err != nil {
 		t.Fatalf("go list %v: %v", args, err)
 	}
-	return strings.Fields(string(out))
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
 }
 
-// TestDeps checks what each package may depend on, transitively: the
-// layering of DESIGN.md, and that the log engine is independent of the
-// tlog implementations its tests compare it against.
-func TestDeps(t *testing.T) {
-	forbidden := map[string][]string{
-		"./verify": {module + "/", "golang.org/x/mod/sumdb", "filippo.io/torchwood",
-			"github.com/transparency-dev/tessera", "github.com/transparency-dev/formats"},
-		"./attest": {module + "/"},
-		"./log": {module + "/attest", module + "/web", module + "/log/storage",
-			"golang.org/x/mod/sumdb/tlog", "filippo.io/torchwood", "github.com/transparency-dev/tessera"},
-		"./log/storage/...": {module + "/attest", module + "/web"},
-		"./cmd/pledge-verify": {"github.com/labstack/echo", "github.com/jackc/pgx", "github.com/cockroachdb/pebble",
-			module + "/web", module + "/log"},
+// A rule is one line of a rule block of docs/architecture.md: a pattern
+// and its words.
+type rule struct {
+	pattern string
+	words   []string
+}
+
+// rules returns the lines of the fenced block of docs/architecture.md
+// whose info string is name.
+func rules(t *testing.T, name string) []rule {
+	t.Helper()
+	f, err := os.Open("docs/architecture.md")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for pkg, bad := range forbidden {
-		self := module + strings.TrimPrefix(strings.TrimSuffix(pkg, "/..."), ".")
-		own := func(dep string) bool {
-			return dep == self || strings.HasSuffix(pkg, "/...") && strings.HasPrefix(dep, self+"/")
-		}
-		if pkg == "./cmd/pledge-verify" && len(goList(t, "-e", "-f", "{{if not .Error}}{{.ImportPath}}{{end}}", pkg)) == 0 {
-			continue // not written yet
-		}
-		for _, dep := range goList(t, "-deps", pkg) {
-			for _, b := range bad {
-				if strings.HasPrefix(dep, b) && !own(dep) {
-					t.Errorf("%s depends on %s", pkg, dep)
-				}
+	defer f.Close()
+	var out []rule
+	in := false
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		line := sc.Text()
+		switch {
+		case line == "```"+name:
+			in = true
+		case in && line == "```":
+			return out
+		case in:
+			if fs := strings.Fields(line); len(fs) > 0 {
+				out = append(out, rule{fs[0], fs[1:]})
 			}
 		}
 	}
+	t.Fatalf("docs/architecture.md has no complete %q block", name)
+	return nil
 }
 
-// TestDirectImports checks who may import what directly: echo only in web,
-// jwt only where tokens are verified or minted, and never the standard
-// library's log package, which ours shadows (we log with log/slog).
-func TestDirectImports(t *testing.T) {
-	only := map[string][]string{
-		"github.com/labstack/echo/v4":  {module + "/web"},
-		"github.com/golang-jwt/jwt/v5": {module + "/web", module + "/cmd/pledge"},
-		"flag":                         {module + "/cmd/"},
+// matches reports whether the import path pkg matches a pattern of
+// docs/architecture.md: "." is the module, "X" the package X of the module,
+// "X/..." the packages under X.
+func matches(pattern, pkg string) bool {
+	if pattern == "." {
+		return pkg == module
 	}
-	lines := goList(t, "-e", "-f", "{{.ImportPath}}:{{join .Imports \",\"}}", "./...")
-	for _, line := range lines {
+	if dir, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return strings.HasPrefix(pkg, module+"/"+dir+"/")
+	}
+	return pkg == module+"/"+pattern
+}
+
+// TestImportRules checks every package's direct imports of the module
+// against the "imports" block of docs/architecture.md, and that every
+// package is placed there exactly once.
+func TestImportRules(t *testing.T) {
+	table := rules(t, "imports")
+	for _, line := range goList(t, "-f", "{{.ImportPath}}:{{join .Imports \",\"}}", "./...") {
 		pkg, imports, _ := strings.Cut(line, ":")
-		for _, imp := range strings.Split(imports, ",") {
-			if imp == "log" {
-				t.Errorf("%s imports the standard log package; use log/slog", pkg)
+		var placed []rule
+		for _, r := range table {
+			if matches(r.pattern, pkg) {
+				placed = append(placed, r)
 			}
-			allowed, ok := only[imp]
-			if !ok {
+		}
+		if len(placed) != 1 {
+			t.Errorf("%s matches %d lines of the imports block of docs/architecture.md, want 1: place it there, with the reason", pkg, len(placed))
+			continue
+		}
+		allowed := placed[0].words
+		for _, imp := range strings.Split(imports, ",") {
+			if imp == "" || imp != module && !strings.HasPrefix(imp, module+"/") || mayImport(allowed, imp) {
 				continue
 			}
-			if !hasPrefixAny(pkg, allowed) {
-				t.Errorf("%s imports %s; only %v may", pkg, imp, allowed)
-			}
+			t.Errorf("%s imports %s; docs/architecture.md allows it only %v", pkg, strings.TrimPrefix(imp, module+"/"), allowed)
 		}
 	}
 }
 
-func hasPrefixAny(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
+func mayImport(allowed []string, imp string) bool {
+	for _, a := range allowed {
+		if a == "*" || matches(a, imp) {
 			return true
 		}
 	}
 	return false
+}
+
+// TestOnlyImports checks the "only" block of docs/architecture.md: the
+// imports only some packages may make directly.
+func TestOnlyImports(t *testing.T) {
+	only := map[string][]string{}
+	for _, r := range rules(t, "only") {
+		only[r.pattern] = r.words
+	}
+	for _, line := range goList(t, "-f", "{{.ImportPath}}:{{join .Imports \",\"}}", "./...") {
+		pkg, imports, _ := strings.Cut(line, ":")
+		rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
+		for _, imp := range strings.Split(imports, ",") {
+			who, ok := only[imp]
+			if !ok {
+				continue
+			}
+			allowed := false
+			for _, w := range who {
+				allowed = allowed || rel == w || strings.HasSuffix(w, "/") && strings.HasPrefix(rel, w)
+			}
+			if !allowed {
+				t.Errorf("%s imports %s; docs/architecture.md allows only %v", pkg, imp, who)
+			}
+		}
+	}
+}
+
+// TestForbiddenDeps checks the "deps" block of docs/architecture.md: the
+// transitive dependencies a package may not have. A word starting with
+// "./" is a package of the module (and those under it).
+func TestForbiddenDeps(t *testing.T) {
+	for _, r := range rules(t, "deps") {
+		self := module + "/" + r.pattern
+		for _, dep := range goList(t, "-deps", "./"+r.pattern) {
+			for _, bad := range r.words {
+				prefix := bad
+				if rel, ok := strings.CutPrefix(bad, "./"); ok {
+					prefix = module + "/" + rel
+				}
+				if dep != self && (dep == prefix || strings.HasPrefix(dep, prefix+"/") || !strings.HasPrefix(bad, "./") && strings.HasPrefix(dep, prefix)) {
+					t.Errorf("%s depends on %s, which docs/architecture.md forbids", r.pattern, dep)
+				}
+			}
+		}
+	}
 }

@@ -279,8 +279,9 @@ func (r *canonReader) pledge(p *Pledge) bool {
 // non-empty arrays, strings and integers up to 2^53. Its methods report
 // false for anything else.
 type canonReader struct {
-	b []byte
-	i int
+	b     []byte
+	i     int
+	depth int // of the values skip is inside; at most MaxDepth
 }
 
 // lit consumes s if the input continues with it.
@@ -351,11 +352,14 @@ func (r *canonReader) array(elem func() bool) bool {
 	}
 }
 
-// skip reads any value the schema uses, checking its form.
+// skip reads any value the schema uses, checking its form. Values nested
+// deeper than MaxDepth are left to the general path, which refuses them.
 func (r *canonReader) skip() bool {
-	if r.i == len(r.b) {
+	if r.i == len(r.b) || r.depth == MaxDepth {
 		return false
 	}
+	r.depth++
+	defer func() { r.depth-- }()
 	switch r.b[r.i] {
 	case '{':
 		if !r.lit("{") {

@@ -55,7 +55,10 @@
 //   - Ed25519 signatures are 64 bytes; ECDSA P-256 signatures are DER with
 //     S ≤ N/2 (a client must normalise S; [Sign] does, sigstore's signer
 //     does not);
-//   - a leaf is at most 65,535 bytes ([MaxLeafSize]).
+//   - a leaf is at most 65,535 bytes ([MaxLeafSize]);
+//   - JSON nests at most [MaxDepth] (32) deep, in the envelope and in the
+//     payload; deeper input is refused ("too-deep") before it is parsed,
+//     so parsing costs time and memory linear in the input.
 //
 // The leaf hash is RFC 6962's SHA-256(0x00 || leaf) ([LeafHash]). The
 // dedup key is SHA-256(PAE(payloadType, payload)) ([DedupKey]): the same

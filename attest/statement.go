@@ -170,6 +170,9 @@ func parseStatement(payload []byte) (*Statement, error) {
 // encoding/json and checks that it is exactly the canonical encoding of
 // what it decoded, explaining any difference.
 func decodeStatement(payload []byte) (*Statement, error) {
+	if err := checkDepth(payload, "/payload"); err != nil {
+		return nil, err
+	}
 	var raw struct {
 		Type          string          `json:"_type"`
 		Subject       []Subject       `json:"subject"`

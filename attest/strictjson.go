@@ -18,11 +18,83 @@ type jnode struct {
 	text string // string value, number text or literal
 }
 
-// parseTree parses exactly one JSON value. ptr prefixes error pointers.
+// MaxDepth is how deeply JSON values may nest in an envelope or a
+// statement: objects and arrays inside one another, the outermost counting
+// as 1. The schemas need at most 4 (a statement's predicate's principles'
+// members); anything deeper is refused before it is parsed, with the
+// problem code "too-deep", so that parsing costs time and memory linear in
+// the input whatever its shape.
+const MaxDepth = 32
+
+// checkDepth reports whether data, read as JSON, nests objects and arrays
+// more than MaxDepth deep. It reads each byte once and keeps no stack, so
+// it is safe to run on any input before a recursive parser sees it;
+// malformed input it leaves to the parser.
+func checkDepth(data []byte, ptr string) error {
+	depth, inString, escaped := 0, false, false
+	for _, c := range data {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > MaxDepth {
+				return malformed(ptr, "too-deep", "JSON nested more than %d deep", MaxDepth)
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// A jpath is the JSON pointer of a value being parsed, kept as a chain of
+// parent links so that it costs one small allocation a level and is spelt
+// out only when an error names it.
+type jpath struct {
+	up    *jpath
+	root  string // the pointer's prefix, at the root (up == nil) only
+	key   string // a member's name, when isKey
+	index int    // an array element's index, when not isKey
+	isKey bool
+}
+
+func (p *jpath) member(key string) *jpath { return &jpath{up: p, key: key, isKey: true} }
+func (p *jpath) elem(i int) *jpath        { return &jpath{up: p, index: i} }
+
+// String is the RFC 6901 pointer of p.
+func (p *jpath) String() string {
+	var parts []string
+	for ; p.up != nil; p = p.up {
+		if p.isKey {
+			parts = append(parts, escapePointer(p.key))
+		} else {
+			parts = append(parts, itoa(p.index))
+		}
+	}
+	var b strings.Builder
+	b.WriteString(p.root)
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteByte('/')
+		b.WriteString(parts[i])
+	}
+	return b.String()
+}
+
+// parseTree parses exactly one JSON value, nested at most MaxDepth deep.
+// ptr prefixes error pointers.
 func parseTree(data []byte, ptr string) (*jnode, error) {
+	if err := checkDepth(data, ptr); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	n, err := readNode(dec, ptr)
+	root := &jpath{root: ptr}
+	n, err := readNode(dec, root)
 	if err != nil {
 		return nil, err
 	}
@@ -32,17 +104,17 @@ func parseTree(data []byte, ptr string) (*jnode, error) {
 	return n, nil
 }
 
-func readNode(dec *json.Decoder, ptr string) (*jnode, error) {
+func readNode(dec *json.Decoder, p *jpath) (*jnode, error) {
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, malformed(ptr, "invalid-json", "%v", err)
+		return nil, malformed(p.String(), "invalid-json", "%v", err)
 	}
 	switch t := tok.(type) {
 	case json.Delim:
 		if t == '{' {
-			return readObject(dec, ptr)
+			return readObject(dec, p)
 		}
-		return readArray(dec, ptr)
+		return readArray(dec, p)
 	case string:
 		return &jnode{kind: 's', text: t}, nil
 	case json.Number:
@@ -54,20 +126,20 @@ func readNode(dec *json.Decoder, ptr string) (*jnode, error) {
 	}
 }
 
-func readObject(dec *json.Decoder, ptr string) (*jnode, error) {
+func readObject(dec *json.Decoder, p *jpath) (*jnode, error) {
 	n := &jnode{kind: '{'}
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, malformed(ptr, "invalid-json", "%v", err)
+			return nil, malformed(p.String(), "invalid-json", "%v", err)
 		}
 		key := tok.(string) // the decoder only yields string keys
 		if seen[key] {
-			return nil, malformed(ptr+"/"+escapePointer(key), "duplicate-key", "")
+			return nil, malformed(p.member(key).String(), "duplicate-key", "")
 		}
 		seen[key] = true
-		v, err := readNode(dec, ptr+"/"+escapePointer(key))
+		v, err := readNode(dec, p.member(key))
 		if err != nil {
 			return nil, err
 		}
@@ -75,22 +147,22 @@ func readObject(dec *json.Decoder, ptr string) (*jnode, error) {
 	}
 	_, err := dec.Token() // '}'
 	if err != nil {
-		return nil, malformed(ptr, "invalid-json", "%v", err)
+		return nil, malformed(p.String(), "invalid-json", "%v", err)
 	}
 	return n, nil
 }
 
-func readArray(dec *json.Decoder, ptr string) (*jnode, error) {
+func readArray(dec *json.Decoder, p *jpath) (*jnode, error) {
 	n := &jnode{kind: '['}
 	for dec.More() {
-		v, err := readNode(dec, ptr+"/"+itoa(len(n.vals)))
+		v, err := readNode(dec, p.elem(len(n.vals)))
 		if err != nil {
 			return nil, err
 		}
 		n.vals = append(n.vals, v)
 	}
 	if _, err := dec.Token(); err != nil { // ']'
-		return nil, malformed(ptr, "invalid-json", "%v", err)
+		return nil, malformed(p.String(), "invalid-json", "%v", err)
 	}
 	return n, nil
 }
@@ -147,42 +219,46 @@ func (n *jnode) str(ptr string) (string, error) {
 // canonical form, as a FieldError; nil if they are the same tree (then any
 // remaining difference is in spacing, member order or escapes).
 func diff(in, canon *jnode, ptr string) error {
+	return diffAt(in, canon, &jpath{root: ptr})
+}
+
+func diffAt(in, canon *jnode, p *jpath) error {
 	if in.kind != canon.kind {
-		return malformed(ptr, "wrong-type", "")
+		return malformed(p.String(), "wrong-type", "")
 	}
 	switch in.kind {
 	case '{':
-		return diffObject(in, canon, ptr)
+		return diffObject(in, canon, p)
 	case '[':
 		if len(in.vals) != len(canon.vals) {
-			return malformed(ptr, "not-canonical", "empty values must be omitted")
+			return malformed(p.String(), "not-canonical", "empty values must be omitted")
 		}
 		for i := range in.vals {
-			if err := diff(in.vals[i], canon.vals[i], ptr+"/"+itoa(i)); err != nil {
+			if err := diffAt(in.vals[i], canon.vals[i], p.elem(i)); err != nil {
 				return err
 			}
 		}
 	default:
 		if in.text != canon.text {
-			return malformed(ptr, "not-canonical", "value is not in canonical form")
+			return malformed(p.String(), "not-canonical", "value is not in canonical form")
 		}
 	}
 	return nil
 }
 
-func diffObject(in, canon *jnode, ptr string) error {
+func diffObject(in, canon *jnode, p *jpath) error {
 	for i, k := range in.keys {
 		c := canon.get(k)
 		if c == nil {
-			return unknownKey(ptr, k, canon.keys)
+			return unknownKey(p.String(), k, canon.keys)
 		}
-		if err := diff(in.vals[i], c, ptr+"/"+escapePointer(k)); err != nil {
+		if err := diffAt(in.vals[i], c, p.member(k)); err != nil {
 			return err
 		}
 	}
 	for _, k := range canon.keys {
 		if in.get(k) == nil {
-			return malformed(ptr+"/"+escapePointer(k), "missing-field", "")
+			return malformed(p.member(k).String(), "missing-field", "")
 		}
 	}
 	return nil

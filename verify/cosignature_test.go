@@ -17,8 +17,9 @@ import (
 	"github.com/pledgelog/pledgelog/verify"
 )
 
-// The cosigned checkpoint of STANDARDS.md §5.1 (built from fixed seeds,
-// checked there with transparency-dev/formats).
+// A cosigned checkpoint built from fixed seeds and checked below with
+// transparency-dev/formats, an independent implementation; the browser
+// tests (web/testdata/ui/jstest.js) verify the same bytes.
 const (
 	sofaOrigin  = "example.com/behind-the-sofa"
 	sofaLogVkey = "example.com/behind-the-sofa+785a0da4+AaxMR+jgU7jquHw1bVYLFlbKP1dMJpUPvz2B2VXlckTA"

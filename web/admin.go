@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 )
@@ -76,11 +77,12 @@ func decodeBackupRequest(body io.Reader) (*BackupRequest, error) {
 	var req BackupRequest
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
+	if checkMembers(data, "dest") != nil || dec.Decode(&req) != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
 		return nil, problemf(kindBadRequest, `the body must be {"dest": "/absolute/path"}`)
 	}
-	if !filepath.IsAbs(req.Dest) || filepath.Clean(req.Dest) != req.Dest {
-		return nil, problemf(kindBadRequest, "dest must be a clean absolute path")
+	if !filepath.IsAbs(req.Dest) || filepath.Clean(req.Dest) != req.Dest ||
+		strings.ContainsFunc(req.Dest, unicode.IsControl) {
+		return nil, problemf(kindBadRequest, "dest must be a clean absolute path, without control characters")
 	}
 	return &req, nil
 }

@@ -13,7 +13,8 @@ import (
 	"github.com/pledgelog/pledgelog/attest"
 )
 
-// Session token rules (DESIGN.md, "Write path", step 2).
+// Session token rules, as the package comment states them ("The session
+// token is a JWT …").
 const (
 	maxTokenLifetime = 5 * time.Minute
 	tokenLeeway      = 30 * time.Second

@@ -82,7 +82,7 @@ func parseBatch(body []byte) ([][]byte, []*attest.Envelope, error) {
 	var req BatchRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
+	if checkMembers(body, "entries") != nil || dec.Decode(&req) != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
 		return nil, nil, problemf(kindBadRequest, `the body must be {"entries": [envelope, …]}`)
 	}
 	if len(req.Entries) == 0 || len(req.Entries) > MaxBatch {

@@ -124,6 +124,12 @@
 // server checks the rest: the checkpoint's signature, once per checkpoint,
 // and every inclusion proof.)
 //
+// A request body that is a JSON object of the server's own (the batch,
+// /admin/backup's) must have distinct members named exactly as documented:
+// a duplicate or case-variant member, which encoding/json alone would take
+// as the last one or as any case, is 400 bad-request, so that a body never
+// means two things.
+//
 // Problem types of the write API: malformed-entry (400), unauthorized
 // (401), unknown-key, revoked-key, foreign-key, bad-signature,
 // issuer-mismatch (403), chain-head, exists (409), body-too-large,
@@ -178,7 +184,8 @@
 // POST /admin/backup, with "Authorization: Bearer <admin token>" and the
 // body {"dest": "/absolute/path"}, makes the server write a backup of its
 // storage to dest, a directory on its host that must not exist (409
-// conflict otherwise). It answers {"dest", "size"}, size being the
+// conflict otherwise); dest must be clean and hold no control character
+// (400 otherwise). It answers {"dest", "size"}, size being the
 // committed tree size when the backup started: the backup holds at least
 // that many entries.
 //

@@ -58,12 +58,15 @@ type matrixRow struct {
 
 func (u *ui) accord(c echo.Context) error {
 	id := c.Param("id")
+	if !idPattern.MatchString(id) {
+		return problemf(kindBadParameter, "An accord id has lowercase letters, digits and '-' only.")
+	}
 	var d accordData
 	ok, err := u.row(c, attest.TableAccords, id, &d.Accord)
 	if err != nil {
 		return err
 	}
-	if !ok || !idPattern.MatchString(id) {
+	if !ok {
 		return problemf(kindRouteNotFound, "This log holds no accord with this id.")
 	}
 	if d.Signatories, err = u.signatoryRows(c); err != nil {
@@ -150,6 +153,9 @@ const maxTimeline = 500
 
 func (u *ui) signatory(c echo.Context) error {
 	id := c.Param("id")
+	if !idPattern.MatchString(id) {
+		return problemf(kindBadParameter, "A signatory id has lowercase letters, digits and '-' only.")
+	}
 	d := signatoryData{RecoveredAt: map[uint64]bool{}}
 	ok, err := u.row(c, attest.TableSignatories, id, &d.Signatory)
 	if err != nil {

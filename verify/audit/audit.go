@@ -93,8 +93,10 @@ type auditor struct {
 	cp      verify.Checkpoint
 	dir     string
 	tempDir bool
+	parse   func(leaf []byte) (*attest.Envelope, error) // attest.ParseLeaf; tests watch it
 	reg     *attest.Registry
 	tree    *tree
+	anchors anchors
 	keys    keyring
 	spill   spill
 	revs    []bundle.Revocation
@@ -107,7 +109,7 @@ type auditor struct {
 }
 
 func newAuditor(ctx context.Context, cfg Config) (*auditor, error) {
-	a := &auditor{cfg: cfg, dir: cfg.Dir, keys: keyring{m: map[string]*key{}, stdlib: cfg.StdlibEd25519}}
+	a := &auditor{cfg: cfg, dir: cfg.Dir, parse: attest.ParseLeaf, keys: keyring{m: map[string]*key{}, stdlib: cfg.StdlibEd25519}}
 	if a.dir == "" {
 		d, err := os.MkdirTemp("", "pledge-verify-audit-")
 		if err != nil {
@@ -152,6 +154,9 @@ func (a *auditor) cleanup() {
 }
 
 func (a *auditor) run(ctx context.Context) (*Report, error) {
+	if err := a.anchor(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.replay(ctx); err != nil {
 		return nil, err
 	}

@@ -1,7 +1,13 @@
 // Package audit replays a whole pledgelog log from its c2sp.org/tlog-tiles,
 // trusting nothing the server says but what a pinned key signed (Run).
 //
-// An audit fetches every entry bundle and hash tile in parallel and, in
+// An audit first ties the tree to the signed checkpoint: it reads the
+// level 1 hash tiles and the last partial entry bundle and checks that they
+// make the checkpoint's root. Every entry bundle fetched later must hash to
+// its anchor there before a single entry of it is parsed, so a mirror can
+// make the auditor hash what it serves, never parse it.
+//
+// It then fetches every entry bundle and hash tile in parallel and, in
 // index order:
 //
 //   - rebuilds the Merkle tree from the entries and compares its root with

@@ -33,7 +33,7 @@ func (a *auditor) produce(ctx context.Context, from, to uint64, replaying bool, 
 }
 
 // fetch fetches entry bundle n and, unless replaying, level 0 hash tile n,
-// and prepares the entries.
+// checks the entries against the anchors, and only then prepares them.
 func (a *auditor) fetch(ctx context.Context, n uint64, width int, replaying bool) *tileResult {
 	r := &tileResult{n: n}
 	if r.entries, r.err = a.cfg.Fetcher.Entries(ctx, n, width); r.err != nil {
@@ -44,12 +44,16 @@ func (a *auditor) fetch(ctx context.Context, n uint64, width int, replaying bool
 		r.hashes[i] = verify.LeafHash(e)
 	}
 	if replaying {
+		r.err = a.anchored(n, r.hashes)
 		return r
 	}
 	tile := verify.Tile{Level: 0, N: n, Width: width}
 	b, err := a.cfg.Fetcher.ReadTile(ctx, tile)
 	if err == nil {
 		err = compareTile(tile, b, r.hashes)
+	}
+	if err == nil {
+		err = a.anchored(n, r.hashes)
 	}
 	if r.err = err; err != nil {
 		return r

@@ -31,7 +31,7 @@ type sigResult struct {
 }
 
 func (a *auditor) prepare(leaf []byte) prepared {
-	env, err := attest.ParseLeaf(leaf)
+	env, err := a.parse(leaf)
 	if err != nil {
 		return prepared{err: err}
 	}

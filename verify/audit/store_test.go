@@ -20,7 +20,7 @@ func TestStoreFailureEndsAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &auditor{reg: reg, keys: keyring{m: map[string]*key{}}}
+	a := &auditor{reg: reg, parse: attest.ParseLeaf, keys: keyring{m: map[string]*key{}}}
 	r := &tileResult{entries: d.Entries[:3], hashes: make([]verify.Hash, 3), prep: make([]prepared, 3)}
 	for i, e := range r.entries {
 		r.prep[i] = a.prepare(e)

@@ -2,7 +2,8 @@
 // test (web/uijs_test.go) loads /jstest.html and reads #results once
 // body[data-done] is set. Vectors: RFC 6962 leaves and roots from
 // transparency-dev/merkle testonly/constants.go (Apache-2.0); the signed
-// note from c2sp.org/signed-note; the cosigned checkpoint of STANDARDS §5.1.
+// note from c2sp.org/signed-note; the cosigned checkpoint of verify/cosignature_test.go (fixed seeds,
+// checked there with transparency-dev/formats).
 import * as tlog from '/static/tlog.js';
 import * as note from '/static/note.js';
 import * as dsse from '/static/dsse.js';
