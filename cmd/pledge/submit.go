@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/pledge/client"
@@ -15,6 +16,9 @@ import (
 type submitFlags struct {
 	common
 	key, in, out, logKey string
+	waitWitnessed        bool
+	policy               string
+	waitTimeout          time.Duration
 }
 
 func parseSubmit(args []string, stderr io.Writer) (*submitFlags, error) {
@@ -25,6 +29,9 @@ func parseSubmit(args []string, stderr io.Writer) (*submitFlags, error) {
 	fl.StringVar(&f.in, "in", "envelope.json", "the signed envelope (made by pledge sign)")
 	fl.StringVar(&f.out, "out", "", "where to keep the proof bundle (default: --in with .bundle.json)")
 	fl.StringVar(&f.logKey, "log-key", "", "the log's verifier key (origin+hash+key) to pin; without it the key the log serves is used, with a warning")
+	fl.BoolVar(&f.waitWitnessed, "wait-witnessed", false, "after logging, wait for the entry's bundle on a checkpoint cosigned by the witness quorum, and keep that one")
+	fl.StringVar(&f.policy, "policy", "", "with --wait-witnessed: the witness policy (c2sp.org/tlog-policy) to require; without it the one the log serves is used, with a warning")
+	fl.DurationVar(&f.waitTimeout, "wait-timeout", 2*time.Minute, "with --wait-witnessed: how long to wait")
 	if err := parse(fl, args); err != nil {
 		return nil, err
 	}
@@ -61,6 +68,11 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	data, res, created, err := c.Submit(ctx, key, env.Statement.Signatory(), env.Leaf(), info, vkey)
 	if err != nil {
 		return err
+	}
+	if f.waitWitnessed {
+		if data, res, err = f.wait(ctx, c, res.Index, env.Leaf(), info.Origin, vkey, stderr); err != nil {
+			return err
+		}
 	}
 	if err := os.WriteFile(f.out, data, 0o644); err != nil {
 		return fmt.Errorf("--out: %w", err)
