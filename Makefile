@@ -51,3 +51,4 @@ bench:
 ## chaos: the long crash tests (500+ SIGKILLs, more power-loss rounds)
 chaos:
 	PLEDGELOG_CHAOS=1 $(GO) test -run 'Crash|PowerLoss' -timeout 60m -v ./log/...
+	PLEDGELOG_CHAOS=1 $(GO) test -run 'TestWitnessCrash' -timeout 30m -v ./cmd/pledge-verify

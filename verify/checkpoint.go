@@ -138,7 +138,7 @@ func OpenCosigned(msg []byte, origin string, logKeys []Verifier, q Quorum) (Chec
 		return Checkpoint{}, nil, fmt.Errorf("no log signature: %w", ErrNoVerifiedSignature)
 	}
 	if q != nil && !q.Met(cosignedBy(n.Sigs, witnesses)) {
-		return Checkpoint{}, nil, fmt.Errorf("cosignatures do not meet %v: %w", q, ErrNoQuorum)
+		return Checkpoint{}, nil, fmt.Errorf("cosignatures do not meet the quorum (%v): %w", q, ErrNoQuorum)
 	}
 	return c, n, nil
 }

@@ -44,7 +44,7 @@ func (t threshold) Met(cosigned []bool) bool {
 }
 
 func (t threshold) String() string {
-	return fmt.Sprintf("a quorum of %d of %d witnesses", max(t.k, 0), len(t.witnesses))
+	return fmt.Sprintf("%d of %d witnesses", max(t.k, 0), len(t.witnesses))
 }
 
 // A Cosignature is a verified witness cosignature.

@@ -42,7 +42,7 @@ func (s *Server) getEntry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	entry, err := s.log.Entry(c.Request().Context(), index)
+	entry, err := s.entry(c.Request().Context(), index)
 	if err != nil {
 		return err
 	}

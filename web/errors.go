@@ -55,6 +55,7 @@ var (
 	kindUnauthorized     = kind{"unauthorized", "Unauthorized", http.StatusUnauthorized}
 	kindConflict         = kind{"conflict", "Conflict", http.StatusConflict}
 	kindPushback         = kind{"pushback", "Too many pending entries", http.StatusServiceUnavailable}
+	kindBusy             = kind{"busy", "Server busy", http.StatusServiceUnavailable}
 	kindStopped          = kind{"stopped", "Sequencer stopped", http.StatusServiceUnavailable}
 	kindDiskFull         = kind{"disk-full", "Storage nearly full", http.StatusServiceUnavailable}
 	kindNotReady         = kind{"not-ready", "Not ready", http.StatusServiceUnavailable}
@@ -213,7 +214,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	h := c.Response().Header()
 	h.Set(echo.HeaderCacheControl, "no-store")
 	switch k {
-	case kindPushback, kindNotReady:
+	case kindPushback, kindNotReady, kindBusy:
 		h.Set("Retry-After", strconv.Itoa(1))
 	case kindDiskFull, kindStopped:
 		h.Set("Retry-After", strconv.Itoa(60))

@@ -51,7 +51,8 @@ func uiLog(t *testing.T, keySeed byte, demoSeed string, n int) http.Handler {
 		}
 	}
 	waitPublished(t, l, uint64(n))
-	srv, err := web.New(web.Config{Log: l, Registry: reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}})
+	srv, err := web.New(web.Config{Log: l, Registry: reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
+		ReadLimit: web.Limit{Rate: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -39,6 +40,14 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	switch {
+	case f.fetchers < 1:
+		return usageError{Err: fmt.Errorf("--fetchers %d: want at least 1", f.fetchers)}
+	case f.verifiers < 0:
+		return usageError{Err: fmt.Errorf("--verifiers %d: want 0 (GOMAXPROCS) or more", f.verifiers)}
+	case f.saveEvery < 1:
+		return usageError{Err: fmt.Errorf("--save-every %d: want at least 1", f.saveEvery)}
+	}
 	r, err := f.remote()
 	if err != nil {
 		return err
@@ -56,20 +65,25 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rep, err := audit.Run(ctx, audit.Config{Fetcher: r.client, Checkpoint: note, Dir: dir,
 		Fetchers: f.fetchers, Verifiers: f.verifiers, SaveEvery: f.saveEvery, StdlibEd25519: f.stdlib, Progress: p.update,
 		Open: func(n []byte) (verify.Checkpoint, error) { return openCheckpoint(r.policy, n) }})
+	if errors.Is(err, audit.ErrMalformedState) {
+		return usageError{Err: fmt.Errorf("--state %s (%s): %w", dir, audit.StateFile, err)}
+	}
 	if err != nil {
 		return err
 	}
-	return f.finish(stdout, dir, rep, time.Since(start))
+	return f.finish(stdout, dir, rep, cosignedFacts(r.policy, note), time.Since(start))
 }
 
-func (f *auditFlags) finish(stdout io.Writer, dir string, rep *audit.Report, took time.Duration) error {
+// finish records and prints the report; cosigned says who cosigned the
+// audited checkpoint.
+func (f *auditFlags) finish(stdout io.Writer, dir string, rep *audit.Report, cosigned []string, took time.Duration) error {
 	if f.record == "" {
 		f.record = filepath.Join(dir, "record.json")
 	}
 	if err := durable.WriteFile(f.record, rep.Record().Marshal(), 0o600); err != nil {
 		return err
 	}
-	if err := f.print(stdout, rep, took); err != nil {
+	if err := f.print(stdout, rep, cosigned, took); err != nil {
 		return err
 	}
 	if rep.Total > 0 {
@@ -90,18 +104,22 @@ type auditJSON struct {
 	Record     string                `json:"record"`
 	Seconds    float64               `json:"seconds"`
 	Matrix     []attest.LatestPledge `json:"matrix,omitempty"`
+	Cosigned   []string              `json:"cosigned"` // who cosigned the checkpoint, when, and the quorum met
 }
 
-func (f *auditFlags) print(w io.Writer, rep *audit.Report, took time.Duration) error {
+func (f *auditFlags) print(w io.Writer, rep *audit.Report, cosigned []string, took time.Duration) error {
 	var matrix []attest.LatestPledge
 	if f.summary {
 		matrix = rep.Registry.Latest("")
 	}
 	if f.json {
 		return printJSON(w, auditJSON{rep.Tree.Origin, rep.Tree.Size, rep.Tree.Root.String(), rep.Resumed, rep.Signatures,
-			nonNil(rep.Findings), rep.Total, f.record, took.Seconds(), matrix})
+			nonNil(rep.Findings), rep.Total, f.record, took.Seconds(), matrix, nonNil(cosigned)})
 	}
 	fmt.Fprintf(w, "audited %s: %d entries, root %s matches the signed checkpoint\n", rep.Tree.Origin, rep.Tree.Size, rep.Tree.Root)
+	for _, c := range cosigned {
+		fmt.Fprintln(w, c)
+	}
 	fmt.Fprintf(w, "verified %d signatures in %s (%d entries resumed from a saved state)\n", rep.Signatures, took.Round(time.Millisecond), rep.Resumed)
 	fmt.Fprintf(w, "findings: %d\n", rep.Total)
 	for _, fd := range rep.Findings {

@@ -155,7 +155,7 @@ func TestBundleCosigned(t *testing.T) {
 	data, _ := json.Marshal(m)
 	file := writeFile(t, "b.json", data)
 	wvkey := verify.CosignatureVerifierKey("witness.example.com/w2", wkey.Public().(ed25519.PublicKey))
-	want(t, 0, []string{"cosigned by witness witness.example.com/w2", "2027-01-15T08:00:00Z", "quorum: 1 of 1"},
+	want(t, 0, []string{"cosigned by witness witness.example.com/w2", "2027-01-15T08:00:00Z", "quorum met: 1 of 1 witnesses"},
 		append([]string{"bundle", file, "--witness", wvkey, "--quorum", "1"}, s.trust()...)...)
 	want(t, 1, []string{"quorum"}, append([]string{"bundle", file, "--witness", wvkey, "--witness", witnessVKey, "--quorum", "2"}, s.trust()...)...)
 }

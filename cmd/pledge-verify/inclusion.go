@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/verify"
@@ -27,7 +28,7 @@ func runInclusion(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	_, cp, err := r.latest(ctx)
+	note, cp, err := r.latest(ctx)
 	if err != nil {
 		return err
 	}
@@ -40,6 +41,7 @@ func runInclusion(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	facts = slices.Insert(facts, 1, cosignedFacts(r.policy, note)...)
 	return printFacts(stdout, facts, f.json)
 }
 

@@ -6,10 +6,12 @@
 //	pledge-verify consistency --url URL            prove the log only grew
 //	pledge-verify audit --url URL                  replay the whole log
 //	pledge-verify monitor --url URL --signatory ID follow the log
+//	pledge-verify witness keygen|serve             run a c2sp.org/tlog-witness
 //
-// Trust comes only from pinned keys: --log-key (repeatable), --registrar-key,
-// --witness (repeatable) and --quorum, or a --policy file. Exit status: 0
-// verified, 1 verification failed, 2 usage or network error.
+// Trust comes only from pinned keys: --log-key (repeatable), --witness
+// (repeatable) and --quorum, or a c2sp.org/tlog-policy --policy file; and
+// --registrar-key. Exit status: 0 verified, 1 verification failed, 2 usage
+// or network error.
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/audit"
 	"github.com/pledgelog/pledgelog/verify/client"
+	"github.com/pledgelog/pledgelog/verify/consistency"
 	"github.com/pledgelog/pledgelog/verify/monitor"
 )
 
@@ -35,10 +38,11 @@ commands:
   consistency    prove the log only grew since the last run (split-view alarm)
   audit          replay the whole log: tree, registry, signatures, duplicates
   monitor        follow the log, one JSON line per event of the signatories watched
+  witness        keygen, serve: a c2sp.org/tlog-witness witness (docs/witness.md)
 
-Trust: --log-key VKEY (repeatable), --registrar-key FILE|KEYID, --witness VKEY
-(repeatable), --quorum N, or --policy FILE. Exit status: 0 verified,
-1 verification failed, 2 usage or network error.
+Trust: --log-key VKEY (repeatable), --witness VKEY (repeatable) and --quorum N,
+or --policy FILE (c2sp.org/tlog-policy); and --registrar-key FILE|KEYID.
+Exit status: 0 verified, 1 verification failed, 2 usage or network error.
 Run "pledge-verify <command> -h" for a command's flags.
 `
 
@@ -46,7 +50,7 @@ Run "pledge-verify <command> -h" for a command's flags.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
 		"bundle": runBundle, "inclusion": runInclusion, "consistency": runConsistency,
-		"audit": runAudit, "monitor": runMonitor,
+		"audit": runAudit, "monitor": runMonitor, "witness": runWitness,
 	})
 }
 
@@ -68,7 +72,9 @@ func failed(err error) error {
 }
 
 // exitCode is 1 for a failed verification, unless what failed was the
-// network, and 2 for everything else: a usage, file or network error.
+// network, and 2 for everything else: a usage, file or network error. A
+// split-view alarm is 1 even when a tile the log must serve was not found:
+// it does not wrap the fetch error.
 func exitCode(err error) int {
 	if (errors.As(err, new(failure)) || servedBad(err)) && !errors.Is(err, client.ErrFetch) {
 		return 1
@@ -80,7 +86,7 @@ func exitCode(err error) int {
 // a tree, tile or entry bundle that does not check.
 func servedBad(err error) bool {
 	for _, e := range []error{audit.ErrRoot, audit.ErrTile, audit.ErrResume, monitor.ErrInconsistent,
-		verify.ErrMalformedBundle, verify.ErrShortTile} {
+		consistency.ErrSplitView, verify.ErrMalformedBundle, verify.ErrShortTile} {
 		if errors.Is(err, e) {
 			return true
 		}

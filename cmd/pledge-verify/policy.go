@@ -1,106 +1,95 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"slices"
+
+	"github.com/pledgelog/pledgelog/verify"
+	"github.com/pledgelog/pledgelog/verify/bundle"
+	"github.com/pledgelog/pledgelog/verify/policy"
 )
 
-// A policyFile is the trust an auditor pins, as a text file of one
-// directive per line; blank lines and lines starting with '#' are
-// ignored:
-//
-//	log <vkey>            a log key (repeatable, during a rotation)
-//	registrar <keyid|FILE> the registrar key: a 64-digit hex key id, or a
-//	                      PEM public key file (relative to the policy file)
-//	witness <vkey>        a witness cosigning key, type 0x04 (repeatable)
-//	quorum <n>            how many distinct witnesses must cosign
-//
-// For example:
-//
-//	# log.example.org/tech-accord, as published on its home page
-//	log log.example.org/tech-accord+4e763500+AW5T…
-//	registrar 2b0e6c1c…
-//	witness witness.example.com/w1+02d65643+BJDv…
-//	quorum 1
-type policyFile struct {
-	Logs       []string
-	Registrars []string
-	Witnesses  []string
-	Quorum     int
-}
-
-const maxPolicySize = 1 << 20
-
-// parsePolicy parses a policy file strictly: known directives, one
-// argument each, at most one quorum, canonical decimal.
-func parsePolicy(b []byte) (*policyFile, error) {
-	if len(b) > maxPolicySize {
-		return nil, errors.New("policy file too large")
-	}
-	p := &policyFile{Quorum: -1}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
-		if err := p.line(sc.Text()); err != nil {
-			return nil, fmt.Errorf("policy line %d: %w", n, err)
-		}
-	}
-	if err := sc.Err(); err != nil {
+// policyFromFile reads a c2sp.org/tlog-policy file (package verify/policy):
+// its log lines pin the log's keys, which must all name one origin, and
+// its witnesses and quorum what the checkpoints must carry. The registrar
+// key is not part of the format; --registrar-key pins it.
+func policyFromFile(file string) (*bundle.Policy, error) {
+	b, err := readFile(file)
+	if err != nil {
 		return nil, err
 	}
-	if p.Quorum < 0 {
-		p.Quorum = 0
+	pp, err := policy.Parse(b)
+	if err != nil {
+		if bytes.Contains(b, []byte("registrar")) {
+			err = fmt.Errorf("%w (a tlog-policy has no registrar line: pin the registrar with --registrar-key)", err)
+		}
+		return nil, fmt.Errorf("--policy %s: %w", file, err)
+	}
+	var origins []string
+	for _, l := range pp.Logs() {
+		if !slices.Contains(origins, l.Origin()) {
+			origins = append(origins, l.Origin())
+		}
+	}
+	switch {
+	case len(origins) == 0:
+		return nil, fmt.Errorf("--policy %s: no log line", file)
+	case len(origins) > 1:
+		return nil, fmt.Errorf("--policy %s: log lines of %d origins (%s, …); pledge-verify checks one log", file, len(origins), origins[0])
+	}
+	return &bundle.Policy{Origin: origins[0], LogKeys: pp.LogKeys(origins[0]), Quorum: pp}, nil
+}
+
+// policyFromFlags builds the policy of --log-key, --witness and --quorum:
+// quorum distinct witnesses (by key name) of those given.
+func policyFromFlags(logs, witnesses []string, quorum int) (*bundle.Policy, error) {
+	if len(logs) == 0 {
+		return nil, errors.New("no log key: give --log-key or --policy")
+	}
+	p := &bundle.Policy{}
+	for _, vk := range logs {
+		v, err := verify.NewVerifier(vk)
+		if err != nil {
+			return nil, fmt.Errorf("--log-key %q: %w", vk, err)
+		}
+		if p.Origin != "" && v.Name() != p.Origin {
+			return nil, fmt.Errorf("log keys name two logs, %q and %q", p.Origin, v.Name())
+		}
+		p.Origin, p.LogKeys = v.Name(), append(p.LogKeys, v)
+	}
+	var ws []verify.Verifier
+	for _, vk := range witnesses {
+		v, err := verify.NewVerifier(vk)
+		if err != nil {
+			return nil, fmt.Errorf("--witness %q: %w", vk, err)
+		}
+		ws = append(ws, v)
+	}
+	if quorum < 0 || quorum > len(ws) {
+		return nil, fmt.Errorf("quorum %d with %d witnesses", quorum, len(ws))
+	}
+	if len(ws) > 0 {
+		p.Quorum = verify.Threshold(quorum, ws...)
 	}
 	return p, nil
 }
 
-func (p *policyFile) line(l string) error {
-	l = strings.TrimSpace(l)
-	if l == "" || strings.HasPrefix(l, "#") {
+// cosignedFacts returns who cosigned the checkpoint note, and when, for
+// people to read: the cosignatures' times are when the witnesses say
+// they saw the tree, the trusted "logged by" time of its entries.
+func cosignedFacts(p *bundle.Policy, note []byte) []string {
+	if p.Quorum == nil {
+		return []string{"witness quorum: none required"}
+	}
+	_, n, err := verify.OpenCosigned(note, p.Origin, p.LogKeys, p.Quorum)
+	if err != nil {
 		return nil
 	}
-	f := strings.Fields(l)
-	if len(f) != 2 {
-		return fmt.Errorf("want a directive and one argument: %q", l)
+	var f []string
+	for _, c := range verify.Cosignatures(n, p.Quorum) {
+		f = append(f, fmt.Sprintf("cosigned by witness %s+%08x at %s", c.Witness.Name(), c.Witness.KeyID(), c.Time.Format("2006-01-02T15:04:05Z")))
 	}
-	switch f[0] {
-	case "log":
-		p.Logs = append(p.Logs, f[1])
-	case "registrar":
-		p.Registrars = append(p.Registrars, f[1])
-	case "witness":
-		p.Witnesses = append(p.Witnesses, f[1])
-	case "quorum":
-		return p.setQuorum(f[1])
-	default:
-		return fmt.Errorf("unknown directive %q", f[0])
-	}
-	return nil
-}
-
-func (p *policyFile) setQuorum(s string) error {
-	q, err := strconv.Atoi(s)
-	if err != nil || q < 0 || strconv.Itoa(q) != s || p.Quorum >= 0 {
-		return fmt.Errorf("quorum %q: want one non-negative decimal number", s)
-	}
-	p.Quorum = q
-	return nil
-}
-
-// marshal returns the policy in the form parsePolicy reads.
-func (p *policyFile) marshal() []byte {
-	var b bytes.Buffer
-	for _, d := range []struct {
-		name string
-		args []string
-	}{{"log", p.Logs}, {"registrar", p.Registrars}, {"witness", p.Witnesses}} {
-		for _, a := range d.args {
-			fmt.Fprintf(&b, "%s %s\n", d.name, a)
-		}
-	}
-	fmt.Fprintf(&b, "quorum %d\n", p.Quorum)
-	return b.Bytes()
+	return append(f, fmt.Sprintf("witness quorum met: %v", p.Quorum))
 }

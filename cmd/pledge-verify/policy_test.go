@@ -1,14 +1,18 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pledgelog/pledgelog/attest"
 )
 
+// TestPolicyFile checks --policy with c2sp.org/tlog-policy files: a bundle
+// whose checkpoint the real witness (both key types) cosigned, verified
+// under quorums that it meets and that it does not.
 func TestPolicyFile(t *testing.T) {
 	s := newServer(t, "policy test")
 	dir := t.TempDir()
@@ -16,74 +20,76 @@ func TestPolicyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "registrar.pem"), pem, 0o644); err != nil {
+	registrar := filepath.Join(dir, "registrar.pem")
+	if err := os.WriteFile(registrar, pem, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	policy := filepath.Join(dir, "policy")
-	text := "# the test log\nlog " + s.vkey() + "\n\nregistrar registrar.pem\nquorum 0\n"
-	if err := os.WriteFile(policy, []byte(text), 0o644); err != nil {
+	var m map[string]any
+	if err := json.Unmarshal(s.submit("microsoft", s.pledge("microsoft", 1)), &m); err != nil {
 		t.Fatal(err)
 	}
-	file := writeFile(t, "b.json", s.submit("microsoft", s.pledge("microsoft", 1)))
-	want(t, 0, []string{"entry 172 included"}, "bundle", file, "--policy", policy)
-	want(t, 0, []string{"entry 3 included"}, "inclusion", "--url", s.url, "--index", "3", "--policy", policy)
-	bad := writeFile(t, "bad", []byte("log "+s.vkey()+"\nquorum 1\n"))
-	want(t, 2, []string{"quorum 1 with 0 witnesses"}, "bundle", file, "--policy", bad)
-}
+	checkpoint := m["checkpoint"].(string)
 
-func TestParsePolicy(t *testing.T) {
+	// Two witnesses, run by the real binary, cosign the checkpoint.
+	witnessPolicy := writePolicy(t, dir, "log "+s.vkey(), "quorum none")
+	var vkeys []string
+	for _, typ := range []string{"ed25519", "mldsa44"} {
+		key, vkey := witnessKey(t, dir, typ)
+		w := startWitness(t, key, witnessPolicy, filepath.Join(dir, "state-"+typ))
+		status, _, lines := w.post(t, addBody(0, nil, []byte(checkpoint)))
+		if status != 200 {
+			t.Fatalf("add-checkpoint = %d %q", status, lines)
+		}
+		checkpoint += lines
+		vkeys = append(vkeys, vkey)
+		w.stop()
+	}
+	m["checkpoint"] = checkpoint
+	data, _ := json.Marshal(m)
+	file := writeFile(t, "b.json", data)
+
+	policy := func(lines ...string) string {
+		t.Helper()
+		p := filepath.Join(t.TempDir(), "policy")
+		if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	log := "log " + s.vkey()
+	both := policy("# the test log", log, "witness e "+vkeys[0], "", "witness pq "+vkeys[1]+" https://pq.example/", "group both all e pq", "quorum both")
+	want(t, 0, []string{"entry 172 included", "cosigned by witness witness.example.org/ed25519+", "cosigned by witness witness.example.org/mldsa44+",
+		"witness quorum met: both over 2 witnesses"}, "bundle", file, "--policy", both, "--registrar-key", registrar)
+	want(t, 0, []string{"entry 3 included", "witness quorum met: none over 0 witnesses"},
+		"inclusion", "--url", s.url, "--index", "3", "--policy", policy(log, "quorum none"))
+	want(t, 0, []string{"entry 172 included"}, "bundle", file, "--policy", policy(log, "witness pq "+vkeys[1], "quorum pq"), "--registrar-key", s.registrarID())
+	want(t, 0, []string{"audited " + origin, "witness quorum met: none over 1 witnesses"},
+		"audit", "--url", s.url, "--state", t.TempDir(), "--policy", policy(log, "witness pq "+vkeys[1], "quorum none"))
+
+	// A quorum the cosignatures do not meet.
+	unmet := policy(log, "witness e "+vkeys[0], "witness x "+witnessVKey, "group g all e x", "quorum g")
+	want(t, 1, []string{"quorum"}, "bundle", file, "--policy", unmet, "--registrar-key", registrar)
+	// The log's published checkpoint is not cosigned.
+	want(t, 1, []string{"quorum"}, "inclusion", "--url", s.url, "--index", "3", "--policy", policy(log, "witness pq "+vkeys[1], "quorum pq"))
+
+	// Bad policies and flags: usage errors that say what is wrong.
 	for _, tc := range []struct {
-		in   string
-		want *policyFile
+		args []string
+		msg  string
 	}{
-		{"log a\nlog b\n# c\n\n registrar  k \nwitness w\nquorum 1", &policyFile{Logs: []string{"a", "b"}, Registrars: []string{"k"}, Witnesses: []string{"w"}, Quorum: 1}},
-		{"", &policyFile{}},
-		{"log a b\n", nil},
-		{"logs a\n", nil},
-		{"quorum 01\n", nil},
-		{"quorum -1\n", nil},
-		{"quorum 1\nquorum 1\n", nil},
+		{[]string{"--policy", policy(log, "registrar "+s.registrarID(), "quorum none")}, "--registrar-key"},
+		{[]string{"--policy", policy(log)}, "no quorum line"},
+		{[]string{"--policy", policy("quorum none")}, "no log line"},
+		{[]string{"--policy", policy(log, "log "+witnessLogVKey(t), "quorum none")}, "2 origins"},
+		{[]string{"--policy", both, "--log-key", s.vkey()}, "--policy replaces"},
+		{[]string{"--policy", both, "--quorum", "1"}, "--policy replaces"},
+		{[]string{"--log-key", s.vkey(), "--witness", vkeys[1], "--quorum", "2"}, "quorum 2 with 1 witnesses"},
 	} {
-		got, err := parsePolicy([]byte(tc.in))
-		if tc.want == nil {
-			if err == nil {
-				t.Errorf("parsePolicy(%q) = %+v, want an error", tc.in, got)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("parsePolicy(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
-		}
+		want(t, 2, []string{tc.msg}, append([]string{"bundle", file, "--registrar-key", registrar}, tc.args...)...)
 	}
 }
 
-// FuzzParsePolicy checks that what parsePolicy accepts marshals to a
-// policy that parses back the same, and marshals the same.
-func FuzzParsePolicy(f *testing.F) {
-	f.Add([]byte("log a+1+A\nregistrar k\nwitness w\nquorum 1\n"))
-	f.Add([]byte("# c\n\nlog x\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := parsePolicy(b)
-		if err != nil {
-			return
-		}
-		m := p.marshal()
-		q, err := parsePolicy(m)
-		if err != nil {
-			t.Fatalf("parsePolicy(marshal(%q)) = %v", b, err)
-		}
-		if !reflect.DeepEqual(norm(p), norm(q)) || string(q.marshal()) != string(m) {
-			t.Errorf("round trip of %q: %+v, then %+v", b, p, q)
-		}
-	})
-}
-
-func norm(p *policyFile) policyFile {
-	c := *p
-	for _, s := range []*[]string{&c.Logs, &c.Registrars, &c.Witnesses} {
-		if len(*s) == 0 {
-			*s = nil
-		}
-	}
-	return c
+// witnessLogVKey returns the vkey of a log other than the test server's.
+func witnessLogVKey(t *testing.T) string {
+	return newTestLog("log.example.org/other", 77).vkey
 }

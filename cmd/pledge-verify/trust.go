@@ -25,65 +25,28 @@ func (t *trustFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.registrar, "registrar-key", "", "the registrar key: a PEM public key `FILE` or its hex key id")
 	fs.Var(&t.witnesses, "witness", "a witness cosigner verifier key `VKEY` (repeatable)")
 	fs.IntVar(&t.quorum, "quorum", 0, "how many distinct witnesses must have cosigned a checkpoint")
-	fs.StringVar(&t.policy, "policy", "", "a policy `FILE` with the keys to trust (see docs/auditing.md)")
+	fs.StringVar(&t.policy, "policy", "", "a c2sp.org/tlog-policy `FILE`: the log's keys, the witnesses and the quorum (see docs/auditing.md)")
 }
 
-// load returns the policy the flags and the policy file pin.
+// load returns the policy the flags pin: --policy, or --log-key,
+// --witness and --quorum; and --registrar-key.
 func (t *trustFlags) load() (*bundle.Policy, error) {
-	pf := &policyFile{Logs: t.logs, Witnesses: t.witnesses, Quorum: t.quorum}
-	if t.registrar != "" {
-		pf.Registrars = []string{t.registrar}
-	}
-	dir := "."
+	var p *bundle.Policy
+	var err error
 	if t.policy != "" {
-		b, err := readFile(t.policy)
-		if err != nil {
-			return nil, err
+		if len(t.logs)+len(t.witnesses) > 0 || t.quorum != 0 {
+			return nil, usageError{Err: errors.New("--policy replaces --log-key, --witness and --quorum: give one or the other")}
 		}
-		f, err := parsePolicy(b)
-		if err != nil {
-			return nil, usageError{Err: fmt.Errorf("--policy %s: %w", t.policy, err)}
-		}
-		pf.Logs, pf.Witnesses = append(pf.Logs, f.Logs...), append(pf.Witnesses, f.Witnesses...)
-		pf.Registrars, pf.Quorum = append(pf.Registrars, f.Registrars...), max(pf.Quorum, f.Quorum)
-		dir = filepath.Dir(t.policy)
+		p, err = policyFromFile(t.policy)
+	} else {
+		p, err = policyFromFlags(t.logs, t.witnesses, t.quorum)
 	}
-	p, err := pf.policy(dir)
 	if err != nil {
 		return nil, usageError{Err: err}
 	}
-	return p, nil
-}
-
-// policy builds the bundle.Policy; registrar files are relative to dir.
-func (pf *policyFile) policy(dir string) (*bundle.Policy, error) {
-	if len(pf.Logs) == 0 {
-		return nil, errors.New("no log key: give --log-key or --policy")
-	}
-	p := &bundle.Policy{Quorum: pf.Quorum}
-	for _, vk := range pf.Logs {
-		v, err := verify.NewVerifier(vk)
-		if err != nil {
-			return nil, fmt.Errorf("log key %q: %w", vk, err)
-		}
-		if p.Origin != "" && v.Name() != p.Origin {
-			return nil, fmt.Errorf("log keys name two logs, %q and %q", p.Origin, v.Name())
-		}
-		p.Origin, p.LogKeys = v.Name(), append(p.LogKeys, v)
-	}
-	for _, vk := range pf.Witnesses {
-		v, err := verify.NewVerifier(vk)
-		if err != nil {
-			return nil, fmt.Errorf("witness key %q: %w", vk, err)
-		}
-		p.Witnesses = append(p.Witnesses, v)
-	}
-	if p.Quorum > len(p.Witnesses) {
-		return nil, fmt.Errorf("quorum %d with %d witnesses", p.Quorum, len(p.Witnesses))
-	}
-	for _, r := range pf.Registrars {
-		if err := addRegistrar(p, r, dir); err != nil {
-			return nil, err
+	if t.registrar != "" {
+		if err := addRegistrar(p, t.registrar, "."); err != nil {
+			return nil, usageError{Err: err}
 		}
 	}
 	return p, nil
@@ -112,7 +75,7 @@ func addRegistrar(p *bundle.Policy, r, dir string) error {
 // openCheckpoint verifies a signed checkpoint under the policy: the log's
 // signature and the witness quorum.
 func openCheckpoint(p *bundle.Policy, note []byte) (verify.Checkpoint, error) {
-	cp, _, err := verify.OpenCheckpoint(note, p.Origin, p.LogKeys, p.Witnesses, p.Quorum)
+	cp, _, err := verify.OpenCosigned(note, p.Origin, p.LogKeys, p.Quorum)
 	if err != nil {
 		return cp, failed(fmt.Errorf("checkpoint: %w", err))
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/verify"
 )
 
 // submitFlags are the flags of submit.
@@ -33,6 +34,9 @@ func parseSubmit(args []string, stderr io.Writer) (*submitFlags, error) {
 	fl.StringVar(&f.policy, "policy", "", "with --wait-witnessed: the witness policy (c2sp.org/tlog-policy) to require; without it the one the log serves is used, with a warning")
 	fl.DurationVar(&f.waitTimeout, "wait-timeout", 2*time.Minute, "with --wait-witnessed: how long to wait")
 	if err := parse(fl, args); err != nil {
+		return nil, err
+	}
+	if err := checkLogKey(f.logKey); err != nil {
 		return nil, err
 	}
 	if f.out == "" {
@@ -101,4 +105,15 @@ func logKey(ctx context.Context, c *client.Client, pinned string, stderr io.Writ
 	fmt.Fprintf(stderr, "pledge: WARNING: no --log-key given: trusting the key the log serves, %s\n"+
 		"pledge: pin it (--log-key or PLEDGE_LOG_KEY) once you have checked it out of band\n", info.VKey)
 	return info, info.VKey, nil
+}
+
+// checkLogKey checks a --log-key, if given, before anything is fetched.
+func checkLogKey(vkey string) error {
+	if vkey == "" {
+		return nil
+	}
+	if _, err := verify.NewVerifier(vkey); err != nil {
+		return usagef("--log-key %q: %v", vkey, err)
+	}
+	return nil
 }

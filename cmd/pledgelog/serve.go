@@ -31,6 +31,11 @@ type serveFlags struct {
 	writeTimeout      time.Duration
 	shutdownTimeout   time.Duration
 	ipLimit, sigLimit web.Limit
+	readLimit         web.Limit
+	maxBufferedMiB    int64
+	idleTimeout       time.Duration
+	maxConns          int
+	maxConnsPerClient int
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -45,11 +50,17 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.Uint64Var(&f.minFreeMiB, "min-free-mib", 256, "the free disk space, in MiB, below which appends are refused (503) and /readyz fails")
 	fl.DurationVar(&f.readTimeout, "read-timeout", 10*time.Second, "the time to read a request")
 	fl.DurationVar(&f.writeTimeout, "write-timeout", 30*time.Second, "the time to write a response")
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "the time an idle keep-alive connection is kept open")
+	fl.IntVar(&f.maxConns, "max-conns", 1024, "the connections kept open at once")
+	fl.IntVar(&f.maxConnsPerClient, "max-conns-per-client", 64, "the connections kept open at once for one client (an IPv4 address or IPv6 /64)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "the time given to in-flight requests on shutdown")
-	fl.Float64Var(&f.ipLimit.Rate, "ip-rate", 20, "write requests per second per client IP (negative: no limit)")
-	fl.IntVar(&f.ipLimit.Burst, "ip-burst", 40, "burst of write requests per client IP")
+	fl.Float64Var(&f.ipLimit.Rate, "ip-rate", 20, "write requests per second per client, an IPv4 address or IPv6 /64 (negative: no limit)")
+	fl.IntVar(&f.ipLimit.Burst, "ip-burst", 40, "burst of write requests per client")
 	fl.Float64Var(&f.sigLimit.Rate, "signatory-rate", 50, "write requests per second per signatory (negative: no limit)")
 	fl.IntVar(&f.sigLimit.Burst, "signatory-burst", 100, "burst of write requests per signatory")
+	fl.Float64Var(&f.readLimit.Rate, "read-rate", 100, "GET and HEAD requests per second per client, but /healthz, /readyz and /metrics (negative: no limit)")
+	fl.IntVar(&f.readLimit.Burst, "read-burst", 200, "burst of GET and HEAD requests per client")
+	fl.Int64Var(&f.maxBufferedMiB, "max-buffered-mib", 64, "the MiB of write request bodies held in memory at once, across all clients")
 	return f, parse(fl, args)
 }
 
@@ -92,7 +103,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Policy: wcfg.policy, Witnesses: wcfg.witnesses, WitnessQuorum: wcfg.quorum,
 		AdminToken: token, Backup: st.Backup,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
-		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit,
+		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit, ReadLimit: f.readLimit,
+		MaxBufferedBytes: f.maxBufferedMiB << 20, IdleTimeout: f.idleTimeout,
+		MaxConns: f.maxConns, MaxConnsPerClient: f.maxConnsPerClient,
 	})
 	if err != nil {
 		return err

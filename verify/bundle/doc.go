@@ -121,7 +121,7 @@
 //
 //	checkpoint: log.example.org/tech-accord size 37 root rZpT3F…U3s= signed by log key log.example.org/tech-accord+4e763500
 //	cosigned by witness witness.example.com/w1+02d65643 at 2026-01-01T00:00:00Z
-//	witness quorum: 1 of 1 required
+//	witness quorum met: 1 of 1 witnesses
 //	evidence: entry 2 (register) included, adds key <signatory key id> for <signatory>, authorised by key <registrar key id>
 //	entry 36 included, leaf hash <hash>
 //	statement: https://pledgelog.dev/pledge/v1 for <signatory>

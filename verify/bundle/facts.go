@@ -11,7 +11,7 @@ func (r *Result) Facts() []string {
 	for _, c := range r.Cosignatures {
 		f = append(f, fmt.Sprintf("cosigned by witness %s+%08x at %s", c.Name, c.KeyID, c.Time.UTC().Format(time.RFC3339)))
 	}
-	f = append(f, fmt.Sprintf("witness quorum: %d of %d required", len(r.Cosignatures), r.Quorum))
+	f = append(f, fmt.Sprintf("witness quorum met: %s", r.Quorum))
 	for _, l := range r.Evidence {
 		by := "itself (pinned)"
 		if l.Authoriser != "" {

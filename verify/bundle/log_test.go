@@ -180,14 +180,16 @@ func (l *testLog) policy(quorum int) Policy {
 		l.t.Fatal(err)
 	}
 	reg, _ := attest.NewPublicKey(l.demo.Registrar.Public())
-	p := Policy{Origin: testOrigin, LogKeys: []verify.Verifier{logV}, RegistrarKeys: []attest.PublicKey{reg}, Quorum: quorum}
+	p := Policy{Origin: testOrigin, LogKeys: []verify.Verifier{logV}, RegistrarKeys: []attest.PublicKey{reg}}
+	var witnesses []verify.Verifier
 	for i, k := range l.witKeys {
 		v, err := verify.NewVerifier(verify.CosignatureVerifierKey(witnessName(i), k.Public().(ed25519.PublicKey)))
 		if err != nil {
 			l.t.Fatal(err)
 		}
-		p.Witnesses = append(p.Witnesses, v)
+		witnesses = append(witnesses, v)
 	}
+	p.Quorum = verify.Threshold(quorum, witnesses...)
 	return p
 }
 

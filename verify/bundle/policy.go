@@ -25,10 +25,10 @@ type Policy struct {
 	// the key itself must then come from a genesis or rotate entry in the
 	// bundle's evidence.
 	RegistrarKeyIDs []string
-	// Witnesses are the cosigners' verifiers (type 0x04), and Quorum how
-	// many distinct ones must have cosigned the checkpoint; 0 for none.
-	Witnesses []verify.Verifier
-	Quorum    int
+	// Quorum is what the checkpoint's witness cosignatures must meet: a
+	// c2sp.org/tlog-policy (*policy.Policy) or a verify.Threshold; nil
+	// requires none.
+	Quorum verify.Quorum
 	// Audit, if not nil, is what an audit of the log established; it can
 	// prove non-revocation, which a bundle alone cannot.
 	Audit *AuditState
@@ -42,8 +42,8 @@ func (p *Policy) check() error {
 		return fieldErr("policy", ErrPolicy, errors.New("no log key"))
 	case len(p.RegistrarKeys)+len(p.RegistrarKeyIDs) == 0:
 		return fieldErr("policy", ErrPolicy, errors.New("no registrar key"))
-	case p.Quorum < 0 || p.Quorum > len(p.Witnesses):
-		return fieldErr("policy", ErrPolicy, fmt.Errorf("quorum %d of %d witnesses", p.Quorum, len(p.Witnesses)))
+	case p.Quorum != nil && !p.Quorum.Met(slices.Repeat([]bool{true}, len(p.Quorum.Cosigners()))):
+		return fieldErr("policy", ErrPolicy, fmt.Errorf("%v cannot be met even if every witness cosigns", p.Quorum))
 	}
 	return nil
 }
@@ -60,13 +60,14 @@ func (p *Policy) pinned(id string) bool {
 type Result struct {
 	// The checkpoint, verified with LogKey ("<origin>+<key id>") and
 	// cosigned by Cosignatures (the pinned witnesses that verified, with
-	// the times they state); Quorum is how many the policy required.
+	// the times they state); Quorum describes the quorum the policy
+	// required, which they met ("none" if none).
 	Origin       string
 	Size         uint64
 	Root         verify.Hash
 	LogKey       string
 	Cosignatures []Cosignature
-	Quorum       int
+	Quorum       string
 
 	// The entry: included at Index with LeafHash, a canonical attestation
 	// whose parsed Statement is this.

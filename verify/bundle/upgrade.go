@@ -17,12 +17,12 @@ import (
 // before returning it.
 func Upgrade(ctx context.Context, b *Bundle, p Policy, newCheckpoint []byte, consistency []verify.Hash, tiles verify.TileReader) (*Bundle, error) {
 	old := p
-	old.Quorum, old.Audit = 0, nil
+	old.Quorum, old.Audit = nil, nil
 	r, err := Verify(b, old)
 	if err != nil {
 		return nil, err
 	}
-	cp, _, err := verify.OpenCheckpoint(newCheckpoint, p.Origin, p.LogKeys, p.Witnesses, p.Quorum)
+	cp, _, err := verify.OpenCosigned(newCheckpoint, p.Origin, p.LogKeys, p.Quorum)
 	if err != nil {
 		return nil, checkpointErr(err, p.Origin)
 	}

@@ -3,6 +3,7 @@ package bundle
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pledgelog/pledgelog/verify"
 )
@@ -25,7 +26,10 @@ func Verify(b *Bundle, p Policy) (*Result, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	r := &Result{Quorum: p.Quorum, Index: b.Entry.Index, LeafHash: verify.LeafHash(b.Entry.Leaf)}
+	r := &Result{Quorum: "none", Index: b.Entry.Index, LeafHash: verify.LeafHash(b.Entry.Leaf)}
+	if p.Quorum != nil {
+		r.Quorum = fmt.Sprint(p.Quorum)
+	}
 	cp, err := openCheckpoint(b.Checkpoint, &p, r)
 	if err != nil {
 		return nil, err
@@ -48,19 +52,18 @@ func Verify(b *Bundle, p Policy) (*Result, error) {
 
 // openCheckpoint verifies the checkpoint's signatures and records them.
 func openCheckpoint(note []byte, p *Policy, r *Result) (verify.Checkpoint, error) {
-	cp, n, err := verify.OpenCheckpoint(note, p.Origin, p.LogKeys, p.Witnesses, p.Quorum)
+	cp, n, err := verify.OpenCosigned(note, p.Origin, p.LogKeys, p.Quorum)
 	if err != nil {
 		return cp, checkpointErr(err, p.Origin)
 	}
 	r.Origin, r.Size, r.Root = cp.Origin, cp.Size, cp.Root
 	for _, s := range n.Sigs {
-		if s.Name == p.Origin && r.LogKey == "" {
+		if s.Name == p.Origin && r.LogKey == "" && slices.ContainsFunc(p.LogKeys, func(k verify.Verifier) bool { return k.KeyID() == s.KeyID }) {
 			r.LogKey = fmt.Sprintf("%s+%08x", s.Name, s.KeyID)
-			continue
 		}
-		if t, err := verify.CosignatureTime(s.Sig); err == nil && s.Name != p.Origin {
-			r.Cosignatures = append(r.Cosignatures, Cosignature{Name: s.Name, KeyID: s.KeyID, Time: t})
-		}
+	}
+	for _, c := range verify.Cosignatures(n, p.Quorum) {
+		r.Cosignatures = append(r.Cosignatures, Cosignature{Name: c.Witness.Name(), KeyID: c.Witness.KeyID(), Time: c.Time})
 	}
 	return cp, nil
 }

@@ -69,7 +69,7 @@ func TestFacts(t *testing.T) {
 	want := []string{
 		fmt.Sprintf("checkpoint: %s size %d root %s signed by log key %s+%08x", testOrigin, testSize, l.root(testSize), testOrigin, logID),
 		fmt.Sprintf("cosigned by witness %s+%08x at 2026-01-01T00:00:00Z", witnessName(0), r.Cosignatures[0].KeyID),
-		"witness quorum: 1 of 1 required",
+		"witness quorum met: 1 of 2 witnesses",
 		fmt.Sprintf("evidence: entry 2 (register) included, adds key %s for %s, authorised by key %s", keyID(l.demo.Keys[c0]), c0, keyID(l.demo.Registrar)),
 		fmt.Sprintf("entry 36 included, leaf hash %s", verify.LeafHash(l.entries[36])),
 		fmt.Sprintf("statement: %s for %s", attest.PledgeType, c0),
@@ -168,7 +168,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"bad entry signature", l.bundle(idxBadSig, testSize, 1, 2), l.policy(1), ErrEnvelope, "entry.signatures[0]"},
 		{"no evidence", l.bundle(36, testSize, 1), l.policy(1), ErrKey, "entry.signatures[0]"},
 		{"registrar entry without genesis", l.bundle(1, testSize, 1), l.policy(1), ErrKey, "entry.signatures[0]"},
-		{"quorum above the witnesses", l.bundle(36, testSize, 1, 2), policyWith(l.policy(1), func(p *Policy) { p.Quorum = 3 }), ErrPolicy, "policy"},
+		{"quorum above the witnesses", l.bundle(36, testSize, 1, 2), policyWith(l.policy(1), func(p *Policy) { p.Quorum = verify.Threshold(3, p.Quorum.Cosigners()...) }), ErrPolicy, "policy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkErr(t, tt.b, tt.p, tt.want, tt.field) })

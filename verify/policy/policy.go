@@ -185,7 +185,7 @@ func (p *Policy) QuorumName() string {
 
 // String describes the quorum, for messages.
 func (p *Policy) String() string {
-	return fmt.Sprintf("quorum %s of %d witnesses", p.QuorumName(), len(p.witnesses))
+	return fmt.Sprintf("%s over %d witnesses", p.QuorumName(), len(p.witnesses))
 }
 
 // Marshal returns the policy as a file that Parse reads as the same

@@ -239,3 +239,32 @@ func pubOf(t testing.TB, vkey string) ed25519.PublicKey {
 	}
 	return ed25519.PublicKey(b[1:])
 }
+
+// TestLimits checks the sizes tlog-policy recommends supporting (32 logs,
+// witnesses and groups), and that MaxEntries is enforced.
+func TestLimits(t *testing.T) {
+	gen := func(n int) []byte {
+		var b strings.Builder
+		var members []string
+		for i := range n {
+			seed := bytes.Repeat([]byte{byte(i), byte(i >> 8), 7}, 11)[:32]
+			k := ed25519.NewKeyFromSeed(seed)
+			pub := k.Public().(ed25519.PublicKey)
+			fmt.Fprintf(&b, "log %s\n", verify.Ed25519VerifierKey(fmt.Sprintf("log%d.example", i), pub))
+			fmt.Fprintf(&b, "witness w%d %s\n", i, verify.CosignatureVerifierKey(fmt.Sprintf("w%d.example", i), pub))
+			fmt.Fprintf(&b, "group g%d any w%d\n", i, i)
+			members = append(members, fmt.Sprintf("g%d", i))
+		}
+		fmt.Fprintf(&b, "quorum %s\n", members[n-1])
+		return []byte(b.String())
+	}
+	for _, n := range []int{32, policy.MaxEntries} {
+		p, err := policy.Parse(gen(n))
+		if err != nil || len(p.Logs()) != n || len(p.Witnesses()) != n {
+			t.Errorf("Parse(%d logs, witnesses and groups) = %v", n, err)
+		}
+	}
+	if _, err := policy.Parse(gen(policy.MaxEntries + 1)); err == nil || !strings.Contains(err.Error(), "more than 256") {
+		t.Errorf("Parse(%d entries) = %v, want an error", policy.MaxEntries+1, err)
+	}
+}
