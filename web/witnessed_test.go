@@ -50,8 +50,7 @@ func TestEntryBundleWitnessed(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := h.policy()
-	p.Witnesses = []verify.Verifier{mustCosignatureVerifier(t, w)}
-	p.Quorum = 1
+	p.Quorum = verify.Threshold(1, mustCosignatureVerifier(t, w))
 	if r, err := bundle.Verify(b, p); err != nil || r.Index != index {
 		t.Fatalf("bundle.Verify with a quorum of one: %v, index %v; want %d", err, r, index)
 	}

@@ -220,13 +220,6 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-<<<<<<< HEAD
-// startServe starts serve on d and waits until it says where it serves.
-func startServe(t *testing.T, d dataDir, args ...string) *server {
-	t.Helper()
-	s := &server{cmd: exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0", "--publish-interval", "10ms"}, args...)...)}
-	s.cmd.Env = append(cleanEnv(), "PLEDGELOG_DATA="+string(d))
-=======
 // startServe starts serve on d, with extra flags if any, and waits until
 // it says where it serves.
 func startServe(t *testing.T, d dataDir, extra ...string) *server {
@@ -240,7 +233,6 @@ func startServeEnv(t *testing.T, d dataDir, env []string, extra ...string) *serv
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--publish-interval", "10ms"}, extra...)
 	s := &server{cmd: exec.Command(binary, args...)}
 	s.cmd.Env = append(append(cleanEnv(), "PLEDGELOG_DATA="+string(d)), env...)
->>>>>>> main
 	s.cmd.Stderr = &s.stderr
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
