@@ -146,7 +146,7 @@ type page struct {
 	Title  string
 	Nav    string
 	Origin string
-	URL    string // the log's URL prefix, as the request reached it
+	URL    string // the log's URL prefix: Config.PublicURL, never the Host header
 	VKey   string
 	Size   uint64
 	Demo   bool     // the log holds demo data: show the banner
@@ -156,7 +156,7 @@ type page struct {
 
 // render answers the page template name with data.
 func (u *ui) render(c echo.Context, status int, name, title string, data any) error {
-	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), URL: c.Scheme() + "://" + c.Request().Host,
+	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), URL: u.s.cfg.PublicURL,
 		VKey: u.s.log.VerifierKey(), Size: u.s.log.Published().Size, Data: data}
 	sum, err := u.summary(c)
 	if err != nil {
