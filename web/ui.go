@@ -146,7 +146,7 @@ type page struct {
 	Title  string
 	Nav    string
 	Origin string
-	URL    string // the log's URL prefix, as the request reached it
+	URL    string // the log's URL prefix: Config.PublicURL, never the Host header
 	VKey   string
 	VKeys  string // every log key, space-separated (two during a rotation)
 	// Witnesses are the policy's witness vkeys, space-separated, and
@@ -161,7 +161,7 @@ type page struct {
 
 // render answers the page template name with data.
 func (u *ui) render(c echo.Context, status int, name, title string, data any) error {
-	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), URL: c.Scheme() + "://" + c.Request().Host,
+	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), URL: u.s.cfg.PublicURL,
 		VKey: u.s.log.VerifierKey(), VKeys: strings.Join(u.s.log.VerifierKeys(), " "),
 		Witnesses: strings.Join(u.s.cfg.Witnesses, " "), WitnessQuorum: u.s.cfg.WitnessQuorum,
 		Size: u.s.log.Published().Size, Data: data}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/internal/durable"
 	"github.com/pledgelog/pledgelog/verify"
 )
 
@@ -78,7 +79,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	if err := os.WriteFile(f.out, data, 0o644); err != nil {
+	if err := durable.WriteFile(f.out, data, 0o644); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	what := "logged"

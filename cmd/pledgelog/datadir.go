@@ -103,9 +103,32 @@ func newKey(path string) error {
 	return writeSecret(path, pemBytes)
 }
 
+// private fails unless path (a secret, or the data directory) is
+// accessible to its owner only, with an error that says the chmod to run:
+// 600 for a file, 700 for a directory.
+func private(what, path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	perm, mode := info.Mode().Perm(), "600"
+	if info.IsDir() {
+		mode = "700"
+	}
+	if perm&0o077 != 0 {
+		return fmt.Errorf("%s %s is accessible to others (mode %04o): run chmod %s %s", what, path, perm, mode, path)
+	}
+	return nil
+}
+
 // loadKey loads the log key of d as a sigstore signer, refusing a key file
-// that others can read.
-func (d dataDir) loadKey() (signature.Signer, error) { return loadKeyFile(d.keyFile()) }
+// or a data directory that others can access.
+func (d dataDir) loadKey() (signature.Signer, error) {
+	if err := private("data directory", string(d)); err != nil {
+		return nil, err
+	}
+	return loadKeyFile(d.keyFile())
+}
 
 // loadNewKey loads the new log key of a key rotation, or returns nil if
 // there is none.
@@ -116,13 +139,10 @@ func (d dataDir) loadNewKey() (signature.Signer, error) {
 	return loadKeyFile(d.newKeyFile())
 }
 
+// loadKeyFile loads a log key file, refusing one that others can read.
 func loadKeyFile(path string) (signature.Signer, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("log key: %w", err)
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("log key %s is accessible to others (mode %04o): run chmod 600 %s", path, perm, path)
+	if err := private("log key", path); err != nil {
+		return nil, err
 	}
 	// Ed25519 signs the message itself: the hash function is not used.
 	s, err := signature.LoadSignerFromPEMFile(path, crypto.Hash(0), cryptoutils.SkipPassword)
@@ -133,12 +153,15 @@ func loadKeyFile(path string) (signature.Signer, error) {
 }
 
 // adminToken returns the admin token of d, creating it if there is none
-// (a restored data directory has none).
+// (a restored data directory has none), and refusing one that others can
+// read.
 func (d dataDir) adminToken() ([]byte, error) {
 	token, err := os.ReadFile(d.tokenFile())
 	if errors.Is(err, fs.ErrNotExist) {
 		token = []byte(rand.Text())
 		err = writeSecret(d.tokenFile(), append(token, '\n'))
+	} else if err == nil {
+		err = private("admin token", d.tokenFile())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("admin token: %w", err)

@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/pledgelog/pledgelog/internal/durable"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/log"
@@ -33,6 +36,7 @@ type serveFlags struct {
 	ipLimit, sigLimit web.Limit
 	readLimit         web.Limit
 	maxBufferedMiB    int64
+	publicURL         string
 	idleTimeout       time.Duration
 	maxConns          int
 	maxConnsPerClient int
@@ -45,6 +49,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "the address to serve HTTP on")
 	fl.Var(&f.level, "log-level", "debug, info, warn or error")
 	fl.StringVar(&f.policy, "policy", "", "the witness policy (c2sp.org/tlog-policy, witness lines with URLs): /checkpoint is published once its quorum cosigned (none: publish unwitnessed)")
+	fl.StringVar(&f.publicURL, "public-url", "", "the URL at which clients reach the log, shown in the pages' commands (default: http:// and the listen address)")
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the least time between two publications of /checkpoint")
 	fl.DurationVar(&f.stale, "max-staleness", 30*time.Second, "how long committed entries may wait for publication before /readyz fails")
 	fl.Uint64Var(&f.minFreeMiB, "min-free-mib", 256, "the free disk space, in MiB, below which appends are refused (503) and /readyz fails")
@@ -97,6 +102,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", f.listen, err)
+	}
+	defer ln.Close()
+	if f.publicURL == "" {
+		f.publicURL = "http://" + ln.Addr().String()
+	}
 	srv, err := web.New(web.Config{
 		Log: l, Logger: logger, Registerer: reg, Gatherer: reg,
 		MaxStaleness: f.stale, Ready: allReady(freeSpace(st, f.minFreeMiB), wcfg.ready),
@@ -105,14 +118,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
 		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit, ReadLimit: f.readLimit,
 		MaxBufferedBytes: f.maxBufferedMiB << 20, IdleTimeout: f.idleTimeout,
-		MaxConns: f.maxConns, MaxConnsPerClient: f.maxConnsPerClient,
+		MaxConns: f.maxConns, MaxConnsPerClient: f.maxConnsPerClient, PublicURL: f.publicURL,
 	})
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return fmt.Errorf("--listen %s: %w", f.listen, err)
 	}
 	return serve(ctx, d, l, srv, ln, stdout, logger, runs...)
 }
@@ -121,7 +130,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // fails, and says where the log is served meanwhile.
 func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.Listener, stdout io.Writer, logger *slog.Logger, runs ...func(context.Context) error) error {
 	url := "http://" + ln.Addr().String()
-	if err := os.WriteFile(d.urlFile(), []byte(url+"\n"), 0o644); err != nil {
+	if err := writeURLFile(d, url, logger); err != nil {
 		ln.Close()
 		return err
 	}
@@ -227,4 +236,19 @@ func freeSpace(st *pebble.Storage, minMiB uint64) func(context.Context) error {
 		}
 		return nil
 	}
+}
+
+// writeURLFile writes d's serve.url, atomically: the URL on its first
+// line, then "pid N". A serve.url already there is stale (this process
+// holds the store's lock), left by a serve that was killed: it is
+// replaced, and said so.
+func writeURLFile(d dataDir, url string, logger *slog.Logger) error {
+	if old, err := os.ReadFile(d.urlFile()); err == nil {
+		logger.Info("replacing a stale serve.url (a serve that did not exit cleanly)", "was", strings.Join(strings.Fields(string(old)), " "))
+	}
+	data := fmt.Appendf(nil, "%s\npid %d\n", url, os.Getpid())
+	if err := durable.WriteFile(d.urlFile(), data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", d.urlFile(), err)
+	}
+	return nil
 }
