@@ -7,9 +7,12 @@ package web_test
 import (
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -17,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/web"
@@ -227,5 +231,122 @@ func TestHomePageKeys(t *testing.T) {
 	t.Logf("home page: %d KiB allocated per request with one key, %d KiB with 400 keys", base>>10, after>>10)
 	if after > base+base/5+16<<10 {
 		t.Errorf("home page: %d KiB allocated per request with 400 keys, %d KiB with one; want within 20%% + 16 KiB", after>>10, base>>10)
+	}
+}
+
+// TestTokenFindings checks the session token findings: a crit header is
+// rejected (RFC 7515, section 4.1.11; it was accepted), the unverified
+// kid and iss are not echoed (they were), and a registrar jti over 128
+// bytes is answered as too long (it was "already used").
+func TestTokenFindings(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	ms := h.demo.Keys["microsoft"]
+	body := h.pledge("microsoft", "no-offense", "Crit.", ms)
+	crit := h.token("microsoft", ms, func(tok *jwt.Token, _ jwt.MapClaims) {
+		tok.Header["crit"] = []string{"x-unknown"}
+		tok.Header["x-unknown"] = true
+	})
+	resp, got := h.post("/api/v1/entries", crit, body)
+	wantProblem(t, "token with crit", resp, got, 401, "unauthorized")
+
+	const evil = "evil<script>name"
+	other := h.token(evil, ms, func(tok *jwt.Token, _ jwt.MapClaims) { tok.Header["kid"] = evil + "-kid" })
+	resp, got = h.post("/api/v1/entries", other, body)
+	wantProblem(t, "token of an unknown kid and iss", resp, got, 401, "unauthorized")
+	if strings.Contains(string(got), "evil") {
+		t.Errorf("the problem echoes the unverified kid or iss: %s", got)
+	}
+
+	reg := h.event(&attest.SignatoryEvent{Action: attest.ActionRegister, Signatory: "longjti", Name: "Long", Key: publicKey(t, ms)}, h.demo.Registrar, ms)
+	long := h.token(attest.RegistrarID, h.demo.Registrar, func(_ *jwt.Token, c jwt.MapClaims) {
+		sum := sha256.Sum256(reg)
+		c["jti"], c["body_sha256"] = strings.Repeat("j", 129), hex.EncodeToString(sum[:])
+	})
+	resp, got = h.post("/api/v1/entries", long, reg)
+	wantProblem(t, "registrar token with a 129-byte jti", resp, got, 401, "unauthorized")
+	if !strings.Contains(string(got), "at most 128 bytes") {
+		t.Errorf("a 129-byte jti: %s, want a detail saying it is too long", got)
+	}
+}
+
+// TestMethods checks RFC 9110's answers: 405 with Allow for a known
+// method a resource does not take (TRACE on a page was 404), 501 for an
+// unknown method.
+func TestMethods(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		slug, allow  string
+	}{
+		{"TRACE", "/", 405, "method-not-allowed", "GET, HEAD"},
+		{"TRACE", "/entries/0", 405, "method-not-allowed", "GET, HEAD"},
+		{"DELETE", "/verify", 405, "method-not-allowed", "GET, HEAD"},
+		{"TRACE", "/checkpoint", 405, "method-not-allowed", "GET"},
+		{"FROB", "/", 501, "not-implemented", ""},
+		{"FROB", "/checkpoint", 501, "not-implemented", ""},
+	} {
+		resp, body := do(t, h.srv, tc.method, tc.path, nil, nil)
+		wantProblem(t, tc.method+" "+tc.path, resp, body, tc.status, tc.slug)
+		if got := resp.Header.Get("Allow"); !strings.Contains(got, tc.allow) || (tc.allow == "" && got != "") {
+			t.Errorf("%s %s: Allow %q, want %q", tc.method, tc.path, got, tc.allow)
+		}
+	}
+}
+
+// TestHostNotReflected sends a forged Host header and wants the pages'
+// commands to name the configured public URL: the Host header was
+// reflected into them.
+func TestHostNotReflected(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	for _, path := range []string{"/verify", "/entries/0"} {
+		req, _ := http.NewRequest("GET", h.srv.URL+path, nil)
+		req.Host = "attacker.example"
+		resp, err := h.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "attacker.example") {
+			t.Errorf("GET %s with Host attacker.example: the page names it", path)
+		}
+		if !strings.Contains(string(body), "--url https://"+testOrigin) {
+			t.Errorf("GET %s: no --url https://%s in the page", path, testOrigin)
+		}
+	}
+}
+
+// TestHeaderCap wants the documented 16 KiB cap on the request line and
+// headers: 20 KiB were accepted (net/http reads 4 KiB beyond
+// MaxHeaderBytes).
+func TestHeaderCap(t *testing.T) {
+	l := newLog(t, nil, time.Millisecond)
+	s, err := web.New(web.Config{Log: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	for _, tc := range []struct {
+		header int
+		want   int
+	}{{15 << 10, 200}, {16<<10 + 1, 431}, {19 << 10, 431}} {
+		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/healthz", nil)
+		req.Header.Set("X-Big", strings.Repeat("a", tc.header))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET with a %d-byte header = %d, want %d", tc.header, resp.StatusCode, tc.want)
+		}
 	}
 }

@@ -104,7 +104,10 @@ func (a *authenticator) lookup(token string) (*session, *claims, attest.KeyInfo,
 	if err != nil {
 		return nil, nil, attest.KeyInfo{}, unauthorized("the session token is not a JWT")
 	}
-	if _, ok := t.Header["crit"]; ok { // RFC 7515 §4.1.11: we understand no extension
+	if _, ok := t.Header["crit"]; ok {
+		// RFC 7515, section 4.1.11: a recipient must reject a token
+		// whose crit names extensions it does not understand, and this
+		// server understands none.
 		return nil, nil, attest.KeyInfo{}, unauthorized("the session token has a crit header: no extension is supported")
 	}
 	kid, _ := t.Header["kid"].(string)
@@ -114,7 +117,8 @@ func (a *authenticator) lookup(token string) (*session, *claims, attest.KeyInfo,
 	key, err := a.reg.Key(c.Issuer, kid)
 	switch {
 	case err != nil:
-		return nil, nil, key, unauthorized("no key " + kid + " is registered for issuer " + c.Issuer)
+		// The kid and iss are not verified yet: never echoed.
+		return nil, nil, key, unauthorized("the token's kid names no key registered for its issuer")
 	case !key.Valid():
 		return nil, nil, key, unauthorized("the token's key is revoked")
 	}
@@ -165,11 +169,13 @@ func (a *authenticator) once(c *claims, body []byte) error {
 	if c.BodySHA256 != hex.EncodeToString(sum[:]) {
 		return unauthorized("a registrar token needs a body_sha256 claim matching the body")
 	}
-	if c.ID == "" {
+	switch {
+	case c.ID == "":
 		return unauthorized("a registrar token needs a jti claim")
-	}
-	if len(c.ID) > maxJTI || strings.ContainsAny(c.ID, " \t\r\n") {
-		return unauthorized("a registrar token's jti is at most 128 bytes, without white space")
+	case len(c.ID) > maxJTI:
+		return unauthorized("a registrar token's jti is at most 128 bytes")
+	case strings.ContainsAny(c.ID, " \t\r\n"):
+		return unauthorized("a registrar token's jti must not contain white space")
 	}
 	fresh, err := a.jti.Use(c.ID, c.ExpiresAt.Add(tokenLeeway))
 	if err != nil {

@@ -50,6 +50,7 @@ var (
 	kindEntryNotFound    = kind{"entry-not-found", "No entry with this leaf hash", http.StatusNotFound}
 	kindRouteNotFound    = kind{"not-found", "No such resource", http.StatusNotFound}
 	kindMethodNotAllowed = kind{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed}
+	kindNotImplemented   = kind{"not-implemented", "Method not implemented", http.StatusNotImplemented}
 	kindBodyTooLarge     = kind{"body-too-large", "Request body too large", http.StatusRequestEntityTooLarge}
 	kindEntryTooLarge    = kind{"entry-too-large", "Entry too large", http.StatusRequestEntityTooLarge}
 	kindUnauthorized     = kind{"unauthorized", "Unauthorized", http.StatusUnauthorized}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -54,7 +55,8 @@ type Config struct {
 	// /64, see IPLimit); a connection beyond either is closed when it is
 	// accepted. Defaults: 1024 and 64.
 	MaxConns, MaxConnsPerClient int
-	// MaxHeaderBytes caps request headers. Default 16 KiB.
+	// MaxHeaderBytes caps the request line and headers together (431
+	// beyond). Default 16 KiB.
 	MaxHeaderBytes int
 	// MaxBodyBytes caps request bodies but those of POST
 	// /api/v1/entries/batch. Default 1 MiB.
@@ -73,6 +75,19 @@ type Config struct {
 	// gzipped, by GET /tile/entries/… and the reads of single entries (see
 	// bundleCache). Default 64 MiB.
 	BundleCacheBytes int64
+
+	// Policy, if not empty, is the log's witness policy
+	// (c2sp.org/tlog-policy), served at /api/v1/policy. Witnesses are the
+	// verifier keys of its witnesses and WitnessQuorum the fewest of them
+	// that can meet its quorum: the web UI pins them on a first visit.
+	Policy        []byte
+	Witnesses     []string
+	WitnessQuorum int
+	// PublicURL is the URL prefix at which clients reach the log, without
+	// a trailing slash, e.g. "https://log.example.org/pledges": the pages
+	// show it in the commands they give. The request's Host header is
+	// never used. Default "https://" + the log's origin.
+	PublicURL string
 
 	// Registry, if not nil, is the attestation registry whose hooks the
 	// log has (see Hooks), loaded with LoadRegistry. It enables the write
@@ -131,6 +146,10 @@ func (cfg *Config) setDefaults() {
 	if cfg.MaxBufferedBytes <= 0 {
 		cfg.MaxBufferedBytes = 64 << 20
 	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "https://" + cfg.Log.Origin()
+	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -209,6 +228,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
+	e.Pre(s.checkMethod)    // RFC 9110: 501 for an unknown method, 405 on pages
 	e.Pre(s.limitReads)     // before the UI's pages, which are reads too
 	e.Pre(s.uiMiddleware()) // the web UI's pages (ui.go), beside the API's routes
 	e.Use(s.metrics.middleware, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
@@ -226,7 +246,9 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/proof/inclusion", s.getInclusion)
 	api.GET("/proof/consistency", s.getConsistency)
 	api.GET("/openapi.json", s.getOpenAPI)
+	api.GET("/policy", s.getPolicy)
 	if s.reg != nil {
+		api.GET("/entries/:index/bundle", s.getEntryBundle)
 		api.POST("/entries", s.postEntry, s.limitIP)
 		api.POST("/entries/batch", s.postBatch, s.limitIP)
 		api.GET("/accords", s.getAccords)
@@ -246,6 +268,11 @@ func (s *Server) routes() *echo.Echo {
 	return e
 }
 
+// headerSlop is what net/http reads beyond http.Server.MaxHeaderBytes
+// (its bufio slack): Run subtracts it, so that Config.MaxHeaderBytes is
+// the cap.
+const headerSlop = 4096
+
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
@@ -261,7 +288,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		MaxHeaderBytes:    max(s.cfg.MaxHeaderBytes-headerSlop, 1),
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -281,4 +308,26 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("web: serving: %w", err)
 	}
 	return nil
+}
+
+// checkMethod is the pre-routing middleware that answers, per RFC 9110,
+// 501 to a method it does not recognize (not one of RFC 9110's or PATCH:
+// see knownMethods), and 405 with Allow to a recognized method on a UI
+// page that does not take it (the router does the same for the API's
+// routes). It counts what it answers in the metrics (route "unmatched"),
+// which it runs before.
+func (s *Server) checkMethod(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		switch {
+		case !knownMethods[r.Method]:
+			s.metrics.requests.WithLabelValues("unmatched", "other", strconv.Itoa(http.StatusNotImplemented)).Inc()
+			return problemf(kindNotImplemented, "the request method is not one this server implements")
+		case r.Method != http.MethodGet && r.Method != http.MethodHead && s.reg != nil && isUIPath(r.URL.Path):
+			s.metrics.requests.WithLabelValues("unmatched", r.Method, strconv.Itoa(http.StatusMethodNotAllowed)).Inc()
+			c.Response().Header().Set(echo.HeaderAllow, "GET, HEAD")
+			return problemf(kindMethodNotAllowed, "a page takes GET and HEAD only")
+		}
+		return next(c)
+	}
 }

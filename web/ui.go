@@ -146,18 +146,25 @@ type page struct {
 	Title  string
 	Nav    string
 	Origin string
-	URL    string // the log's URL prefix, as the request reached it
+	URL    string // the log's URL prefix: Config.PublicURL, never the Host header
 	VKey   string
-	Size   uint64
-	Demo   bool     // the log holds demo data: show the banner
-	Quote  []string // the accords' demo notices
-	Data   any
+	VKeys  string // every log key, space-separated (two during a rotation)
+	// Witnesses are the policy's witness vkeys, space-separated, and
+	// WitnessQuorum the fewest that meet its quorum: the page pins them.
+	Witnesses     string
+	WitnessQuorum int
+	Size          uint64
+	Demo          bool     // the log holds demo data: show the banner
+	Quote         []string // the accords' demo notices
+	Data          any
 }
 
 // render answers the page template name with data.
 func (u *ui) render(c echo.Context, status int, name, title string, data any) error {
-	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), URL: c.Scheme() + "://" + c.Request().Host,
-		VKey: u.s.log.VerifierKey(), Size: u.s.log.Published().Size, Data: data}
+	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), URL: u.s.cfg.PublicURL,
+		VKey: u.s.log.VerifierKey(), VKeys: strings.Join(u.s.log.VerifierKeys(), " "),
+		Witnesses: strings.Join(u.s.cfg.Witnesses, " "), WitnessQuorum: u.s.cfg.WitnessQuorum,
+		Size: u.s.log.Published().Size, Data: data}
 	sum, err := u.summary(c)
 	if err != nil {
 		return err

@@ -150,7 +150,7 @@ func TestUIPages(t *testing.T) {
 		{"entry", "/entries/100", []string{"Entry #100", "Proven: entry #100", "Demo data, not made or signed by"}},
 		{"checkpoints", "/checkpoints", []string{"Recent history", "Check consistency"}},
 		{"search", "/search?signatory=microsoft&status=committed", []string{"Results", "Entry #", "microsoft committed"}},
-		{"verify", "/verify", []string{"pledge-verify inclusion --url " + srv.URL, "--log-key " + testOrigin, "--registrar-key "}},
+		{"verify", "/verify", []string{"pledge-verify inclusion --url https://" + testOrigin, "--log-key " + testOrigin, "--registrar-key "}},
 		{"notfound", "/entries/9999", []string{"Not in the tree yet"}},
 	} {
 		t.Run(p.name, func(t *testing.T) {

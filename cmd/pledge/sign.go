@@ -18,6 +18,7 @@ import (
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/internal/durable"
 )
 
 // signFlags are the flags of sign.
@@ -178,7 +179,7 @@ func writeOut(name string, data []byte, stdout io.Writer) error {
 		_, err := stdout.Write(append(data, '\n'))
 		return err
 	}
-	if err := os.WriteFile(name, append(data, '\n'), 0o644); err != nil {
+	if err := durable.WriteFile(name, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	return nil

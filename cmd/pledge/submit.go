@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/internal/durable"
 	"github.com/pledgelog/pledgelog/verify"
 )
 
@@ -16,6 +18,9 @@ import (
 type submitFlags struct {
 	common
 	key, in, out, logKey string
+	waitWitnessed        bool
+	policy               string
+	waitTimeout          time.Duration
 }
 
 func parseSubmit(args []string, stderr io.Writer) (*submitFlags, error) {
@@ -26,6 +31,9 @@ func parseSubmit(args []string, stderr io.Writer) (*submitFlags, error) {
 	fl.StringVar(&f.in, "in", "envelope.json", "the signed envelope (made by pledge sign)")
 	fl.StringVar(&f.out, "out", "", "where to keep the proof bundle (default: --in with .bundle.json)")
 	fl.StringVar(&f.logKey, "log-key", "", "the log's verifier key (origin+hash+key) to pin; without it the key the log serves is used, with a warning")
+	fl.BoolVar(&f.waitWitnessed, "wait-witnessed", false, "after logging, wait for the entry's bundle on a checkpoint cosigned by the witness quorum, and keep that one")
+	fl.StringVar(&f.policy, "policy", "", "with --wait-witnessed: the witness policy (c2sp.org/tlog-policy) to require; without it the one the log serves is used, with a warning")
+	fl.DurationVar(&f.waitTimeout, "wait-timeout", 2*time.Minute, "with --wait-witnessed: how long to wait")
 	if err := parse(fl, args); err != nil {
 		return nil, err
 	}
@@ -66,7 +74,12 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(f.out, data, 0o644); err != nil {
+	if f.waitWitnessed {
+		if data, res, err = f.wait(ctx, c, res.Index, env.Leaf(), info.Origin, vkey, stderr); err != nil {
+			return err
+		}
+	}
+	if err := durable.WriteFile(f.out, data, 0o644); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	what := "logged"

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -236,5 +237,63 @@ func TestIdleConnections(t *testing.T) {
 	t.Logf("5 × 64 idle connections, --max-conns 100: %d answered, serve holds %d more descriptors", total, held)
 	if held > 100+2 || total > 100 {
 		t.Errorf("serve holds %d connections (%d answered), want at most 100", held, total)
+	}
+}
+
+// TestSecretModes wants serve to refuse an admin token or a data
+// directory that others can access, as it refuses such a log key, saying
+// the chmod to run: both were accepted.
+func TestSecretModes(t *testing.T) {
+	openToken, _ := mustInit(t)
+	os.WriteFile(openToken.tokenFile(), []byte("token\n"), 0o600)
+	os.Chmod(openToken.tokenFile(), 0o644)
+	openDir, _ := mustInit(t)
+	os.Chmod(string(openDir), 0o755)
+	for _, tc := range []struct {
+		name string
+		d    dataDir
+		want string
+	}{
+		{"admin-token 0644", openToken, "chmod 600 " + openToken.tokenFile()},
+		{"data directory 0755", openDir, "chmod 700 " + string(openDir)},
+	} {
+		// A serve that accepts the directory runs until the timeout kills it.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cmd := exec.CommandContext(ctx, binary, "serve", "--data", string(tc.d), "--listen", "127.0.0.1:0")
+		cmd.Env = cleanEnv()
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		cmd.Run()
+		cancel()
+		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("serve, %s: exit %d, stderr %q; want 1 and %q", tc.name, code, stderr.String(), tc.want)
+		}
+	}
+}
+
+// TestServeURLAfterKill kills serve with SIGKILL and wants its serve.url
+// to name its pid, and the next serve to replace it (and say so), and to
+// remove it on a clean exit: the file named only a URL.
+func TestServeURLAfterKill(t *testing.T) {
+	d, _ := mustInit(t)
+	s := startServe(t, d)
+	pid := s.cmd.Process.Pid
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+	b, err := os.ReadFile(d.urlFile())
+	if err != nil || !strings.Contains(string(b), fmt.Sprintf("\npid %d\n", pid)) {
+		t.Fatalf("serve.url after kill -9 = %q, %v; want its URL and pid %d", b, err, pid)
+	}
+	s = startServe(t, d)
+	b, _ = os.ReadFile(d.urlFile())
+	if want := fmt.Sprintf("%s\npid %d\n", s.url, s.cmd.Process.Pid); string(b) != want {
+		t.Errorf("serve.url of the next serve = %q, want %q", b, want)
+	}
+	if !strings.Contains(s.stderr.String(), "stale serve.url") {
+		t.Errorf("the next serve did not say it replaced a stale serve.url: %s", s.stderr.String())
+	}
+	s.stop(t)
+	if _, err := os.Stat(d.urlFile()); err == nil {
+		t.Error("serve.url left after a clean exit")
 	}
 }

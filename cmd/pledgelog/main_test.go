@@ -23,8 +23,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// binary is the pledgelog command built by TestMain.
-var binary string
+// binary is the pledgelog command built by TestMain; verifyBinary is
+// pledge-verify, for its witness.
+var binary, verifyBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "pledgelog-test")
@@ -32,10 +33,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "pledgelog")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	verifyBinary = filepath.Join(dir, "pledge-verify")
+	build := exec.Command("go", "build", "-o", dir+"/", ".", "../pledge-verify")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building pledgelog:", err)
+		fmt.Fprintln(os.Stderr, "building pledgelog and pledge-verify:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
