@@ -208,7 +208,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch {
 	case k == kindInternal && errors.Is(err, context.Canceled):
 		s.logger.Debug("request canceled", "path", c.Request().URL.Path, "err", err)
-	case k.status >= 500:
+	case k.status >= 500 && k != kindNotImplemented: // a 501 is the client's made-up method, not our fault
 		s.logger.Error("request failed", "method", c.Request().Method,
 			"path", c.Request().URL.Path, "status", k.status, "err", err)
 	}
