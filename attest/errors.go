@@ -1,8 +1,11 @@
 package attest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
 )
 
 // Sentinel errors. Every error returned by this package wraps exactly one of
@@ -84,4 +87,38 @@ func fieldErr(sentinel error, ptr, code, format string, args ...any) *FieldError
 // malformed is fieldErr(ErrMalformed, ...).
 func malformed(ptr, code, format string, args ...any) *FieldError {
 	return fieldErr(ErrMalformed, ptr, code, format, args...)
+}
+
+// jsonDetail says what is wrong with JSON that encoding/json rejected, in
+// our words: a FieldError's detail is shown to clients, which must not
+// see Go's messages (they name Go types and change between releases).
+func jsonDetail(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("not valid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("want %s, not a JSON %s", jsonKind(typ.Type), typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "truncated JSON"
+	}
+	return "not valid JSON"
+}
+
+// jsonKind names the JSON value a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "a number"
 }

@@ -192,7 +192,7 @@ func decodeStatement(payload []byte) (*Statement, error) {
 	st := &Statement{Type: raw.Type, Subject: raw.Subject, PredicateType: raw.PredicateType, Predicate: p}
 	canon, err := st.Marshal()
 	if err != nil {
-		return nil, malformed("/payload", "invalid-json", "%v", err)
+		return nil, malformed("/payload", "invalid-json", "%s", jsonDetail(err))
 	}
 	if !bytes.Equal(canon, payload) {
 		return nil, explain(payload, canon, nil, "/payload")
@@ -208,7 +208,7 @@ func explain(payload, canon []byte, decodeErr error, ptr string) error {
 		return err // invalid JSON or a duplicate key
 	}
 	if decodeErr != nil {
-		return malformed(jsonFieldPointer(ptr, decodeErr), "wrong-type", "%v", decodeErr)
+		return malformed(jsonFieldPointer(ptr, decodeErr), "wrong-type", "%s", jsonDetail(decodeErr))
 	}
 	c, err := parseTree(canon, "/payload")
 	if err != nil {

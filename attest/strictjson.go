@@ -107,7 +107,7 @@ func parseTree(data []byte, ptr string) (*jnode, error) {
 func readNode(dec *json.Decoder, p *jpath) (*jnode, error) {
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, malformed(p.String(), "invalid-json", "%v", err)
+		return nil, malformed(p.String(), "invalid-json", "%s", jsonDetail(err))
 	}
 	switch t := tok.(type) {
 	case json.Delim:
@@ -132,7 +132,7 @@ func readObject(dec *json.Decoder, p *jpath) (*jnode, error) {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, malformed(p.String(), "invalid-json", "%v", err)
+			return nil, malformed(p.String(), "invalid-json", "%s", jsonDetail(err))
 		}
 		key := tok.(string) // the decoder only yields string keys
 		if seen[key] {
@@ -147,7 +147,7 @@ func readObject(dec *json.Decoder, p *jpath) (*jnode, error) {
 	}
 	_, err := dec.Token() // '}'
 	if err != nil {
-		return nil, malformed(p.String(), "invalid-json", "%v", err)
+		return nil, malformed(p.String(), "invalid-json", "%s", jsonDetail(err))
 	}
 	return n, nil
 }
@@ -162,7 +162,7 @@ func readArray(dec *json.Decoder, p *jpath) (*jnode, error) {
 		n.vals = append(n.vals, v)
 	}
 	if _, err := dec.Token(); err != nil { // ']'
-		return nil, malformed(p.String(), "invalid-json", "%v", err)
+		return nil, malformed(p.String(), "invalid-json", "%s", jsonDetail(err))
 	}
 	return n, nil
 }

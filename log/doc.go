@@ -14,7 +14,9 @@
 //   - entry bundles: bundle N holds entries 256N to 256N+255, each prefixed
 //     with its length as a big-endian uint16;
 //   - checkpoints: the origin, the tree size and the root, as a signed note
-//     whose Ed25519 key is named after the origin.
+//     whose Ed25519 key is named after the origin. During a key rotation
+//     (Config.ExtraSigners) every checkpoint carries a signature by each
+//     key, so that a client pinning either verifies it.
 //
 // # Appending
 //
@@ -62,7 +64,11 @@
 //
 // Every batch gets a signed checkpoint, returned with its entries' results.
 // The checkpoint clients should poll, Published, advances to the latest
-// committed one at most once per PublishInterval. The log never signs two
+// committed one at most once per PublishInterval. With Config.Witnessed,
+// Run does not publish: a witness collector (package log/cosign) asks
+// witnesses to cosign committed checkpoints and calls PublishCosigned with
+// one that a quorum cosigned, which Published then returns, cosignatures
+// included. Appenders never wait for witnesses. The log never signs two
 // checkpoints that are inconsistent: it only ever extends the tree it
 // loaded, and Open refuses storage whose tiles do not hash to the stored
 // checkpoint.

@@ -22,6 +22,11 @@ type Config struct {
 	Origin string
 	// Signer signs checkpoints. It must hold an Ed25519 key.
 	Signer signature.Signer
+	// ExtraSigners also sign every checkpoint, after Signer: the new key
+	// during a key rotation's overlap (docs/operations.md). Each must hold
+	// an Ed25519 key other than Signer's. Open accepts a stored checkpoint
+	// that any of Signer and ExtraSigners signed.
+	ExtraSigners []signature.Signer
 	// Storage holds the log. Create requires it empty; Open requires a log.
 	Storage Storage
 
@@ -51,6 +56,12 @@ type Config struct {
 	// PublishInterval is the least time between two publications of the
 	// checkpoint returned by Published. Default 1s.
 	PublishInterval time.Duration
+	// Witnessed leaves publication to the caller: Run never publishes, and
+	// Published stays the checkpoint found at Open or Create until the
+	// caller publishes a checkpoint cosigned by enough witnesses with
+	// PublishCosigned. Appenders are answered at once either way, with the
+	// log-signed checkpoint of their batch.
+	Witnessed bool
 	// MinFreeBytes is the free space below which the log refuses appends
 	// with ErrDiskFull, if Storage reports its free space (a FreeBytes()
 	// (uint64, error) method, as the Pebble driver has): an embedded
@@ -70,8 +81,8 @@ type Config struct {
 // concurrent use.
 type Log struct {
 	cfg     Config
-	signer  *noteSigner
-	vkey    verify.Verifier
+	signers []verify.Signer   // Signer, then ExtraSigners
+	vkeys   []verify.Verifier // their verifiers, in the same order
 	metrics *metrics
 
 	// tree and recent are owned by the sequencer goroutine (Run).
@@ -93,6 +104,10 @@ type Log struct {
 	latest      atomic.Pointer[State]
 	published   atomic.Pointer[State]
 	publishedAt atomic.Pointer[time.Time]
+	// cosignedMu serialises PublishCosigned; cosigned is the size it last
+	// published (-1: none yet).
+	cosignedMu sync.Mutex
+	cosigned   int64
 
 	running     atomic.Bool
 	freeUnknown atomic.Bool   // the storage could not tell its free space
@@ -171,18 +186,28 @@ func newLog(cfg Config) (*Log, error) {
 		return nil, errors.New("log: Origin, Signer and Storage are required")
 	}
 	cfg.setDefaults()
-	signer, err := newNoteSigner(cfg.Origin, cfg.Signer)
-	if err != nil {
-		return nil, err
-	}
-	vkey, err := verify.NewVerifier(signer.VerifierKey())
-	if err != nil {
-		return nil, fmt.Errorf("log: %w", err)
-	}
-	return &Log{
-		cfg: cfg, signer: signer, vkey: vkey, metrics: newMetrics(cfg.Registerer),
+	l := &Log{
+		cfg: cfg, metrics: newMetrics(cfg.Registerer), cosigned: -1,
 		pool: newPool(), wake: make(chan struct{}, 1), stopped: make(chan struct{}),
-	}, nil
+	}
+	seen := map[string]bool{}
+	for _, s := range append([]signature.Signer{cfg.Signer}, cfg.ExtraSigners...) {
+		signer, err := newNoteSigner(cfg.Origin, s)
+		if err != nil {
+			return nil, err
+		}
+		vkey := signer.VerifierKey()
+		if seen[vkey] {
+			return nil, fmt.Errorf("log: key %s given twice", vkey)
+		}
+		seen[vkey] = true
+		v, err := verify.NewVerifier(vkey)
+		if err != nil {
+			return nil, fmt.Errorf("log: %w", err)
+		}
+		l.signers, l.vkeys = append(l.signers, signer), append(l.vkeys, v)
+	}
+	return l, nil
 }
 
 // Create creates a new, empty log in cfg.Storage, committing its first
@@ -227,7 +252,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("log: reading checkpoint: %w", err)
 	}
-	c, _, err := verify.OpenCheckpoint(signed, cfg.Origin, []verify.Verifier{l.vkey}, nil, 0)
+	c, _, err := verify.OpenCheckpoint(signed, cfg.Origin, l.vkeys, nil, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrWrongKey, err)
 	}
@@ -243,7 +268,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 // sign returns a signed checkpoint for the given size and root.
 func (l *Log) sign(size uint64, root verify.Hash) ([]byte, error) {
 	c := verify.Checkpoint{Origin: l.cfg.Origin, Size: size, Root: root}
-	signed, err := verify.Sign(c.Text(), l.signer)
+	signed, err := verify.Sign(c.Text(), l.signers...)
 	if err != nil {
 		return nil, fmt.Errorf("log: signing checkpoint: %w", err)
 	}
@@ -258,8 +283,19 @@ func (l *Log) setLatest(s *State) {
 // Origin returns the log's origin.
 func (l *Log) Origin() string { return l.cfg.Origin }
 
-// VerifierKey returns the log's public key as a C2SP note verifier key.
-func (l *Log) VerifierKey() string { return l.signer.VerifierKey() }
+// VerifierKey returns the log's public key, Config.Signer's, as a C2SP
+// note verifier key.
+func (l *Log) VerifierKey() string { return l.signers[0].(*noteSigner).VerifierKey() }
+
+// VerifierKeys returns the verifier keys of every key that signs the log's
+// checkpoints: Config.Signer's, then those of Config.ExtraSigners.
+func (l *Log) VerifierKeys() []string {
+	keys := make([]string, len(l.signers))
+	for i, s := range l.signers {
+		keys[i] = s.(*noteSigner).VerifierKey()
+	}
+	return keys
+}
 
 // Latest returns the most recently committed state. Its checkpoint may not
 // be published yet; every entry below its size is durable.

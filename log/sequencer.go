@@ -33,7 +33,7 @@ func (l *Log) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-publish.C:
-			l.publish()
+			l.tick()
 		default:
 		}
 		n, age := l.poolState()
@@ -53,7 +53,7 @@ func (l *Log) Run(ctx context.Context) error {
 		case <-l.wake:
 		case <-timer.C:
 		case <-publish.C:
-			l.publish()
+			l.tick()
 		}
 	}
 }
@@ -67,6 +67,13 @@ func (l *Log) stop() {
 	l.mu.Unlock()
 	for _, r := range p.reqs {
 		r.fail(ErrStopped)
+	}
+}
+
+// tick publishes the latest committed state, unless witnesses publish.
+func (l *Log) tick() {
+	if !l.cfg.Witnessed {
+		l.publish()
 	}
 }
 

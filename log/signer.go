@@ -39,3 +39,13 @@ func (n *noteSigner) VerifierKey() string { return verify.Ed25519VerifierKey(n.n
 func (n *noteSigner) Sign(msg []byte) ([]byte, error) {
 	return n.s.SignMessage(bytes.NewReader(msg))
 }
+
+// VerifierKeyOf returns the verifier key of checkpoints that s signs for
+// origin. s must hold an Ed25519 key.
+func VerifierKeyOf(origin string, s signature.Signer) (string, error) {
+	n, err := newNoteSigner(origin, s)
+	if err != nil {
+		return "", err
+	}
+	return n.VerifierKey(), nil
+}

@@ -10,11 +10,14 @@ import (
 
 // LogInfo is the body of GET /api/v1/log: the published state.
 type LogInfo struct {
-	Origin      string      `json:"origin"`
-	VerifierKey string      `json:"vkey"`
-	Size        uint64      `json:"size"`
-	Root        verify.Hash `json:"root"`
-	Checkpoint  string      `json:"checkpoint"`
+	Origin      string `json:"origin"`
+	VerifierKey string `json:"vkey"`
+	// VerifierKeys are all the keys that sign checkpoints: more than one
+	// during a key rotation.
+	VerifierKeys []string    `json:"vkeys"`
+	Size         uint64      `json:"size"`
+	Root         verify.Hash `json:"root"`
+	Checkpoint   string      `json:"checkpoint"`
 }
 
 // Entry is the body of GET /api/v1/entries/{index}.
@@ -28,7 +31,7 @@ func (s *Server) getLog(c echo.Context) error {
 	p := s.log.Published()
 	c.Response().Header().Set(echo.HeaderCacheControl, cacheCheckpoint)
 	return c.JSON(http.StatusOK, LogInfo{
-		Origin: s.log.Origin(), VerifierKey: s.log.VerifierKey(),
+		Origin: s.log.Origin(), VerifierKey: s.log.VerifierKey(), VerifierKeys: s.log.VerifierKeys(),
 		Size: p.Size, Root: p.Root, Checkpoint: string(p.Checkpoint),
 	})
 }
@@ -39,7 +42,7 @@ func (s *Server) getEntry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	entry, err := s.log.Entry(c.Request().Context(), index)
+	entry, err := s.entry(c.Request().Context(), index)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,8 @@ func newDemoHarness(t *testing.T, cfg func(*web.Config), lcfg func(*log.Config))
 	if _, err := h.log.AppendBatch(context.Background(), h.demo.Entries); err != nil {
 		t.Fatal(err)
 	}
-	wc := web.Config{Log: h.log, Registry: h.reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}}
+	wc := web.Config{Log: h.log, Registry: h.reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
+		ReadLimit: web.Limit{Rate: -1}}
 	if cfg != nil {
 		cfg(&wc)
 	}

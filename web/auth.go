@@ -34,6 +34,9 @@ type claims struct {
 type session struct {
 	issuer string // a signatory id or attest.RegistrarID
 	keyID  string
+	// single is a registrar token's claims, which bind it to one body and
+	// one use: checked by bind once the body is read.
+	single *claims
 }
 
 // cachedToken is a verified signatory token, valid until exp while its
@@ -57,9 +60,11 @@ type authenticator struct {
 
 func unauthorized(detail string) error { return problemf(kindUnauthorized, detail) }
 
-// authenticate checks the bearer token of r, whose body is body. Unknown
-// issuers and keys fail before any signature work.
-func (a *authenticator) authenticate(r *http.Request, body []byte) (*session, error) {
+// authenticate checks the bearer token of r before its body is read, so
+// that a request without a valid token costs no body buffering. Unknown
+// issuers and keys fail before any signature work. A registrar token is
+// not accepted until bind has checked it against the body.
+func (a *authenticator) authenticate(r *http.Request) (*session, error) {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || token == "" || len(token) > maxTokenBytes {
 		return nil, unauthorized("a bearer session token is required")
@@ -76,10 +81,20 @@ func (a *authenticator) authenticate(r *http.Request, body []byte) (*session, er
 		return nil, err
 	}
 	if s.issuer == attest.RegistrarID {
-		return s, a.single(c, body)
+		s.single = c
+		return s, nil
 	}
 	a.remember(sum, cachedToken{session: *s, exp: c.ExpiresAt.Time, version: a.reg.Version()})
 	return s, nil
+}
+
+// bind completes the authentication of a request whose body is body: a
+// registrar token must be bound to it and unused.
+func (a *authenticator) bind(s *session, body []byte) error {
+	if s.single == nil {
+		return nil
+	}
+	return a.once(s.single, body)
 }
 
 // lookup parses token without verifying it, to find its issuer and key.
@@ -89,6 +104,12 @@ func (a *authenticator) lookup(token string) (*session, *claims, attest.KeyInfo,
 	if err != nil {
 		return nil, nil, attest.KeyInfo{}, unauthorized("the session token is not a JWT")
 	}
+	if _, ok := t.Header["crit"]; ok {
+		// RFC 7515, section 4.1.11: a recipient must reject a token
+		// whose crit names extensions it does not understand, and this
+		// server understands none.
+		return nil, nil, attest.KeyInfo{}, unauthorized("the session token has a crit header: no extension is supported")
+	}
 	kid, _ := t.Header["kid"].(string)
 	if kid == "" || c.Issuer == "" {
 		return nil, nil, attest.KeyInfo{}, unauthorized("the session token needs a kid header and an iss claim")
@@ -96,7 +117,8 @@ func (a *authenticator) lookup(token string) (*session, *claims, attest.KeyInfo,
 	key, err := a.reg.Key(c.Issuer, kid)
 	switch {
 	case err != nil:
-		return nil, nil, key, unauthorized("no key " + kid + " is registered for issuer " + c.Issuer)
+		// The kid and iss are not verified yet: never echoed.
+		return nil, nil, key, unauthorized("the token's kid names no key registered for its issuer")
 	case !key.Valid():
 		return nil, nil, key, unauthorized("the token's key is revoked")
 	}
@@ -140,15 +162,20 @@ func reason(err error) string {
 	return "rejected"
 }
 
-// single enforces the registrar token rules: bound to this body, and used
+// once enforces the registrar token rules: bound to this body, and used
 // once.
-func (a *authenticator) single(c *claims, body []byte) error {
+func (a *authenticator) once(c *claims, body []byte) error {
 	sum := sha256.Sum256(body)
 	if c.BodySHA256 != hex.EncodeToString(sum[:]) {
 		return unauthorized("a registrar token needs a body_sha256 claim matching the body")
 	}
-	if c.ID == "" {
+	switch {
+	case c.ID == "":
 		return unauthorized("a registrar token needs a jti claim")
+	case len(c.ID) > maxJTI:
+		return unauthorized("a registrar token's jti is at most 128 bytes")
+	case strings.ContainsAny(c.ID, " \t\r\n"):
+		return unauthorized("a registrar token's jti must not contain white space")
 	}
 	fresh, err := a.jti.Use(c.ID, c.ExpiresAt.Add(tokenLeeway))
 	if err != nil {

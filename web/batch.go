@@ -49,10 +49,11 @@ type BatchItem struct {
 
 // postBatch logs up to MaxBatch envelopes, all or none.
 func (s *Server) postBatch(c echo.Context) error {
-	body, sess, err := s.accept(c, s.cfg.MaxBatchBytes)
+	body, sess, release, err := s.accept(c, s.cfg.MaxBatchBytes)
 	if err != nil {
 		return err
 	}
+	defer release()
 	leaves, envs, err := parseBatch(body)
 	if err != nil {
 		return err

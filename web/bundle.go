@@ -141,7 +141,7 @@ func (p *prover) proven(index uint64, leaf []byte) (bundle.Entry, error) {
 	}
 	var err error
 	if leaf == nil {
-		if leaf, err = p.s.log.Entry(p.ctx, index); err != nil {
+		if leaf, err = p.s.entry(p.ctx, index); err != nil {
 			return e, err
 		}
 	}

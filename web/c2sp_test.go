@@ -178,11 +178,12 @@ func TestLogInfo(t *testing.T) {
 	_, cp := get(t, h.srv, "/checkpoint")
 	var info struct {
 		Origin, VKey, Root, Checkpoint string
+		VKeys                          []string
 		Size                           uint64
 	}
 	getJSON(t, h.srv, "/api/v1/log", &info)
 	p := h.log.Published()
-	if info.Origin != testOrigin || info.VKey != h.log.VerifierKey() || info.Size != p.Size ||
+	if info.Origin != testOrigin || info.VKey != h.log.VerifierKey() || len(info.VKeys) != 1 || info.VKeys[0] != info.VKey || info.Size != p.Size ||
 		info.Root != base64.StdEncoding.EncodeToString(p.Root[:]) || info.Checkpoint != string(cp) {
 		t.Errorf("GET /api/v1/log = %+v, want origin %s, size %d, /checkpoint %q", info, testOrigin, p.Size, cp)
 	}

@@ -32,6 +32,7 @@
 //	GET /api/v1/proof/inclusion?index=I[&size=S]
 //	GET /api/v1/proof/inclusion?hash=H[&size=S]
 //	GET /api/v1/proof/consistency?from=F[&to=T]
+//	GET /api/v1/policy
 //
 // Indexes and sizes are decimal integers from 0 to 2^63-1; hashes and
 // entries are standard base64. Responses are application/json.
@@ -62,6 +63,13 @@
 // 400 bad-parameter; a proof beyond the tree is 404 beyond-tree; an unknown
 // leaf hash is 404 entry-not-found.
 //
+// /api/v1/policy is the log's witness policy (c2sp.org/tlog-policy,
+// text/plain) when it has one, else a 404 not-found problem. With
+// witnesses, /checkpoint and the default sizes above are those of the
+// latest checkpoint a quorum of them cosigned, cosignatures included
+// (package log/cosign); /api/v1/log's "vkeys" lists every key that signs
+// checkpoints (two during a key rotation).
+//
 // # Attestations
 //
 // With Config.Registry set (pledgelog serve always sets it), the log holds
@@ -72,6 +80,7 @@
 //	GET  /api/v1/accords                every accord
 //	GET  /api/v1/signatories[?cursor=&limit=]
 //	GET  /api/v1/signatories/{id}       keys with history, recover events, latest pledges
+//	GET  /api/v1/entries/{index}/bundle the entry's bundle on the published checkpoint
 //	GET  /api/v1/search?signatory=&accord=&principle=&status=&subject=&cursor=&limit=
 //	GET  /api/v1/openapi.json           this API as OpenAPI 3.1 (always served)
 //
@@ -91,7 +100,8 @@
 // The session token is a JWT (RFC 7519) in "Authorization: Bearer". Its
 // header kid is a registered key id and its alg the one algorithm of that
 // key (EdDSA for Ed25519, ES256 for P-256; never none or HMAC); jwk, jku
-// and x5u headers are ignored. Claims: iss the signatory id (or
+// and x5u headers are ignored; a crit header is refused (no extension is
+// understood, RFC 7515 §4.1.11). Claims: iss the signatory id (or
 // "registrar"), aud the log's origin, iat and exp required with exp − iat
 // ≤ 5 minutes, 30 s of leeway. An unknown iss or kid, or a revoked key,
 // fails before any signature is verified. A verified token is cached by
@@ -129,6 +139,13 @@
 // storage-unavailable (503). storage-unavailable means the storage failed
 // the write and the log is recovering by itself: the entry may or may not
 // be stored, and resubmitting it after Retry-After is safe.
+//
+// GET /api/v1/entries/{index}/bundle answers the proof bundle of a
+// logged entry on the published checkpoint — with witnesses, the latest
+// one a quorum cosigned, so that the bundle carries its cosignatures
+// (pledge-verify bundle --refresh, pledge submit --wait-witnessed). An
+// entry beyond the published tree is a 404 beyond-tree problem: retry
+// after the next publication.
 //
 // The reads come from the derived rows, committed with their entries, so
 // they never show what the log has not committed. Pages take limit (1 to

@@ -50,11 +50,13 @@ var (
 	kindEntryNotFound    = kind{"entry-not-found", "No entry with this leaf hash", http.StatusNotFound}
 	kindRouteNotFound    = kind{"not-found", "No such resource", http.StatusNotFound}
 	kindMethodNotAllowed = kind{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed}
+	kindNotImplemented   = kind{"not-implemented", "Method not implemented", http.StatusNotImplemented}
 	kindBodyTooLarge     = kind{"body-too-large", "Request body too large", http.StatusRequestEntityTooLarge}
 	kindEntryTooLarge    = kind{"entry-too-large", "Entry too large", http.StatusRequestEntityTooLarge}
 	kindUnauthorized     = kind{"unauthorized", "Unauthorized", http.StatusUnauthorized}
 	kindConflict         = kind{"conflict", "Conflict", http.StatusConflict}
 	kindPushback         = kind{"pushback", "Too many pending entries", http.StatusServiceUnavailable}
+	kindBusy             = kind{"busy", "Server busy", http.StatusServiceUnavailable}
 	kindStopped          = kind{"stopped", "Sequencer stopped", http.StatusServiceUnavailable}
 	kindDiskFull         = kind{"disk-full", "Storage nearly full", http.StatusServiceUnavailable}
 	kindStorage          = kind{"storage-unavailable", "Storage failing", http.StatusServiceUnavailable}
@@ -209,14 +211,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch {
 	case k == kindInternal && errors.Is(err, context.Canceled):
 		s.logger.Debug("request canceled", "path", c.Request().URL.Path, "err", err)
-	case k.status >= 500:
+	case k.status >= 500 && k != kindNotImplemented: // a 501 is the client's made-up method, not our fault
 		s.logger.Error("request failed", "method", c.Request().Method,
 			"path", c.Request().URL.Path, "status", k.status, "err", err)
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderCacheControl, "no-store")
 	switch k {
-	case kindPushback, kindNotReady:
+	case kindPushback, kindNotReady, kindBusy:
 		h.Set("Retry-After", strconv.Itoa(1))
 	case kindStorage:
 		h.Set("Retry-After", strconv.Itoa(5))

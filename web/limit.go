@@ -3,6 +3,8 @@ package web
 import (
 	"container/list"
 	"math"
+	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -68,12 +70,47 @@ func (ls *limiters) get(key string) *rate.Limiter {
 }
 
 // limitIP is the middleware of the write routes that runs before anything
-// else: one limiter per client IP (the TCP peer; see Config.IPLimit).
+// else: one limiter per client (see clientKey and Config.IPLimit).
 func (s *Server) limitIP(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := s.ipLimits.allow(c.RealIP(), s.now()); err != nil {
+		if err := s.ipLimits.allow(clientKey(c.RealIP()), s.now()); err != nil {
 			return err
 		}
 		return next(c)
 	}
+}
+
+// unlimitedReads are the paths that the read limit spares: monitoring's.
+var unlimitedReads = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// limitReads is the pre-routing middleware that limits the GET and HEAD
+// requests of each client (Config.ReadLimit). It counts the requests it
+// refuses, which never reach the router's metrics.
+func (s *Server) limitReads(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || unlimitedReads[r.URL.Path] {
+			return next(c)
+		}
+		if err := s.readLimits.allow(clientKey(c.RealIP()), s.now()); err != nil {
+			s.metrics.readLimited.Inc()
+			return err
+		}
+		return next(c)
+	}
+}
+
+// clientKey is what the limits count as one client, given the TCP peer's
+// IP: an IPv4 address (also when mapped into IPv6), or the /64 prefix of
+// an IPv6 address, since one host or site is commonly given a whole /64.
+func clientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }

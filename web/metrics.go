@@ -19,6 +19,9 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// readLimited counts the reads refused by the read limit, before
+	// routing.
+	readLimited prometheus.Counter
 }
 
 func newMetrics(r prometheus.Registerer) (*metrics, error) {
@@ -32,11 +35,15 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 			Help:    "HTTP request latency by route template.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}, []string{"route"}),
+		readLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pledgelog_http_read_limited_total",
+			Help: "GET and HEAD requests refused (429) by the per-client read limit.",
+		}),
 	}
 	if r == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.readLimited} {
 		if err := r.Register(c); err != nil {
 			return nil, errors.Join(errors.New("web: registering metrics"), err)
 		}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -46,10 +47,16 @@ type Config struct {
 	Backup     func(ctx context.Context, dest string) error
 
 	// Timeouts of the http.Server that Run starts. Defaults: ReadHeader
-	// 5s, Read 10s, Write 30s, Idle 120s, Shutdown 10s (the time Run
+	// 5s, Read 10s, Write 30s, Idle 30s, Shutdown 10s (the time Run
 	// gives in-flight requests once its context is done).
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
-	// MaxHeaderBytes caps request headers. Default 16 KiB.
+	// MaxConns caps the connections that Run keeps open at once, and
+	// MaxConnsPerClient those of one client (an IPv4 address or IPv6
+	// /64, see IPLimit); a connection beyond either is closed when it is
+	// accepted. Defaults: 1024 and 64.
+	MaxConns, MaxConnsPerClient int
+	// MaxHeaderBytes caps the request line and headers together (431
+	// beyond). Default 16 KiB.
 	MaxHeaderBytes int
 	// MaxBodyBytes caps request bodies but those of POST
 	// /api/v1/entries/batch. Default 1 MiB.
@@ -57,6 +64,30 @@ type Config struct {
 	// MaxBatchBytes caps the body of POST /api/v1/entries/batch. Default
 	// 8 MiB.
 	MaxBatchBytes int64
+	// MaxBufferedBytes bounds the memory of the write requests' bodies
+	// being read and parsed at once, across all clients. A request takes
+	// its share, three times its Content-Length (or the route's cap
+	// without one), only once its token is verified; one that cannot have
+	// it within 3 s gets 503 busy. Default 64 MiB.
+	MaxBufferedBytes int64
+
+	// BundleCacheBytes bounds the entry bundles kept in memory, raw and
+	// gzipped, by GET /tile/entries/… and the reads of single entries (see
+	// bundleCache). Default 64 MiB.
+	BundleCacheBytes int64
+
+	// Policy, if not empty, is the log's witness policy
+	// (c2sp.org/tlog-policy), served at /api/v1/policy. Witnesses are the
+	// verifier keys of its witnesses and WitnessQuorum the fewest of them
+	// that can meet its quorum: the web UI pins them on a first visit.
+	Policy        []byte
+	Witnesses     []string
+	WitnessQuorum int
+	// PublicURL is the URL prefix at which clients reach the log, without
+	// a trailing slash, e.g. "https://log.example.org/pledges": the pages
+	// show it in the commands they give. The request's Host header is
+	// never used. Default "https://" + the log's origin.
+	PublicURL string
 
 	// Registry, if not nil, is the attestation registry whose hooks the
 	// log has (see Hooks), loaded with LoadRegistry. It enables the write
@@ -67,12 +98,17 @@ type Config struct {
 	Registry *attest.Registry
 	// JTI remembers used registrar tokens. Default: in memory only.
 	JTI *JTIStore
-	// IPLimit limits the write requests of each client IP, before
-	// anything else; SignatoryLimit those of each authenticated principal.
-	// The client IP is the TCP peer's: put a proxy in front only with a
-	// limit of its own. Defaults: 20/s bursts of 40 per IP, 50/s bursts of
+	// IPLimit limits the write requests of each client, before anything
+	// else; SignatoryLimit those of each authenticated principal. A client
+	// is the TCP peer's IPv4 address or IPv6 /64 prefix (see clientKey):
+	// put a proxy in front only with a limit of its own. Defaults: 20/s bursts of 40 per IP, 50/s bursts of
 	// 100 per signatory; a negative Rate means no limit.
 	IPLimit, SignatoryLimit Limit
+	// ReadLimit limits the GET and HEAD requests of each client (the
+	// API's reads, tiles and the UI's pages) but /healthz, /readyz and
+	// /metrics. Default: 100/s in bursts of 200; a negative Rate means no
+	// limit.
+	ReadLimit Limit
 	// Now is the clock of token validation and limits. Nil means time.Now.
 	Now func() time.Time
 }
@@ -87,8 +123,14 @@ func (cfg *Config) setDefaults() {
 	def(&cfg.ReadHeaderTimeout, 5*time.Second)
 	def(&cfg.ReadTimeout, 10*time.Second)
 	def(&cfg.WriteTimeout, 30*time.Second)
-	def(&cfg.IdleTimeout, 120*time.Second)
+	def(&cfg.IdleTimeout, 30*time.Second)
 	def(&cfg.ShutdownTimeout, 10*time.Second)
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 1024
+	}
+	if cfg.MaxConnsPerClient <= 0 {
+		cfg.MaxConnsPerClient = 64
+	}
 	if cfg.MaxHeaderBytes <= 0 {
 		cfg.MaxHeaderBytes = 16 << 10
 	}
@@ -98,6 +140,16 @@ func (cfg *Config) setDefaults() {
 	if cfg.MaxBatchBytes <= 0 {
 		cfg.MaxBatchBytes = 8 << 20
 	}
+	if cfg.BundleCacheBytes <= 0 {
+		cfg.BundleCacheBytes = 64 << 20
+	}
+	if cfg.MaxBufferedBytes <= 0 {
+		cfg.MaxBufferedBytes = 64 << 20
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "https://" + cfg.Log.Origin()
+	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -109,6 +161,7 @@ func (cfg *Config) setDefaults() {
 	}
 	defLimit(&cfg.IPLimit, Limit{Rate: 20, Burst: 40})
 	defLimit(&cfg.SignatoryLimit, Limit{Rate: 50, Burst: 100})
+	defLimit(&cfg.ReadLimit, Limit{Rate: 100, Burst: 200})
 }
 
 func defLimit(l *Limit, def Limit) {
@@ -132,12 +185,15 @@ type Server struct {
 	metrics *metrics
 	health  *health
 
-	reg       *attest.Registry // nil: a plain, read-only log
-	auth      *authenticator
-	ipLimits  *limiters
-	sigLimits *limiters
-	now       func() time.Time
-	self      selfCheck // what checking our own bundles learnt
+	reg        *attest.Registry // nil: a plain, read-only log
+	auth       *authenticator
+	ipLimits   *limiters
+	sigLimits  *limiters
+	readLimits *limiters
+	buffers    *bodyBuffer
+	bundles    *bundleCache
+	now        func() time.Time
+	self       selfCheck // what checking our own bundles learnt
 }
 
 // New returns a server for cfg.Log. It starts nothing: serve Handler with
@@ -156,7 +212,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, logger: cfg.Logger, metrics: m,
 		health: newHealth(cfg.Log, cfg.MaxStaleness), reg: cfg.Registry, now: cfg.Now,
-		ipLimits: newLimiters(cfg.IPLimit, maxLimitKeys), sigLimits: newLimiters(cfg.SignatoryLimit, maxLimitKeys)}
+		ipLimits: newLimiters(cfg.IPLimit, maxLimitKeys), sigLimits: newLimiters(cfg.SignatoryLimit, maxLimitKeys),
+		readLimits: newLimiters(cfg.ReadLimit, maxLimitKeys),
+		buffers:    newBodyBuffer(cfg.MaxBufferedBytes), bundles: newBundleCache(cfg.BundleCacheBytes)}
 	if s.reg != nil {
 		s.auth = &authenticator{reg: s.reg, origin: cfg.Log.Origin(), now: cfg.Now, jti: cfg.JTI,
 			cache: map[[32]byte]cachedToken{}}
@@ -170,6 +228,8 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
+	e.Pre(s.checkMethod)    // RFC 9110: 501 for an unknown method, 405 on pages
+	e.Pre(s.limitReads)     // before the UI's pages, which are reads too
 	e.Pre(s.uiMiddleware()) // the web UI's pages (ui.go), beside the API's routes
 	e.Use(s.metrics.middleware, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   strconv.FormatInt(s.cfg.MaxBodyBytes, 10),
@@ -177,7 +237,7 @@ func (s *Server) routes() *echo.Echo {
 	}))
 
 	e.GET("/checkpoint", s.getCheckpoint)
-	e.GET("/tile/entries/*", s.getTile, middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 512}))
+	e.GET("/tile/entries/*", s.getTile)
 	e.GET("/tile/*", s.getTile)
 
 	api := e.Group("/api/v1")
@@ -186,7 +246,9 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/proof/inclusion", s.getInclusion)
 	api.GET("/proof/consistency", s.getConsistency)
 	api.GET("/openapi.json", s.getOpenAPI)
+	api.GET("/policy", s.getPolicy)
 	if s.reg != nil {
+		api.GET("/entries/:index/bundle", s.getEntryBundle)
 		api.POST("/entries", s.postEntry, s.limitIP)
 		api.POST("/entries/batch", s.postBatch, s.limitIP)
 		api.GET("/accords", s.getAccords)
@@ -206,20 +268,27 @@ func (s *Server) routes() *echo.Echo {
 	return e
 }
 
+// headerSlop is what net/http reads beyond http.Server.MaxHeaderBytes
+// (its bufio slack): Run subtracts it, so that Config.MaxHeaderBytes is
+// the cap.
+const headerSlop = 4096
+
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
 // Run serves HTTP on ln until ctx is done, then shuts down gracefully:
 // it stops accepting connections and waits up to Config.ShutdownTimeout
-// for in-flight requests. It returns nil after a clean shutdown.
+// for in-flight requests. It returns nil after a clean shutdown. It keeps
+// the connections within Config.MaxConns and MaxConnsPerClient.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	ln = newLimitedListener(ln, s.cfg.MaxConns, s.cfg.MaxConnsPerClient, s.logger)
 	srv := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		MaxHeaderBytes:    max(s.cfg.MaxHeaderBytes-headerSlop, 1),
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -239,4 +308,26 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("web: serving: %w", err)
 	}
 	return nil
+}
+
+// checkMethod is the pre-routing middleware that answers, per RFC 9110,
+// 501 to a method it does not recognize (not one of RFC 9110's or PATCH:
+// see knownMethods), and 405 with Allow to a recognized method on a UI
+// page that does not take it (the router does the same for the API's
+// routes). It counts what it answers in the metrics (route "unmatched"),
+// which it runs before.
+func (s *Server) checkMethod(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		switch {
+		case !knownMethods[r.Method]:
+			s.metrics.requests.WithLabelValues("unmatched", "other", strconv.Itoa(http.StatusNotImplemented)).Inc()
+			return problemf(kindNotImplemented, "the request method is not one this server implements")
+		case r.Method != http.MethodGet && r.Method != http.MethodHead && s.reg != nil && isUIPath(r.URL.Path):
+			s.metrics.requests.WithLabelValues("unmatched", r.Method, strconv.Itoa(http.StatusMethodNotAllowed)).Inc()
+			c.Response().Header().Set(echo.HeaderAllow, "GET, HEAD")
+			return problemf(kindMethodNotAllowed, "a page takes GET and HEAD only")
+		}
+		return next(c)
+	}
 }

@@ -94,7 +94,7 @@ func newHarness(t *testing.T) *harness {
 	l := newLog(t, reg, 5*time.Millisecond)
 	appendTo(t, l, batchEnds)
 	waitPublished(t, l, batchEnds[len(batchEnds)-1])
-	return &harness{log: l, reg: reg, srv: serve(t, web.Config{Log: l, Registerer: reg, Gatherer: reg})}
+	return &harness{log: l, reg: reg, srv: serve(t, web.Config{Log: l, Registerer: reg, Gatherer: reg, ReadLimit: web.Limit{Rate: -1}})}
 }
 
 func serve(t *testing.T, cfg web.Config) *httptest.Server {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -21,10 +22,11 @@ const MaxBatch = 256
 // postEntry logs one envelope and answers its proof bundle: 201 for a new
 // entry, 200 with the first index for a duplicate.
 func (s *Server) postEntry(c echo.Context) error {
-	body, sess, err := s.accept(c, attest.MaxSubmissionSize)
+	body, sess, release, err := s.accept(c, attest.MaxSubmissionSize)
 	if err != nil {
 		return err
 	}
+	defer release()
 	leaf, env, err := attest.Canonicalize(body)
 	if err != nil {
 		return err
@@ -57,44 +59,65 @@ func (s *Server) postEntry(c echo.Context) error {
 	return c.Blob(status, bundle.MediaType, b.Marshal())
 }
 
-// accept checks what comes before the envelopes: the media type, the body
-// size, the session token and the principal's rate limit. It returns the
-// body.
-func (s *Server) accept(c echo.Context, maxBody int64) ([]byte, *session, error) {
-	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+// accept checks what comes before the envelopes, in this order: the media
+// type, the session token (before any of the body is read), the
+// principal's rate limit, a share of the server's body buffer
+// (Config.MaxBufferedBytes), the body size, and a registrar token's
+// binding to the body. It returns the body and a function that gives its
+// share of the buffer back, to be called when the request is done.
+func (s *Server) accept(c echo.Context, maxBody int64) ([]byte, *session, func(), error) {
+	r := c.Request()
+	mt, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 	if err != nil || mt != echo.MIMEApplicationJSON {
-		return nil, nil, problemf(kindUnsupportedMedia, "the body must be application/json")
+		return nil, nil, nil, problemf(kindUnsupportedMedia, "the body must be application/json")
 	}
-	body, err := readBody(c.Request(), maxBody)
-	if err != nil {
-		return nil, nil, err
+	if r.ContentLength > maxBody {
+		return nil, nil, nil, problemf(kindBodyTooLarge, "the body is at most "+strconv.FormatInt(maxBody, 10)+" bytes")
 	}
-	sess, err := s.auth.authenticate(c.Request(), body)
+	sess, err := s.auth.authenticate(r)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := s.sigLimits.allow(sess.issuer, s.now()); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return body, sess, nil
+	release, err := s.buffers.acquire(r.Context(), r.ContentLength, maxBody)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	body, err := readBody(r, maxBody)
+	if err == nil {
+		err = s.auth.bind(sess, body)
+	}
+	if err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	return body, sess, release, nil
 }
 
-// readBody reads at most max bytes of r's body: 413 beyond.
+// readBody reads at most max bytes of r's body: 413 beyond. A body of
+// known length is read into a buffer of that size, allocated once.
 func readBody(r *http.Request, max int64) ([]byte, error) {
+	tooLarge := problemf(kindBodyTooLarge, "the body is at most "+strconv.FormatInt(max, 10)+" bytes")
 	if r.ContentLength > max {
-		return nil, problemf(kindBodyTooLarge, "the body is at most "+strconv.FormatInt(max, 10)+" bytes")
+		return nil, tooLarge
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, max+1))
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
 		return nil, he // echo's body limit
 	case err != nil:
 		return nil, problemf(kindBadRequest, "reading the body failed")
-	case int64(len(data)) > max:
-		return nil, problemf(kindBodyTooLarge, "the body is at most "+strconv.FormatInt(max, 10)+" bytes")
+	case int64(buf.Len()) > max:
+		return nil, tooLarge
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }
 
 // check verifies env's signatures against the registry and that the

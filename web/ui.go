@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
@@ -40,6 +41,7 @@ type ui struct {
 	s     *Server
 	echo  *echo.Echo
 	pages map[string]*template.Template
+	sums  summaryCache
 }
 
 // uiMiddleware returns a pre-routing middleware that serves the UI's GET
@@ -144,28 +146,85 @@ type page struct {
 	Title  string
 	Nav    string
 	Origin string
-	URL    string // the log's URL prefix, as the request reached it
+	URL    string // the log's URL prefix: Config.PublicURL, never the Host header
 	VKey   string
-	Size   uint64
-	Demo   bool     // the log holds demo data: show the banner
-	Quote  []string // the accords' demo notices
-	Data   any
+	VKeys  string // every log key, space-separated (two during a rotation)
+	// Witnesses are the policy's witness vkeys, space-separated, and
+	// WitnessQuorum the fewest that meet its quorum: the page pins them.
+	Witnesses     string
+	WitnessQuorum int
+	Size          uint64
+	Demo          bool     // the log holds demo data: show the banner
+	Quote         []string // the accords' demo notices
+	Data          any
 }
 
 // render answers the page template name with data.
 func (u *ui) render(c echo.Context, status int, name, title string, data any) error {
-	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), URL: c.Scheme() + "://" + c.Request().Host,
-		VKey: u.s.log.VerifierKey(), Size: u.s.log.Published().Size, Data: data}
-	var err error
-	if p.Demo, p.Quote, err = u.demoNotices(c); err != nil {
+	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), URL: u.s.cfg.PublicURL,
+		VKey: u.s.log.VerifierKey(), VKeys: strings.Join(u.s.log.VerifierKeys(), " "),
+		Witnesses: strings.Join(u.s.cfg.Witnesses, " "), WitnessQuorum: u.s.cfg.WitnessQuorum,
+		Size: u.s.log.Published().Size, Data: data}
+	sum, err := u.summary(c)
+	if err != nil {
 		return err
 	}
+	p.Demo, p.Quote = sum.demo, sum.notices
 	var buf bytes.Buffer
 	if err := u.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// summary is what the pages show of the registry on every request: the
+// demo notices, and the number of signatories. It is read once per
+// committed tree size (the derived rows change only with the tree), so
+// that what one signatory puts in its row, such as hundreds of keys, is
+// not decoded for every page.
+type summary struct {
+	size        uint64 // the committed tree size it was read at
+	demo        bool
+	notices     []string
+	signatories int
+}
+
+// summaryCache holds the latest summary.
+type summaryCache struct {
+	mu   sync.Mutex
+	last *summary // guarded by mu
+}
+
+// summary returns the registry summary of the committed tree.
+func (u *ui) summary(c echo.Context) (*summary, error) {
+	size := u.s.log.Latest().Size
+	u.sums.mu.Lock()
+	last := u.sums.last
+	u.sums.mu.Unlock()
+	if last != nil && last.size == size {
+		return last, nil
+	}
+	sum := &summary{size: size}
+	var err error
+	if sum.demo, sum.notices, err = u.demoNotices(c); err != nil {
+		return nil, err
+	}
+	err = scanRows(c.Request().Context(), u.s.log, attest.TableSignatories, nil, func(r log.Row) error {
+		if string(r.Key) != attest.RegistrarID {
+			sum.signatories++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	u.sums.mu.Lock()
+	if u.sums.last == nil || u.sums.last.size <= size {
+		u.sums.last = sum
+	}
+	u.sums.mu.Unlock()
+	return sum, nil
 }
 
 // demoNotices says whether the log holds demo data: an accord or one of

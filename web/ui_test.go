@@ -166,8 +166,8 @@ func TestUIErrors(t *testing.T) {
 		{"GET", "/checkpoints?before=x", 400, "text/html; charset=UTF-8", "before must be a tree size"},
 		{"GET", "/signatories?cursor=!", 400, "text/html; charset=UTF-8", "cursor must be the next value of a previous page"},
 		{"GET", "/static/x/../../ui.go", 404, "", ""},
-		{"POST", "/", 404, "application/problem+json", "not-found"},
-		{"POST", "/search", 404, "application/problem+json", "not-found"},
+		{"POST", "/", 405, "application/problem+json", "method-not-allowed"}, // a page takes GET and HEAD (RFC 9110)
+		{"POST", "/search", 405, "application/problem+json", "method-not-allowed"},
 		{"GET", "/api/v1/log", 200, "application/json", testOrigin},
 		{"HEAD", "/", 200, "text/html; charset=UTF-8", ""},
 		{"HEAD", "/static/page.js", 200, "text/javascript; charset=utf-8", ""},

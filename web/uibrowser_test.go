@@ -51,7 +51,8 @@ func uiLog(t *testing.T, keySeed byte, demoSeed string, n int) http.Handler {
 		}
 	}
 	waitPublished(t, l, uint64(n))
-	srv, err := web.New(web.Config{Log: l, Registry: reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}})
+	srv, err := web.New(web.Config{Log: l, Registry: reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
+		ReadLimit: web.Limit{Rate: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestUIPages(t *testing.T) {
 		{"entry", "/entries/100", []string{"Entry #100", "Proven: entry #100", "Demo data, not made or signed by"}},
 		{"checkpoints", "/checkpoints", []string{"Recent history", "Check consistency"}},
 		{"search", "/search?signatory=microsoft&status=committed", []string{"Results", "Entry #", "microsoft committed"}},
-		{"verify", "/verify", []string{"pledge-verify inclusion --url " + srv.URL, "--log-key " + testOrigin, "--registrar-key "}},
+		{"verify", "/verify", []string{"pledge-verify inclusion --url https://" + testOrigin, "--log-key " + testOrigin, "--registrar-key "}},
 		{"notfound", "/entries/9999", []string{"Not in the tree yet"}},
 	} {
 		t.Run(p.name, func(t *testing.T) {

@@ -42,7 +42,7 @@ func (u *ui) entry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	leaf, err := u.s.log.Entry(c.Request().Context(), index)
+	leaf, err := u.s.entry(c.Request().Context(), index)
 	if err != nil {
 		return err
 	}

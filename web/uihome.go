@@ -85,11 +85,11 @@ func (u *ui) home(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	signatories, err := u.signatoryRows(c)
-	d.Signatories = len(signatories)
+	sum, err := u.summary(c)
 	if err != nil {
 		return err
 	}
+	d.Signatories = sum.signatories
 	return u.render(c, 200, "home", "Home", d)
 }
 

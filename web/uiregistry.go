@@ -227,7 +227,7 @@ func (u *ui) pledgeInfo(c echo.Context, index uint64) (*attest.PledgeInfo, error
 
 // pledgeAt decodes the pledge at index.
 func (u *ui) pledgeAt(c echo.Context, index uint64) (*attest.Pledge, error) {
-	entry, err := u.s.log.Entry(c.Request().Context(), index)
+	entry, err := u.s.entry(c.Request().Context(), index)
 	if err != nil {
 		return nil, err
 	}

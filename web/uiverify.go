@@ -35,7 +35,7 @@ func fingerprint(vkey string) string {
 }
 
 func (u *ui) verifyYourself(c echo.Context) error {
-	url := c.Scheme() + "://" + c.Request().Host
+	url := u.s.cfg.PublicURL
 	vkey := u.s.log.VerifierKey()
 	flags := " --url " + url + " --log-key " + vkey
 	registrar, err := u.genesisKey(c)

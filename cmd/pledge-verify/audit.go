@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -39,6 +40,14 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	switch {
+	case f.fetchers < 1:
+		return usageError{Err: fmt.Errorf("--fetchers %d: want at least 1", f.fetchers)}
+	case f.verifiers < 0:
+		return usageError{Err: fmt.Errorf("--verifiers %d: want 0 (GOMAXPROCS) or more", f.verifiers)}
+	case f.saveEvery < 1:
+		return usageError{Err: fmt.Errorf("--save-every %d: want at least 1", f.saveEvery)}
+	}
 	r, err := f.remote()
 	if err != nil {
 		return err
@@ -56,6 +65,9 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rep, err := audit.Run(ctx, audit.Config{Fetcher: r.client, Checkpoint: note, Dir: dir,
 		Fetchers: f.fetchers, Verifiers: f.verifiers, SaveEvery: f.saveEvery, StdlibEd25519: f.stdlib, Progress: p.update,
 		Open: func(n []byte) (verify.Checkpoint, error) { return openCheckpoint(r.policy, n) }})
+	if errors.Is(err, audit.ErrMalformedState) {
+		return usageError{Err: fmt.Errorf("--state %s (%s): %w", dir, audit.StateFile, err)}
+	}
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,8 @@ func BenchmarkAudit(b *testing.B) {
 	size := benchSize()
 	dir := cmp.Or(os.Getenv("PLEDGE_VERIFY_BENCH_DIR"), b.TempDir())
 	l, demo := benchLog(b, filepath.Join(dir, fmt.Sprintf("log-%d", size)), size)
-	w, err := web.New(web.Config{Log: l, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}})
+	w, err := web.New(web.Config{Log: l, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
+		ReadLimit: web.Limit{Rate: -1}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -298,7 +299,8 @@ func BenchmarkAuditInProcess(b *testing.B) {
 	size := benchSize()
 	dir := cmp.Or(os.Getenv("PLEDGE_VERIFY_BENCH_DIR"), b.TempDir())
 	l, _ := benchLog(b, filepath.Join(dir, fmt.Sprintf("log-%d", size)), size)
-	w, err := web.New(web.Config{Log: l, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}})
+	w, err := web.New(web.Config{Log: l, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
+		ReadLimit: web.Limit{Rate: -1}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -43,7 +43,10 @@ func runBundle(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if bytes.HasPrefix(data, []byte(bundle.TLogProofHeader+"\n")) {
-		return verifyTLogProof(data, p, f.json, stdout)
+		if err := verifyTLogProof(data, p, f.json, stdout); err != nil {
+			return fmt.Errorf("%s: %w", pos[0], err)
+		}
+		return nil
 	}
 	return f.verify(ctx, pos[0], data, p, stdout)
 }
@@ -51,7 +54,7 @@ func runBundle(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func (f *bundleFlags) verify(ctx context.Context, file string, data []byte, p *bundle.Policy, stdout io.Writer) error {
 	b, err := bundle.Parse(data)
 	if err != nil {
-		return failed(err)
+		return failed(fmt.Errorf("%s: %w", file, err))
 	}
 	if f.refresh != "" {
 		if b, err = refresh(ctx, f.refresh, file, b, p); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -95,6 +96,7 @@ type testServer struct {
 	n    int
 
 	remoteVKey string // the log key of a server run by the real binary
+	stop       func() // stops the server run by the real binary
 }
 
 // newServer serves the demo of seed, and extra entries.
@@ -118,7 +120,8 @@ func newServer(t *testing.T, seed string) *testServer {
 		t.Fatal(err)
 	}
 	s.append(s.demo.Entries...)
-	w, err := web.New(web.Config{Log: s.log, Registry: s.reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}})
+	w, err := web.New(web.Config{Log: s.log, Registry: s.reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
+		ReadLimit: web.Limit{Rate: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,9 +192,52 @@ func (s *testServer) pledge(signatory string, i int) []byte {
 	return leaf
 }
 
+// pledges signs n new pledges of signatory, about the accord's
+// principles in turn.
+func (s *testServer) pledges(signatory string, n int) [][]byte {
+	s.t.Helper()
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = s.pledge(signatory, i%len(s.reg.Accords()[0].Principles))
+	}
+	return out
+}
+
 // submit posts an envelope through the write API with a session token of
 // its signatory and returns the proof bundle.
 func (s *testServer) submit(signatory string, envelope []byte) []byte {
+	s.t.Helper()
+	body := s.post("/api/v1/entries", signatory, envelope)
+	s.waitPublished()
+	return body
+}
+
+// submitBatch posts envelopes of signatory as one batch through the write
+// API and waits until the served checkpoint has their last index.
+func (s *testServer) submitBatch(signatory string, envelopes ...[]byte) {
+	s.t.Helper()
+	b, err := json.Marshal(map[string][]json.RawMessage{"entries": rawMessages(envelopes)})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var resp struct{ Entries []struct{ Index uint64 } }
+	if err := json.Unmarshal(s.post("/api/v1/entries/batch", signatory, b), &resp); err != nil || len(resp.Entries) != len(envelopes) {
+		s.t.Fatalf("batch answer: %v", err)
+	}
+	s.waitSize(resp.Entries[len(envelopes)-1].Index + 1)
+}
+
+func rawMessages(bs [][]byte) []json.RawMessage {
+	out := make([]json.RawMessage, len(bs))
+	for i, b := range bs {
+		out[i] = b
+	}
+	return out
+}
+
+// post posts body to path with a session token of signatory and returns
+// the answer, which must be 201 Created.
+func (s *testServer) post(path, signatory string, body []byte) []byte {
 	s.t.Helper()
 	key := s.demo.Keys[signatory]
 	pk, _ := attest.NewPublicKey(key.Public())
@@ -202,7 +248,7 @@ func (s *testServer) submit(signatory string, envelope []byte) []byte {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, s.url+"/api/v1/entries", bytes.NewReader(envelope))
+	req, _ := http.NewRequest(http.MethodPost, s.url+path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+signed)
 	resp, err := http.DefaultClient.Do(req)
@@ -210,12 +256,11 @@ func (s *testServer) submit(signatory string, envelope []byte) []byte {
 		s.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	answer, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusCreated {
-		s.t.Fatalf("submit = %s: %s", resp.Status, body)
+		s.t.Fatalf("POST %s = %s: %s", path, resp.Status, answer)
 	}
-	s.waitPublished()
-	return body
+	return answer
 }
 
 // proxy serves the server's responses, with tamper applied to those whose

@@ -24,6 +24,7 @@ import (
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/audit"
 	"github.com/pledgelog/pledgelog/verify/client"
+	"github.com/pledgelog/pledgelog/verify/consistency"
 	"github.com/pledgelog/pledgelog/verify/monitor"
 )
 
@@ -71,7 +72,9 @@ func failed(err error) error {
 }
 
 // exitCode is 1 for a failed verification, unless what failed was the
-// network, and 2 for everything else: a usage, file or network error.
+// network, and 2 for everything else: a usage, file or network error. A
+// split-view alarm is 1 even when a tile the log must serve was not found:
+// it does not wrap the fetch error.
 func exitCode(err error) int {
 	if (errors.As(err, new(failure)) || servedBad(err)) && !errors.Is(err, client.ErrFetch) {
 		return 1
@@ -83,7 +86,7 @@ func exitCode(err error) int {
 // a tree, tile or entry bundle that does not check.
 func servedBad(err error) bool {
 	for _, e := range []error{audit.ErrRoot, audit.ErrTile, audit.ErrResume, monitor.ErrInconsistent,
-		verify.ErrMalformedBundle, verify.ErrShortTile} {
+		consistency.ErrSplitView, verify.ErrMalformedBundle, verify.ErrShortTile} {
 		if errors.Is(err, e) {
 			return true
 		}

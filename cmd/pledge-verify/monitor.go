@@ -8,6 +8,7 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/pledgelog/pledgelog/internal/durable"
@@ -33,6 +34,9 @@ func runMonitor(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.BoolVar(&f.once, "once", false, "poll once and exit")
 	fs.DurationVar(&f.interval, "interval", 10*time.Second, "the time between two polls")
 	if _, err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if err := f.check(); err != nil {
 		return err
 	}
 	r, err := f.remote()
@@ -120,4 +124,19 @@ func (m *follower) emit(ctx context.Context, e monitor.Event) {
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintf(m.stderr, "pledge-verify: --exec for event %s at %d: %v\n", e.Type, e.Index, err)
 	}
+}
+
+// signatoryID is the syntax of a signatory id (docs/formats.md).
+var signatoryID = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)
+
+func (f *monitorFlags) check() error {
+	for _, id := range f.signatories {
+		if !signatoryID.MatchString(id) {
+			return usageError{Err: fmt.Errorf("--signatory %q: not a signatory id (lowercase letters, digits and '-')", id)}
+		}
+	}
+	if f.interval <= 0 && !f.once {
+		return usageError{Err: fmt.Errorf("--interval %v: must be positive", f.interval)}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -72,6 +73,35 @@ func TestMonitor(t *testing.T) {
 	}
 	if got := summary(events(t, string(b))); got != first+" pledge:microsoft:capacity-building recover:cisco: registrar-rotate:: inconsistency::" {
 		t.Errorf("--exec saw %s", got)
+	}
+}
+
+// TestMonitorSmaller: a checkpoint smaller than the one followed so far
+// must be proven a prefix of it from the serving log's tiles. A cache
+// that is behind passes; a smaller fork, which the monitor used to skip
+// without a word, is an inconsistency.
+func TestMonitorSmaller(t *testing.T) {
+	s := newServer(t, "monitor test")
+	old := bytes.Clone(s.log.Published().Checkpoint)
+	s.append(s.pledge("microsoft", 1), s.pledge("microsoft", 2))
+	dir := t.TempDir()
+	mon := func(url string, code int) []monitor.Event {
+		t.Helper()
+		args := append([]string{"monitor", "--url", url, "--state", dir, "--signatory", "microsoft", "--once"}, s.trust()...)
+		return events(t, want(t, code, nil, args...))
+	}
+	mon(s.url, 0)
+	behind := proxy(t, s, "/checkpoint", func([]byte) []byte { return old })
+	if evs := mon(behind, 0); len(evs) != 0 {
+		t.Errorf("poll of a cache that is behind: %v, want no events", evs)
+	}
+	fork := newServer(t, "monitor test")
+	fork.append(fork.pledge("cisco", 3))
+	if got := summary(mon(fork.url, 1)); got != "inconsistency::" {
+		t.Errorf("poll of a smaller fork: %s, want an inconsistency", got)
+	}
+	if evs := mon(s.url, 0); len(evs) != 0 {
+		t.Errorf("poll of the real log after the fork: %v, want no events and the state kept", evs)
 	}
 }
 

@@ -50,8 +50,3 @@ func (p *progress) update(done, total uint64) {
 		fmt.Fprintln(p.w)
 	}
 }
-
-func jsonIndent(v any) ([]byte, error) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	return append(b, '\n'), err
-}

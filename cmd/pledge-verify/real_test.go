@@ -68,7 +68,15 @@ func startPledgelog(t *testing.T, data, seed string) *testServer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	var stopped bool
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
 	r := bufio.NewReader(stdout)
 	line, _ := r.ReadString('\n')
 	vline, _ := r.ReadString('\n')
@@ -78,7 +86,7 @@ func startPledgelog(t *testing.T, data, seed string) *testServer {
 		t.Fatalf("serve printed %q, %q", line, vline)
 	}
 	go io.Copy(io.Discard, r)
-	s := &testServer{t: t, url: strings.TrimSuffix(url, "/"), reg: attest.NewRegistry(origin), remoteVKey: vkey}
+	s := &testServer{t: t, url: strings.TrimSuffix(url, "/"), reg: attest.NewRegistry(origin), remoteVKey: vkey, stop: stop}
 	if s.demo, err = attest.NewDemo(origin, []byte(seed)); err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +106,16 @@ func (s *testServer) waitRemote() {
 	for deadline := time.Now().Add(5 * time.Second); s.remoteSize() == start; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			return // already published with the answer
+		}
+	}
+}
+
+// waitSize waits until the served checkpoint has at least size entries.
+func (s *testServer) waitSize(size uint64) {
+	s.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); s.remoteSize() < size; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the served checkpoint did not reach size %d", size)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"time"
 
 	"github.com/pledgelog/pledgelog/verify"
@@ -36,13 +37,16 @@ func (r *remoteFlags) remote() (*remote, error) {
 	if r.url == "" {
 		return nil, usageError{Err: errors.New("--url is required")}
 	}
+	if r.timeout <= 0 {
+		return nil, usageError{Err: fmt.Errorf("--timeout %v: must be positive", r.timeout)}
+	}
 	p, err := r.load()
 	if err != nil {
 		return nil, err
 	}
 	c, err := client.New(client.Config{URL: r.url, Timeout: r.timeout})
 	if err != nil {
-		return nil, usageError{Err: err}
+		return nil, usageError{Err: fmt.Errorf("--url: %w", err)}
 	}
 	return &remote{client: c, policy: p}, nil
 }

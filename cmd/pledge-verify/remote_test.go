@@ -1,11 +1,7 @@
 package main
 
 import (
-	"encoding/json"
-	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -37,44 +33,6 @@ func TestInclusion(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			want(t, tc.code, tc.want, append(append([]string{"inclusion", "--url", tc.url}, tc.args...), trust...)...)
 		})
-	}
-}
-
-// TestConsistency follows a log as it grows, sees a stale copy of it, and
-// then a fork: two servers from one log's history and key, each then given
-// different entries.
-func TestConsistency(t *testing.T) {
-	s := newServer(t, "consistency test")
-	behind := newServer(t, "consistency test")
-	fork := newServer(t, "consistency test")
-	dir := t.TempDir()
-	run := func(url string, code int, want_ ...string) {
-		t.Helper()
-		want(t, code, want_, append([]string{"consistency", "--url", url, "--state", dir}, s.trust()...)...)
-	}
-	run(s.url, 0, "first use: trusting", "size 172")
-	run(s.url, 0, "still at size 172")
-	s.append(s.pledge("microsoft", 0))
-	run(proxyStatus(t, s, "/tile/", http.StatusNotFound), 2, "not proven, the tiles could not be fetched")
-	run(s.url, 0, "grew from 172 to 173")
-	run(behind.url, 0, "warning", "behind the 173 verified before")
-	fork.append(fork.pledge("cisco", 0))
-	run(fork.url, 1, "split view", "two roots for size 173", "evidence in")
-	s.append(s.pledge("microsoft", 1))
-	fork.append(fork.pledge("cisco", 1), fork.pledge("cisco", 2))
-	run(fork.url, 1, "split view", "evidence in")
-	run(s.url, 0, "grew from 173 to 174")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.evidence-*.json"))
-	if len(files) != 2 {
-		t.Fatalf("%d evidence files, want 2", len(files))
-	}
-	b, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev evidence
-	if err := json.Unmarshal(b, &ev); err != nil || !strings.Contains(ev.Previous, "\n173\n") || !strings.Contains(ev.Latest, "\n173\n") || ev.Previous == ev.Latest {
-		t.Errorf("evidence %s: %v", b, err)
 	}
 }
 

@@ -24,6 +24,9 @@ func runAddKey(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fl, args); err != nil {
 		return err
 	}
+	if err := checkLogKey(logKeyFlag); err != nil {
+		return err
+	}
 	if id == "" || newKey == "" {
 		return usagef("--id and --new-key are required")
 	}

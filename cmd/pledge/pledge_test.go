@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -218,5 +219,34 @@ func TestReadme(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the README walk-through failed: %v\n%s", err, out)
+	}
+}
+
+// TestOutputsReplaced checks that sign and submit replace their output
+// files whole (a new file renamed into place) instead of rewriting them in
+// place, where a crash midway would leave half an envelope or bundle: a
+// hard link to the old file keeps the old bytes.
+func TestOutputsReplaced(t *testing.T) {
+	e := newEnv(t)
+	e.register("atomco")
+	old := []byte("the old bytes\n")
+	for _, name := range []string{"envelope.json", "envelope.bundle.json"} {
+		if err := os.WriteFile(filepath.Join(e.dir, name), old, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Link(filepath.Join(e.dir, name), filepath.Join(e.dir, name+".link")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.must("pledge", "sign", "--signatory", "atomco", "--accord", accord, "--principle", "no-offense",
+		"--status", "committed", "--statement", "Replaced whole.")
+	e.must("pledge", "submit", "--in", "envelope.json")
+	for _, name := range []string{"envelope.json", "envelope.bundle.json"} {
+		if b, _ := os.ReadFile(filepath.Join(e.dir, name+".link")); !bytes.Equal(b, old) {
+			t.Errorf("%s was rewritten in place: its old inode now holds %d bytes", name, len(b))
+		}
+		if b, _ := os.ReadFile(filepath.Join(e.dir, name)); bytes.Equal(b, old) || len(b) == 0 {
+			t.Errorf("%s was not replaced", name)
+		}
 	}
 }

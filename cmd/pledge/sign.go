@@ -9,12 +9,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/internal/durable"
 )
 
 // signFlags are the flags of sign.
@@ -83,6 +87,9 @@ func readPledge(name string, p *attest.Pledge) error {
 	if err != nil {
 		return fmt.Errorf("--file: %w", err)
 	}
+	if err := checkPledgeFile(b); err != nil {
+		return fmt.Errorf("--file %s: %w", name, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(p); err != nil {
@@ -136,6 +143,9 @@ func signPledge(ctx context.Context, c *client.Client, key *client.Key, p *attes
 	if err != nil {
 		return nil, fmt.Errorf("--accord: %w", err)
 	}
+	if !slices.ContainsFunc(accord.Principles, func(pr attest.Principle) bool { return pr.ID == p.Principle }) {
+		return nil, fmt.Errorf("--principle: the accord %s has no principle %q", p.Accord, p.Principle)
+	}
 	leaf, err := attest.Sign(attest.NewPledgeStatement(p, accord.Digest), key.Signer)
 	if err != nil {
 		return nil, usageError{Err: explainField(err)}
@@ -169,8 +179,52 @@ func writeOut(name string, data []byte, stdout io.Writer) error {
 		_, err := stdout.Write(append(data, '\n'))
 		return err
 	}
-	if err := os.WriteFile(name, append(data, '\n'), 0o644); err != nil {
+	if err := durable.WriteFile(name, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
+}
+
+// checkPledgeFile checks what encoding/json would let through: the file
+// is UTF-8, and one object whose members are distinct and named exactly
+// as attest.Pledge's, so that what is signed is what the file says.
+func checkPledgeFile(b []byte) error {
+	if !utf8.Valid(b) {
+		return errors.New("not UTF-8")
+	}
+	names := map[string]bool{}
+	t := reflect.TypeFor[attest.Pledge]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names[name] = true
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errors.New("want one JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return errors.New("not valid JSON")
+		}
+		name := tok.(string)
+		switch {
+		case !names[name]:
+			return fmt.Errorf("unknown field %q", name)
+		case seen[name]:
+			return fmt.Errorf("field %q given twice", name)
+		}
+		seen[name] = true
+		if err := dec.Decode(new(json.RawMessage)); err != nil {
+			return errors.New("not valid JSON")
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return errors.New("not valid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON object")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/pledgelog/pledgelog/attest"
@@ -35,6 +36,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if id == "" {
 		return usagef("--id is required")
+	}
+	if !signatoryID.MatchString(id) {
+		return usagef("--id %q: not a signatory id (lowercase letters, digits and '-')", id)
 	}
 	if known == "" {
 		known = c.configDir
@@ -124,3 +128,6 @@ func (r *statusReport) text(mine map[string]bool) string {
 	}
 	return b.String()
 }
+
+// signatoryID is the syntax of a signatory id (docs/formats.md).
+var signatoryID = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)

@@ -6,15 +6,21 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/internal/durable"
+	"github.com/pledgelog/pledgelog/verify"
 )
 
 // submitFlags are the flags of submit.
 type submitFlags struct {
 	common
 	key, in, out, logKey string
+	waitWitnessed        bool
+	policy               string
+	waitTimeout          time.Duration
 }
 
 func parseSubmit(args []string, stderr io.Writer) (*submitFlags, error) {
@@ -25,7 +31,13 @@ func parseSubmit(args []string, stderr io.Writer) (*submitFlags, error) {
 	fl.StringVar(&f.in, "in", "envelope.json", "the signed envelope (made by pledge sign)")
 	fl.StringVar(&f.out, "out", "", "where to keep the proof bundle (default: --in with .bundle.json)")
 	fl.StringVar(&f.logKey, "log-key", "", "the log's verifier key (origin+hash+key) to pin; without it the key the log serves is used, with a warning")
+	fl.BoolVar(&f.waitWitnessed, "wait-witnessed", false, "after logging, wait for the entry's bundle on a checkpoint cosigned by the witness quorum, and keep that one")
+	fl.StringVar(&f.policy, "policy", "", "with --wait-witnessed: the witness policy (c2sp.org/tlog-policy) to require; without it the one the log serves is used, with a warning")
+	fl.DurationVar(&f.waitTimeout, "wait-timeout", 2*time.Minute, "with --wait-witnessed: how long to wait")
 	if err := parse(fl, args); err != nil {
+		return nil, err
+	}
+	if err := checkLogKey(f.logKey); err != nil {
 		return nil, err
 	}
 	if f.out == "" {
@@ -62,7 +74,12 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(f.out, data, 0o644); err != nil {
+	if f.waitWitnessed {
+		if data, res, err = f.wait(ctx, c, res.Index, env.Leaf(), info.Origin, vkey, stderr); err != nil {
+			return err
+		}
+	}
+	if err := durable.WriteFile(f.out, data, 0o644); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	what := "logged"
@@ -89,4 +106,15 @@ func logKey(ctx context.Context, c *client.Client, pinned string, stderr io.Writ
 	fmt.Fprintf(stderr, "pledge: WARNING: no --log-key given: trusting the key the log serves, %s\n"+
 		"pledge: pin it (--log-key or PLEDGE_LOG_KEY) once you have checked it out of band\n", info.VKey)
 	return info, info.VKey, nil
+}
+
+// checkLogKey checks a --log-key, if given, before anything is fetched.
+func checkLogKey(vkey string) error {
+	if vkey == "" {
+		return nil
+	}
+	if _, err := verify.NewVerifier(vkey); err != nil {
+		return usagef("--log-key %q: %v", vkey, err)
+	}
+	return nil
 }

@@ -22,6 +22,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fl, args); err != nil {
 		return err
 	}
+	if err := checkLogKey(vkey); err != nil {
+		return err
+	}
 	data, err := os.ReadFile(in)
 	if err != nil {
 		return fmt.Errorf("--bundle: %w", err)

@@ -82,7 +82,7 @@ func remoteBackup(ctx context.Context, d dataDir, dest, server string) error {
 		if err != nil {
 			return fmt.Errorf("the log is in use but its server's URL is unknown (give --server): %w", err)
 		}
-		server = strings.TrimSpace(string(b))
+		server, _, _ = strings.Cut(strings.TrimSpace(string(b)), "\n") // the URL, then "pid N"
 	}
 	token, err := os.ReadFile(d.tokenFile())
 	if err != nil {

@@ -159,7 +159,7 @@ func benchHandler(ctx context.Context, f *benchFlags, d dataDir, cfg log.Config)
 		return nil, nil, nil, err
 	}
 	off := web.Limit{Rate: -1}
-	srv, err := web.New(web.Config{Log: l, Logger: cfg.Logger, Registry: reg, IPLimit: off, SignatoryLimit: off})
+	srv, err := web.New(web.Config{Log: l, Logger: cfg.Logger, Registry: reg, IPLimit: off, SignatoryLimit: off, ReadLimit: off})
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, err

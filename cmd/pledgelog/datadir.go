@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/pledgelog/pledgelog/internal/durable"
 
@@ -28,6 +29,9 @@ import (
 //	serve.url     the URL of the running server (written by serve)
 //	registrar-jti the ids of used registrar tokens, until they expire
 //	demo-registrar-key.pem  the demo's registrar key (init --demo only)
+//	log-key-new.pem  a new log key, during a key rotation (pledgelog key)
+//	cosigned-checkpoint  the last checkpoint a quorum of witnesses cosigned
+//	               (serve --policy)
 type dataDir string
 
 func (d dataDir) path(name string) string { return filepath.Join(string(d), name) }
@@ -38,6 +42,8 @@ func (d dataDir) db() string              { return d.path("db") }
 func (d dataDir) urlFile() string         { return d.path("serve.url") }
 func (d dataDir) jtiFile() string         { return d.path("registrar-jti") }
 func (d dataDir) demoKeyFile() string     { return d.path("demo-registrar-key.pem") }
+func (d dataDir) newKeyFile() string      { return d.path("log-key-new.pem") }
+func (d dataDir) cosignedFile() string    { return d.path("cosigned-checkpoint") }
 
 // checkOrigin checks that origin can name a log and its key: not empty, no
 // white space or '+', and no URL scheme or trailing slash.
@@ -45,6 +51,8 @@ func checkOrigin(origin string) error {
 	switch {
 	case origin == "":
 		return errors.New("--origin is required, e.g. --origin log.example.org/pledges")
+	case !utf8.ValidString(origin):
+		return fmt.Errorf("--origin %q: must be UTF-8", origin)
 	case strings.ContainsFunc(origin, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }):
 		return fmt.Errorf("--origin %q: must not contain white space or control characters", origin)
 	case strings.Contains(origin, "+"):
@@ -98,34 +106,71 @@ func newKey(path string) error {
 	return writeSecret(path, pemBytes)
 }
 
-// loadKey loads the log key of d as a sigstore signer, refusing a key file
-// that others can read.
-func (d dataDir) loadKey() (signature.Signer, error) {
-	info, err := os.Stat(d.keyFile())
+// private fails unless path (a secret, or the data directory) is
+// accessible to its owner only, with an error that says the chmod to run:
+// 600 for a file, 700 for a directory.
+func private(what, path string) error {
+	info, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("log key: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("log key %s is accessible to others (mode %04o): run chmod 600 %s", d.keyFile(), perm, d.keyFile())
+	perm, mode := info.Mode().Perm(), "600"
+	if info.IsDir() {
+		mode = "700"
+	}
+	if perm&0o077 != 0 {
+		return fmt.Errorf("%s %s is accessible to others (mode %04o): run chmod %s %s", what, path, perm, mode, path)
+	}
+	return nil
+}
+
+// loadKey loads the log key of d as a sigstore signer, refusing a key file
+// or a data directory that others can access.
+func (d dataDir) loadKey() (signature.Signer, error) {
+	if err := private("data directory", string(d)); err != nil {
+		return nil, err
+	}
+	return loadKeyFile(d.keyFile())
+}
+
+// loadNewKey loads the new log key of a key rotation, or returns nil if
+// there is none.
+func (d dataDir) loadNewKey() (signature.Signer, error) {
+	if _, err := os.Stat(d.newKeyFile()); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return loadKeyFile(d.newKeyFile())
+}
+
+// loadKeyFile loads a log key file, refusing one that others can read.
+func loadKeyFile(path string) (signature.Signer, error) {
+	if err := private("log key", path); err != nil {
+		return nil, err
 	}
 	// Ed25519 signs the message itself: the hash function is not used.
-	s, err := signature.LoadSignerFromPEMFile(d.keyFile(), crypto.Hash(0), cryptoutils.SkipPassword)
+	s, err := signature.LoadSignerFromPEMFile(path, crypto.Hash(0), cryptoutils.SkipPassword)
 	if err != nil {
-		return nil, fmt.Errorf("log key %s: %w", d.keyFile(), err)
+		return nil, fmt.Errorf("log key %s: %w", path, err)
 	}
 	return s, nil
 }
 
 // adminToken returns the admin token of d, creating it if there is none
-// (a restored data directory has none).
+// (a restored data directory has none), and refusing one that others can
+// read.
 func (d dataDir) adminToken() ([]byte, error) {
 	token, err := os.ReadFile(d.tokenFile())
 	if errors.Is(err, fs.ErrNotExist) {
 		token = []byte(rand.Text())
 		err = writeSecret(d.tokenFile(), append(token, '\n'))
+	} else if err == nil {
+		err = private("admin token", d.tokenFile())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("admin token: %w", err)
 	}
-	return bytes.TrimSpace(token), nil
+	if token = bytes.TrimSpace(token); len(token) == 0 {
+		return nil, fmt.Errorf("admin token %s is empty: remove it, and serve makes a new one", d.tokenFile())
+	}
+	return token, nil
 }

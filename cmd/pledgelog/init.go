@@ -102,6 +102,9 @@ func makeDataDir(d dataDir) (cleanup func(), err error) {
 	case len(entries) > 0:
 		return nil, fmt.Errorf("--data %s: the directory exists and is not empty; refusing to create a log in it", d)
 	}
+	if err := os.Chmod(string(d), 0o700); err != nil { // serve refuses it otherwise
+		return nil, fmt.Errorf("--data %s: %w", d, err)
+	}
 	return func() {
 		entries, _ := os.ReadDir(string(d))
 		for _, e := range entries {

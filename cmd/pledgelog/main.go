@@ -7,6 +7,7 @@
 //	pledgelog serve  --data DIR --listen ADDR     serve it
 //	pledgelog backup --data DIR --out DEST        back it up
 //	pledgelog reindex --data DIR                  rebuild its derived rows
+//	pledgelog key add|finish --data DIR           rotate its key
 //	pledgelog accord|signatory|registrar ...      registry writes through the API
 //	pledgelog bench                               load-test the write API
 //
@@ -31,6 +32,7 @@ commands:
   serve    serve an existing log over HTTP
   backup   back up a log, running or stopped
   reindex  rebuild the derived rows (search, registry) of a stopped log
+  key add|finish  rotate the log key (docs/operations.md)
 
 through the API of a running log, with the registrar key:
   accord add           log an accord
@@ -48,7 +50,7 @@ Run "pledgelog <command> -h" for a command's flags.
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
-		"init": runInit, "serve": runServe, "backup": runBackup, "reindex": runReindex,
+		"init": runInit, "serve": runServe, "backup": runBackup, "reindex": runReindex, "key": runKey,
 		"accord": runAccord, "signatory": runSignatory, "registrar": runRegistrar, "bench": runBench,
 	})
 }

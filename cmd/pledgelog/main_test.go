@@ -23,8 +23,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// binary is the pledgelog command built by TestMain.
-var binary string
+// binary is the pledgelog command built by TestMain; verifyBinary is
+// pledge-verify, for its witness.
+var binary, verifyBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "pledgelog-test")
@@ -32,10 +33,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "pledgelog")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	verifyBinary = filepath.Join(dir, "pledge-verify")
+	build := exec.Command("go", "build", "-o", dir+"/", ".", "../pledge-verify")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building pledgelog:", err)
+		fmt.Fprintln(os.Stderr, "building pledgelog and pledge-verify:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -218,11 +220,19 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// startServe starts serve on d and waits until it says where it serves.
-func startServe(t *testing.T, d dataDir) *server {
+// startServe starts serve on d, with extra flags if any, and waits until
+// it says where it serves.
+func startServe(t *testing.T, d dataDir, extra ...string) *server {
 	t.Helper()
-	s := &server{cmd: exec.Command(binary, "serve", "--listen", "127.0.0.1:0", "--publish-interval", "10ms")}
-	s.cmd.Env = append(cleanEnv(), "PLEDGELOG_DATA="+string(d))
+	return startServeEnv(t, d, nil, extra...)
+}
+
+// startServeEnv is startServe with extra environment variables.
+func startServeEnv(t *testing.T, d dataDir, env []string, extra ...string) *server {
+	t.Helper()
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--publish-interval", "10ms"}, extra...)
+	s := &server{cmd: exec.Command(binary, args...)}
+	s.cmd.Env = append(append(cleanEnv(), "PLEDGELOG_DATA="+string(d)), env...)
 	s.cmd.Stderr = &s.stderr
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {

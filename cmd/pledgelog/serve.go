@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/pledgelog/pledgelog/internal/durable"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/log"
@@ -23,6 +26,7 @@ import (
 // serveFlags are the flags of serve.
 type serveFlags struct {
 	dir, listen       string
+	policy            string
 	level             levelFlag
 	publish, stale    time.Duration
 	minFreeMiB        uint64
@@ -30,6 +34,12 @@ type serveFlags struct {
 	writeTimeout      time.Duration
 	shutdownTimeout   time.Duration
 	ipLimit, sigLimit web.Limit
+	readLimit         web.Limit
+	maxBufferedMiB    int64
+	publicURL         string
+	idleTimeout       time.Duration
+	maxConns          int
+	maxConnsPerClient int
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -38,17 +48,59 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.StringVar(&f.dir, "data", "./pledgelog-data", "the data directory of the log (made by init)")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "the address to serve HTTP on")
 	fl.Var(&f.level, "log-level", "debug, info, warn or error")
+	fl.StringVar(&f.policy, "policy", "", "the witness policy (c2sp.org/tlog-policy, witness lines with URLs): /checkpoint is published once its quorum cosigned (none: publish unwitnessed)")
+	fl.StringVar(&f.publicURL, "public-url", "", "the URL at which clients reach the log, shown in the pages' commands (default: http:// and the listen address)")
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the least time between two publications of /checkpoint")
 	fl.DurationVar(&f.stale, "max-staleness", 30*time.Second, "how long committed entries may wait for publication before /readyz fails")
 	fl.Uint64Var(&f.minFreeMiB, "min-free-mib", 256, "the free disk space, in MiB, below which appends are refused (503) and /readyz fails")
 	fl.DurationVar(&f.readTimeout, "read-timeout", 10*time.Second, "the time to read a request")
 	fl.DurationVar(&f.writeTimeout, "write-timeout", 30*time.Second, "the time to write a response")
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "the time an idle keep-alive connection is kept open")
+	fl.IntVar(&f.maxConns, "max-conns", 1024, "the connections kept open at once")
+	fl.IntVar(&f.maxConnsPerClient, "max-conns-per-client", 64, "the connections kept open at once for one client (an IPv4 address or IPv6 /64)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "the time given to in-flight requests on shutdown")
-	fl.Float64Var(&f.ipLimit.Rate, "ip-rate", 20, "write requests per second per client IP (negative: no limit)")
-	fl.IntVar(&f.ipLimit.Burst, "ip-burst", 40, "burst of write requests per client IP")
+	fl.Float64Var(&f.ipLimit.Rate, "ip-rate", 20, "write requests per second per client, an IPv4 address or IPv6 /64 (negative: no limit)")
+	fl.IntVar(&f.ipLimit.Burst, "ip-burst", 40, "burst of write requests per client")
 	fl.Float64Var(&f.sigLimit.Rate, "signatory-rate", 50, "write requests per second per signatory (negative: no limit)")
 	fl.IntVar(&f.sigLimit.Burst, "signatory-burst", 100, "burst of write requests per signatory")
-	return f, parse(fl, args)
+	fl.Float64Var(&f.readLimit.Rate, "read-rate", 100, "GET and HEAD requests per second per client, but /healthz, /readyz and /metrics (negative: no limit)")
+	fl.IntVar(&f.readLimit.Burst, "read-burst", 200, "burst of GET and HEAD requests per client")
+	fl.Int64Var(&f.maxBufferedMiB, "max-buffered-mib", 64, "the MiB of write request bodies held in memory at once, across all clients")
+	if err := parse(fl, args); err != nil {
+		return nil, err
+	}
+	return f, f.check()
+}
+
+// maxFreeMiB is the largest --min-free-mib whose bytes fit in a uint64.
+const maxFreeMiB = 1<<44 - 1
+
+// check refuses values the flag package takes but serve cannot use: a
+// zero or negative duration (web and log would silently take their
+// defaults), a negative burst, and a free-space floor that overflows.
+func (f *serveFlags) check() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"publish-interval", f.publish}, {"max-staleness", f.stale}, {"read-timeout", f.readTimeout},
+		{"write-timeout", f.writeTimeout}, {"idle-timeout", f.idleTimeout}, {"shutdown-timeout", f.shutdownTimeout}} {
+		if d.v <= 0 {
+			return usageError{Err: fmt.Errorf("--%s %v: must be positive", d.name, d.v)}
+		}
+	}
+	switch {
+	case f.ipLimit.Burst < 0:
+		return usageError{Err: fmt.Errorf("--ip-burst %d: must not be negative", f.ipLimit.Burst)}
+	case f.sigLimit.Burst < 0:
+		return usageError{Err: fmt.Errorf("--signatory-burst %d: must not be negative", f.sigLimit.Burst)}
+	case f.readLimit.Burst < 0:
+		return usageError{Err: fmt.Errorf("--read-burst %d: must not be negative", f.readLimit.Burst)}
+	case f.maxBufferedMiB < 0 || f.maxBufferedMiB > 1<<40:
+		return usageError{Err: fmt.Errorf("--max-buffered-mib %d: want 0 (the default) to %d", f.maxBufferedMiB, int64(1<<40))}
+	case f.minFreeMiB > maxFreeMiB:
+		return usageError{Err: fmt.Errorf("--min-free-mib %d: at most %d", f.minFreeMiB, uint64(maxFreeMiB))}
+	}
+	return nil
 }
 
 // runServe opens an existing log and serves it until ctx is done.
@@ -61,12 +113,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	d := dataDir(f.dir)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	pol, err := readPolicy(f.policy)
+	if err != nil {
+		return err
+	}
 	l, st, areg, err := openAttestLog(ctx, d, log.Config{Logger: logger, Registerer: reg, PublishInterval: f.publish,
-		MinFreeBytes: f.minFreeMiB << 20})
+		MinFreeBytes: f.minFreeMiB << 20, Witnessed: pol.witnessed()})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	wcfg, runs, err := startWitnessing(ctx, pol, l, d, f, logger, reg)
+	if err != nil {
+		return err
+	}
 	jti, err := web.OpenJTIStore(d.jtiFile(), nil)
 	if err != nil {
 		return err
@@ -76,28 +136,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Config{
-		Log: l, Logger: logger, Registerer: reg, Gatherer: reg,
-		MaxStaleness: f.stale, Ready: freeSpace(st, f.minFreeMiB),
-		AdminToken: token, Backup: st.Backup,
-		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
-		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit,
-	})
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", f.listen, err)
 	}
-	return serve(ctx, d, l, srv, ln, stdout, logger)
+	defer ln.Close()
+	if f.publicURL == "" {
+		f.publicURL = "http://" + ln.Addr().String()
+	}
+	srv, err := web.New(web.Config{
+		Log: l, Logger: logger, Registerer: reg, Gatherer: reg,
+		MaxStaleness: f.stale, Ready: allReady(freeSpace(st, f.minFreeMiB), wcfg.ready),
+		Policy: wcfg.policy, Witnesses: wcfg.witnesses, WitnessQuorum: wcfg.quorum,
+		AdminToken: token, Backup: st.Backup,
+		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
+		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit, ReadLimit: f.readLimit,
+		MaxBufferedBytes: f.maxBufferedMiB << 20, IdleTimeout: f.idleTimeout,
+		MaxConns: f.maxConns, MaxConnsPerClient: f.maxConnsPerClient, PublicURL: f.publicURL,
+	})
+	if err != nil {
+		return err
+	}
+	return serve(ctx, d, l, srv, ln, stdout, logger, runs...)
 }
 
-// serve runs the sequencer and the server until ctx is done or either
+// serve runs the sequencer, the server and runs until ctx is done or either
 // fails, and says where the log is served meanwhile.
-func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.Listener, stdout io.Writer, logger *slog.Logger) error {
+func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.Listener, stdout io.Writer, logger *slog.Logger, runs ...func(context.Context) error) error {
 	url := "http://" + ln.Addr().String()
-	if err := os.WriteFile(d.urlFile(), []byte(url+"\n"), 0o644); err != nil {
+	if err := writeURLFile(d, url, logger); err != nil {
 		ln.Close()
 		return err
 	}
@@ -107,6 +174,9 @@ func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.L
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return l.Run(gctx) })
 	g.Go(func() error { return srv.Run(gctx, ln) })
+	for _, run := range runs {
+		g.Go(func() error { return run(gctx) })
+	}
 	err := g.Wait()
 	logger.Info("stopped", "size", l.Latest().Size, "err", err)
 	return err
@@ -123,6 +193,11 @@ func openLog(ctx context.Context, d dataDir, db string, cfg log.Config) (*log.Lo
 	signer, err := d.loadKey()
 	if err != nil {
 		return nil, nil, err
+	}
+	if next, err := d.loadNewKey(); err != nil {
+		return nil, nil, err
+	} else if next != nil {
+		cfg.ExtraSigners = append(cfg.ExtraSigners, next)
 	}
 	st, err := openStore(db, cfg.Logger)
 	if err != nil {
@@ -195,4 +270,19 @@ func freeSpace(st *pebble.Storage, minMiB uint64) func(context.Context) error {
 		}
 		return nil
 	}
+}
+
+// writeURLFile writes d's serve.url, atomically: the URL on its first
+// line, then "pid N". A serve.url already there is stale (this process
+// holds the store's lock), left by a serve that was killed: it is
+// replaced, and said so.
+func writeURLFile(d dataDir, url string, logger *slog.Logger) error {
+	if old, err := os.ReadFile(d.urlFile()); err == nil {
+		logger.Info("replacing a stale serve.url (a serve that did not exit cleanly)", "was", strings.Join(strings.Fields(string(old)), " "))
+	}
+	data := fmt.Appendf(nil, "%s\npid %d\n", url, os.Getpid())
+	if err := durable.WriteFile(d.urlFile(), data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", d.urlFile(), err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 
 	"github.com/pledgelog/pledgelog/attest"
@@ -142,6 +143,10 @@ func revokeEvent(id, keyid, reason, voidFrom string) (*attest.SignatoryEvent, er
 	switch {
 	case id == "" || keyid == "":
 		return nil, usageError{Err: errors.New("--id and --keyid are required")}
+	case !signatoryID.MatchString(id):
+		return nil, usageError{Err: fmt.Errorf("--id %q: not a signatory id (lowercase letters, digits and '-')", id)}
+	case !keyIDPattern.MatchString(keyid):
+		return nil, usageError{Err: fmt.Errorf("--keyid %q: want the 64 lowercase hex digits of a key id", keyid)}
 	case reason != attest.ReasonSuperseded && reason != attest.ReasonCompromised:
 		return nil, usageError{Err: fmt.Errorf("--reason %q: want superseded or compromised", reason)}
 	case voidFrom != "" && reason != attest.ReasonCompromised:
@@ -179,3 +184,9 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	return nil
 }
+
+// The syntax of signatory ids (docs/formats.md) and key ids.
+var (
+	signatoryID  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)
+	keyIDPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)

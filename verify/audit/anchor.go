@@ -10,7 +10,7 @@ import (
 // anchors are the hashes, tied to the signed checkpoint before any entry
 // is parsed, that each entry bundle must hash to: the root of every full
 // bundle (the level 1 tile hashes) and the leaf hashes of the partial
-// bundle at the end. They cost 32 bytes per 256 entries (125 KiB a
+// bundle at the end (its level 0 tile). They cost 32 bytes per 256 entries (125 KiB a
 // million). So a mirror that serves crafted bytes can make the auditor
 // hash them, never parse them: a leaf is parsed only once its hash is
 // proven to be in the audited tree.
@@ -19,7 +19,7 @@ type anchors struct {
 	partial []verify.Hash // leaf hashes of the last, partial bundle
 }
 
-// anchor reads the level 1 hash tiles and the last partial entry bundle
+// anchor reads the level 1 hash tiles and the last partial level 0 tile
 // and checks that they make the checkpoint's root.
 func (a *auditor) anchor(ctx context.Context) error {
 	full, err := a.level1(ctx)
@@ -34,6 +34,17 @@ func (a *auditor) anchor(ctx context.Context) error {
 		}
 		return nil
 	}
+	tile := verify.Tile{Level: 0, N: k, Width: rest}
+	b, err := a.cfg.Fetcher.ReadTile(ctx, tile)
+	if err != nil {
+		return err
+	}
+	if hs := tileHashes(b, rest); hs != nil && treeRoot(full, hs, a.cp.Size) == a.cp.Root {
+		a.anchors.partial = hs
+		return nil
+	}
+	// Say whether the tile or the entries are at fault: if the entries
+	// make the root, the served level 0 tile differs from them.
 	entries, err := a.cfg.Fetcher.Entries(ctx, k, rest)
 	if err != nil {
 		return err
@@ -43,17 +54,6 @@ func (a *auditor) anchor(ctx context.Context) error {
 		leaves[i] = verify.LeafHash(e)
 	}
 	if treeRoot(full, leaves, a.cp.Size) == a.cp.Root {
-		a.anchors.partial = leaves
-		return nil
-	}
-	// Say whether the entries or the tiles are at fault: if the served
-	// level 0 tile makes the root, the entries differ from it.
-	tile := verify.Tile{Level: 0, N: k, Width: rest}
-	b, err := a.cfg.Fetcher.ReadTile(ctx, tile)
-	if err != nil {
-		return err
-	}
-	if hs := tileHashes(b, rest); hs != nil && treeRoot(full, hs, a.cp.Size) == a.cp.Root {
 		return compareTile(tile, b, leaves)
 	}
 	return fmt.Errorf("size %d: the tiles and entries do not make the signed root %s: %w", a.cp.Size, a.cp.Root, ErrRoot)

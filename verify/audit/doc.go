@@ -2,7 +2,7 @@
 // trusting nothing the server says but what a pinned key signed (Run).
 //
 // An audit first ties the tree to the signed checkpoint: it reads the
-// level 1 hash tiles and the last partial entry bundle and checks that they
+// level 1 hash tiles and the last partial level 0 tile and checks that they
 // make the checkpoint's root. Every entry bundle fetched later must hash to
 // its anchor there before a single entry of it is parsed, so a mirror can
 // make the auditor hash what it serves, never parse it.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/verify"
+	"github.com/pledgelog/pledgelog/verify/client"
 	"github.com/transparency-dev/merkle/compact"
 )
 
@@ -76,7 +77,9 @@ var rangeFactory = compact.RangeFactory{Hash: func(l, r []byte) []byte {
 // the previous poll (nil for the first: the log is followed from its
 // first entry) and returns the events of the new entries and the new
 // state. A checkpoint smaller than the state's yields no events and the
-// old state.
+// old state once it is proven a prefix of it from the tiles the log serves
+// (Fetcher must then be a verify.TileReader); a smaller tree the log cannot
+// prove a prefix is an ErrInconsistent.
 func Poll(ctx context.Context, cfg Config, st *State, note []byte) ([]Event, *State, error) {
 	cp, err := cfg.Open(note)
 	if err != nil {
@@ -89,10 +92,13 @@ func Poll(ctx context.Context, cfg Config, st *State, note []byte) ([]Event, *St
 	if err != nil {
 		return nil, st, err
 	}
-	if cp.Size <= old.Size {
-		if cp.Size == old.Size && cp.Root != old.Root {
-			return nil, st, fmt.Errorf("two roots for size %d, %s and %s: %w", cp.Size, old.Root, cp.Root, ErrInconsistent)
-		}
+	if cp.Size == old.Size && cp.Root != old.Root {
+		return nil, st, fmt.Errorf("two roots for size %d, %s and %s: %w", cp.Size, old.Root, cp.Root, ErrInconsistent)
+	}
+	if cp.Size < old.Size {
+		return nil, st, cfg.prefix(ctx, cp, old)
+	}
+	if cp.Size == old.Size {
 		return nil, st, nil
 	}
 	events, err := follow(ctx, cfg, rng, cp)
@@ -100,6 +106,28 @@ func Poll(ctx context.Context, cfg Config, st *State, note []byte) ([]Event, *St
 		return nil, st, err
 	}
 	return events, &State{Checkpoint: note, Range: hashes(rng)}, nil
+}
+
+// prefix proves that cp, smaller than the state's tree old, is a prefix of
+// it, from the tiles of the log that served cp: a log must serve the tiles
+// of every tree it signed, so a tile it answers 404 for is an
+// inconsistency, as is a proof that fails; a failed fetch is only that.
+func (cfg Config) prefix(ctx context.Context, cp, old verify.Checkpoint) error {
+	tiles, ok := cfg.Fetcher.(verify.TileReader)
+	if !ok {
+		return fmt.Errorf("size %d, behind %d, and no tiles to prove it a prefix: %w", cp.Size, old.Size, ErrInconsistent)
+	}
+	proof, err := verify.ProveConsistency(ctx, tiles, cp.Size, old.Size)
+	if errors.Is(err, client.ErrNotFound) {
+		return fmt.Errorf("size %d, behind %d, and the log has not the tiles to prove it a prefix: %v: %w", cp.Size, old.Size, err, ErrInconsistent)
+	}
+	if err != nil {
+		return err
+	}
+	if err := verify.Consistency(cp.Size, old.Size, proof, cp.Root, old.Root); err != nil {
+		return fmt.Errorf("size %d is not a prefix of the %d verified before: %v: %w", cp.Size, old.Size, err, ErrInconsistent)
+	}
+	return nil
 }
 
 // follow fetches the entries of cp beyond rng, hashes them onto it and

@@ -1,6 +1,8 @@
 // note.js: c2sp.org/signed-note parsing and verification with WebCrypto
 // Ed25519, vkeys and key IDs, c2sp.org/tlog-checkpoint texts and Ed25519
-// cosignatures (c2sp.org/tlog-cosignature, type 0x04).
+// cosignatures (c2sp.org/tlog-cosignature, type 0x04). ML-DSA-44
+// cosignatures (type 0x06) are recognised but not verified: WebCrypto has
+// no ML-DSA, and this page ships no code of its own for it.
 
 import { sha256, equal, fromBase64, toHex } from './tlog.js';
 
@@ -9,6 +11,7 @@ export class NoteError extends Error {}
 const utf8 = new TextEncoder();
 export const TYPE_ED25519 = 0x01;
 export const TYPE_COSIGNATURE = 0x04;
+export const TYPE_MLDSA44_COSIGNATURE = 0x06;
 
 // hasEd25519 reports whether this browser's WebCrypto verifies Ed25519.
 export async function hasEd25519() {
@@ -41,7 +44,8 @@ export async function parseVkey(text) {
   let raw;
   try { raw = fromBase64(text.slice(j + 1)); } catch { throw new NoteError('malformed verifier key'); }
   const type = raw[0], key = raw.subarray(1);
-  if ((type !== TYPE_ED25519 && type !== TYPE_COSIGNATURE) || key.length !== 32) throw new NoteError('unsupported verifier key type');
+  const ed = (type === TYPE_ED25519 || type === TYPE_COSIGNATURE) && key.length === 32;
+  if (!ed && !(type === TYPE_MLDSA44_COSIGNATURE && key.length === 1312)) throw new NoteError('unsupported verifier key type');
   if (await keyID(name, type, key) !== id) throw new NoteError('verifier key ID does not match its key');
   return { name, id, type, key, text };
 }
@@ -79,23 +83,31 @@ export async function ed25519Verify(key, msg, sig) {
 
 const matches = (s, vk) => s.name === vk.name && s.id === vk.id;
 
-// openNote verifies the note's signature by the Ed25519 key logKey: it
-// must be there and valid. It returns the parsed note.
-export async function openNote(note, logKey) {
-  const n = parseNote(note);
-  const s = n.sigs.find((x) => matches(x, logKey));
-  if (!s) throw new NoteError(`no signature by the pinned key ${logKey.name}+${logKey.id.toString(16).padStart(8, '0')}`);
-  if (!await ed25519Verify(logKey.key, utf8.encode(n.text), s.sig)) throw new NoteError(`the signature by ${logKey.name} does not verify`);
+// openNote verifies the note's signatures by the Ed25519 log keys (one
+// key, or several during a key rotation): at least one must be there,
+// and every one there must be valid. It returns the parsed note, with
+// signedBy, the keys whose signature verified.
+export async function openNote(note, logKeys) {
+  const n = parseNote(note), keys = Array.isArray(logKeys) ? logKeys : [logKeys];
+  n.signedBy = [];
+  for (const k of keys) {
+    const s = n.sigs.find((x) => matches(x, k));
+    if (!s) continue;
+    if (!await ed25519Verify(k.key, utf8.encode(n.text), s.sig)) throw new NoteError(`the signature by ${k.name}+${k.id.toString(16).padStart(8, '0')} does not verify`);
+    n.signedBy.push(k);
+  }
+  if (!n.signedBy.length) throw new NoteError(`no signature by the pinned key ${keys.map((k) => `${k.name}+${k.id.toString(16).padStart(8, '0')}`).join(' or ')}`);
   return n;
 }
 
 // cosignatures checks the signatures of the known witness keys on a
-// parsed note: [{name, ok, time}] for those present.
+// parsed note: [{name, id, ok, time}] for those present; ok is null for an
+// ML-DSA-44 cosignature, which this page cannot verify.
 export async function cosignatures(n, witnesses) {
   const out = [];
   for (const w of witnesses) {
     const s = n.sigs.find((x) => matches(x, w));
-    if (s) out.push({ name: w.name, ...await verifyCosignature(w, n.text, s.sig) });
+    if (s) out.push({ name: w.name, id: w.id, ...await verifyCosignature(w, n.text, s.sig) });
   }
   return out;
 }
@@ -103,6 +115,10 @@ export async function cosignatures(n, witnesses) {
 // verifyCosignature checks a type 0x04 cosignature: an 8-byte big-endian
 // timestamp, then Ed25519 over "cosignature/v1\ntime T\n" + text.
 export async function verifyCosignature(w, text, sig) {
+  if (w.type === TYPE_MLDSA44_COSIGNATURE) {
+    if (sig.length !== 8 + 2420) return { ok: false, time: null };
+    return { ok: null, time: new Date(Number(new DataView(sig.buffer, sig.byteOffset).getBigUint64(0)) * 1000) };
+  }
   if (sig.length !== 72) return { ok: false, time: null };
   const t = new DataView(sig.buffer, sig.byteOffset).getBigUint64(0);
   const msg = utf8.encode(`cosignature/v1\ntime ${t}\n${text}`);

@@ -1,5 +1,6 @@
-// page.js: what the pages verify in the browser. It pins the log key on
-// the first visit (or takes it from the URL fragment #vkey=…&witness=…),
+// page.js: what the pages verify in the browser. It pins the log key and
+// the log's witnesses on the first visit (or takes them from the URL
+// fragment #vkey=…&witness=…&quorum=K), checks the witnesses' cosignatures,
 // verifies the published checkpoint with it, proves that the log is
 // consistent with the last checkpoint this browser verified, and on entry
 // and checkpoint pages proves inclusion and consistency from the tiles.
@@ -32,44 +33,91 @@ async function fetchBytes(path) {
 
 const fetchTile = (path) => fetchBytes(path);
 
-// fragment reads #vkey=…&witness=… (values percent-encoded or not; '+'
-// is a literal plus, as in vkeys).
+// fragment reads #vkey=…&witness=…&quorum=K (values percent-encoded or
+// not; '+' is a literal plus, as in vkeys). vkey may be repeated: during
+// a key rotation either key verifies.
 function fragment() {
-  const out = { witnesses: [] };
+  const out = { vkeys: [], witnesses: [] };
   for (const part of location.hash.slice(1).split('&')) {
     const i = part.indexOf('=');
     if (i < 0) continue;
     const k = part.slice(0, i), v = decodeURIComponent(part.slice(i + 1));
-    if (k === 'vkey') out.vkey = v;
+    if (k === 'vkey') out.vkeys.push(v);
     if (k === 'witness') out.witnesses.push(v);
+    if (k === 'quorum' && /^[0-9]+$/.test(v)) out.quorum = Number(v);
   }
   return out;
 }
 
-// pinnedKey returns the key to trust and what to say about it.
+const words = (s) => (s ?? '').split(' ').filter(Boolean);
+const sameSet = (a, b) => !!a && !!b && a.length === b.length && a.every((x) => b.includes(x));
+
+// pinnedKey returns the keys and witnesses to trust and what to say
+// about them. The log keys and the witness set (with the fewest of them
+// that meet the quorum) are pinned on the first visit, from the link's
+// fragment or else from what the server says.
 async function pinnedKey() {
-  const frag = fragment(), served = body.dataset.vkey, alarms = [], notes = [];
+  const frag = fragment(), served = body.dataset.vkey, announced = words(body.dataset.vkeys || served), alarms = [], notes = [];
+  const now = new Date().toISOString();
   let pin = store.get('vkey');
-  if (frag.vkey && pin?.vkey !== frag.vkey) {
+  if (pin && !pin.vkeys) pin = { ...pin, vkeys: [pin.vkey] }; // pinned by an older page
+  if (frag.vkeys.length && !sameSet(pin?.vkeys, frag.vkeys)) {
     if (pin) notes.push('You replaced the pinned key with the one in the link you followed.');
-    pin = { vkey: frag.vkey, since: new Date().toISOString(), from: 'the link you followed' };
+    pin = { vkey: frag.vkeys[0], vkeys: frag.vkeys, since: now, from: 'the link you followed' };
     store.set('vkey', pin);
     store.set('checkpoint', null);
   } else if (!pin) {
-    pin = { vkey: served, since: new Date().toISOString(), from: 'this server, on your first visit' };
+    pin = { vkey: served, vkeys: [served], since: now, from: 'this server, on your first visit' };
     store.set('vkey', pin);
   }
-  if (frag.witnesses.length) store.set('witnesses', frag.witnesses);
-  if (served !== pin.vkey) alarms.push(`ALARM: the server now presents another log key (${served}) than the one your browser pinned. A log does not change its key silently: the server or the page may be compromised.`);
-  const key = await note.parseVkey(pin.vkey);
+  if (!announced.some((k) => pin.vkeys.includes(k))) alarms.push(`ALARM: the server now presents another log key (${served}) than the one your browser pinned. A log does not change its key silently: the server or the page may be compromised.`);
+  else if (announced.some((k) => !pin.vkeys.includes(k))) notes.push(`The server also presents the log key ${announced.filter((k) => !pin.vkeys.includes(k)).join(', ')} (a key rotation?). This page still trusts only the pinned key: pin the new one from a link you trust.`);
+  const keys = [];
+  for (const k of pin.vkeys) keys.push(await note.parseVkey(k));
+
+  let wpin = store.get('witnesses');
+  if (Array.isArray(wpin)) wpin = { vkeys: wpin, quorum: 1, from: 'the link you followed', since: '' }; // pinned by an older page
+  const servedW = words(body.dataset.witnesses), servedQ = Number(body.dataset.witnessQuorum || 0);
+  if (frag.witnesses.length) {
+    wpin = { vkeys: frag.witnesses, quorum: Math.min(frag.quorum ?? 1, frag.witnesses.length), from: 'the link you followed', since: now };
+    store.set('witnesses', wpin);
+  } else if (!wpin && servedW.length) {
+    wpin = { vkeys: servedW, quorum: servedQ, from: 'this server, on your first visit', since: now };
+    store.set('witnesses', wpin);
+  }
+  if (wpin && servedW.length && !sameSet(wpin.vkeys, servedW)) notes.push('WARNING: the server now names other witnesses than the ones your browser pinned: this page keeps checking the pinned ones.');
   const witnesses = [];
-  for (const w of store.get('witnesses') ?? []) witnesses.push(await note.parseVkey(w));
-  return { pin, key, witnesses, alarms, notes };
+  for (const w of wpin?.vkeys ?? []) witnesses.push(await note.parseVkey(w));
+  return { pin, keys, key: keys[0], witnesses, wpin, alarms, notes };
 }
 
-async function showKey(pin) {
+// witnessed judges the pinned witnesses' cosignatures on a verified note:
+// a bad one is an alarm, and so is a checkpoint that fewer pinned
+// witnesses cosigned than the pinned quorum; a missing cosignature with
+// the quorum still met is a warning (a witness may be down).
+async function witnessed(n, trust, said) {
+  const cosigs = await note.cosignatures(n, trust.witnesses);
+  const bad = cosigs.filter((c) => c.ok === false), good = cosigs.filter((c) => c.ok === true);
+  const unverifiable = cosigs.filter((c) => c.ok === null);
+  const missing = trust.witnesses.filter((w) => !cosigs.some((c) => c.name === w.name && c.id === w.id));
+  if (bad.length) said.push(`ALARM: the cosignature of ${bad.map((c) => c.name).join(', ')} does not verify.`);
+  if (unverifiable.length) said.push(`The ML-DSA-44 cosignature of ${unverifiable.map((c) => c.name).join(', ')} is there but this page cannot verify ML-DSA-44: check it with pledge-verify.`);
+  const q = trust.wpin?.quorum ?? 0;
+  if (trust.witnesses.length && good.length < q) {
+    const of = `only ${good.length} of the ${trust.witnesses.length} pinned witnesses cosigned this checkpoint verifiably, fewer than the pinned quorum of ${q}` + (missing.length ? ` (missing: ${missing.map((w) => w.name).join(', ')})` : '');
+    said.push(good.length + unverifiable.length >= q ? `WARNING: ${of}, unless the ML-DSA-44 ones count.` : `ALARM: ${of}.`);
+  } else if (missing.length) {
+    said.push(`WARNING: the pinned witness ${missing.map((w) => w.name).join(', ')} did not cosign this checkpoint; the quorum of ${q} holds without it.`);
+  }
+  return good.map((c) => `${c.name} at ${c.time.toISOString()}`);
+}
+
+async function showKey(pin, wpin) {
   const el = $('trust-key');
-  el.textContent = `Pinned log key ${pin.vkey}, fingerprint ${await note.fingerprint(pin.vkey)}, from ${pin.from} (${pin.since.slice(0, 10)}). Compare the fingerprint with one you got elsewhere. `;
+  const fps = [];
+  for (const k of pin.vkeys) fps.push(`${k}, fingerprint ${await note.fingerprint(k)}`);
+  el.textContent = `Pinned log key${fps.length > 1 ? 's' : ''} ${fps.join('; ')}, from ${pin.from} (${pin.since.slice(0, 10)}). Compare the fingerprint with one you got elsewhere. ` +
+    (wpin?.vkeys.length ? `Pinned witnesses (quorum ${wpin.quorum} of ${wpin.vkeys.length}, from ${wpin.from}): ${wpin.vkeys.map((w) => w.split('+')[0]).join(', ')}. ` : '');
   const b = document.createElement('button');
   b.type = 'button';
   b.className = 'secondary';
@@ -129,11 +177,11 @@ async function checkLog() {
     show(status, 'alarm', `ALARM: the log key to pin is not valid: ${e.message}.`);
     return null;
   }
-  await showKey(trust.pin);
+  await showKey(trust.pin, trust.wpin);
   const text = new TextDecoder().decode(await fetchBytes('checkpoint'));
   let n, cp;
   try {
-    n = await note.openNote(text, trust.key);
+    n = await note.openNote(text, trust.keys);
     cp = note.parseCheckpoint(n.text);
     if (cp.origin !== trust.key.name) throw new Error(`it names the origin ${cp.origin}, not ${trust.key.name}`);
   } catch (e) {
@@ -141,9 +189,7 @@ async function checkLog() {
     return null;
   }
   const said = [...trust.alarms, ...trust.notes];
-  const cosigs = await note.cosignatures(n, trust.witnesses);
-  const bad = cosigs.filter((c) => !c.ok);
-  if (bad.length) said.push(`ALARM: the cosignature of ${bad.map((c) => c.name).join(', ')} does not verify.`);
+  const good = await witnessed(n, trust, said);
   const last = store.get('checkpoint');
   let alarm = said.some((s) => s.startsWith('ALARM'));
   try {
@@ -155,7 +201,6 @@ async function checkLog() {
     store.set('evidence', evidence);
     showEvidence(evidence);
   }
-  const good = cosigs.filter((c) => c.ok).map((c) => `${c.name} at ${c.time.toISOString()}`);
   const head = `Verified: the log's checkpoint of size ${cp.size} is signed by the pinned key` +
     (good.length ? ` and cosigned by ${good.join(', ')}.` : (trust.witnesses.length ? '; no pinned witness cosigned it.' : '; no witness keys pinned.'));
   if (alarm) {
@@ -164,7 +209,7 @@ async function checkLog() {
   }
   if (!last || cp.size >= last.size) store.set('checkpoint', { size: cp.size, root: tlog.toBase64(cp.root), seen: new Date().toISOString() });
   show(status, said.some((s) => s.startsWith('WARNING')) ? 'warn' : 'ok', [head, ...said].join(' '));
-  return { cp, key: trust.key, text };
+  return { cp, key: n.signedBy[0], keys: trust.keys, text };
 }
 
 // proveEntry proves the entry of an entry page in the verified checkpoint.
@@ -246,7 +291,7 @@ async function checkConsistency(v, ev) {
   try {
     const [cm, cn] = await Promise.all([m, n].map(async (size) => {
       const text = document.querySelector(`tr[data-size="${size}"] pre[data-note]`).textContent;
-      return note.parseCheckpoint((await note.openNote(text, v.key)).text);
+      return note.parseCheckpoint((await note.openNote(text, v.keys)).text);
     }));
     const tiles = new tlog.Tiles(n, fetchTile);
     const proof = await tiles.consistency(m);

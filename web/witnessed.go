@@ -1,0 +1,44 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/verify/bundle"
+)
+
+// getEntryBundle serves the proof bundle of an entry on the published
+// checkpoint: with witnesses, the latest one a quorum cosigned, whose
+// cosignatures the bundle then carries. An entry not yet in the published
+// tree is a 404 beyond-tree problem: ask again after the next publication.
+func (s *Server) getEntryBundle(c echo.Context) error {
+	index, err := parseNumber("index", c.Param("index"))
+	if err != nil {
+		return err
+	}
+	state := s.log.Published()
+	if index >= state.Size {
+		return problemf(kindBeyondTree, "entry not in the published checkpoint yet (size "+strconv.FormatUint(state.Size, 10)+"); retry after the next publication")
+	}
+	p, err := s.newProver(c.Request().Context(), state)
+	if err != nil {
+		return err
+	}
+	b, err := p.bundle(index, nil)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, cacheCheckpoint)
+	return c.Blob(http.StatusOK, bundle.MediaType, b.Marshal())
+}
+
+// getPolicy serves the log's witness policy (c2sp.org/tlog-policy), as
+// Config.Policy holds it.
+func (s *Server) getPolicy(c echo.Context) error {
+	if len(s.cfg.Policy) == 0 {
+		return problemf(kindRouteNotFound, "this log has no witness policy")
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, cacheCheckpoint)
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", s.cfg.Policy)
+}
