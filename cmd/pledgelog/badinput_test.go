@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/cmd/internal/clitest"
 	"github.com/pledgelog/pledgelog/web"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 )
@@ -158,17 +159,7 @@ func loadBadCases(t *testing.T) []badCase {
 	var all []badCase
 	names := map[string]bool{}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cases []badCase
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cases); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, c := range cases {
+		for _, c := range clitest.ReadJSON[[]badCase](t, f) {
 			if c.Name == "" || names[c.Name] || (c.Status == 0 && c.Type != "closed") || c.Type == "" {
 				t.Fatalf("%s: case %q: needs a unique name, a status and a type", f, c.Name)
 			}

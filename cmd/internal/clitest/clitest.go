@@ -81,20 +81,28 @@ type Suite struct {
 // path.
 var leaks = []string{"panic", "goroutine ", ".go:", "runtime."}
 
-// Load reads the cases of file, checking that each has a unique name and
-// says what its message must name.
-func Load(t *testing.T, file string) []Case {
+// ReadJSON decodes the JSON file into a T, refusing unknown fields, and
+// fails the test if it cannot.
+func ReadJSON[T any](t *testing.T, file string) T {
 	t.Helper()
+	var v T
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cases []Case
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cases); err != nil {
+	if err := dec.Decode(&v); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
+	return v
+}
+
+// Load reads the cases of file, checking that each has a unique name and
+// says what its message must name.
+func Load(t *testing.T, file string) []Case {
+	t.Helper()
+	cases := ReadJSON[[]Case](t, file)
 	names := map[string]bool{}
 	for _, c := range cases {
 		if c.Name == "" || names[c.Name] || len(c.Args) == 0 || c.Exit == 0 || len(c.Stderr) == 0 {
