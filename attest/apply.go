@@ -1,42 +1,10 @@
 package attest
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 )
-
-// Admit is the log's admission hook. The sequencer calls it in index
-// order with canonical leaves that already passed [Registry.Verify]; it
-// does no signature work, but re-checks every rule against the registry as
-// of index (a revocation earlier in the same batch wins), applies the
-// entry, and computes the derived rows that [Registry.Index] returns. The
-// undo reverts exactly this entry; the log calls the undos of a batch that
-// failed to commit in reverse order.
-func (r *Registry) Admit(_ context.Context, index uint64, entry []byte) (undo func(), err error) {
-	env, err := r.parseLeaf(entry)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	t := &tx{}
-	if err := r.apply(t, index, entry, env); err != nil {
-		return nil, err
-	}
-	put(t, r.pending, index, t.rows)
-	done := false
-	return func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if !done {
-			done = true
-			t.rollback()
-			r.version.Add(1)
-		}
-	}, nil
-}
 
 // Index is the log's derived-rows hook: it returns the rows Admit computed
 // for index (once; nil if Admit did not admit that index).
@@ -54,17 +22,15 @@ func (r *Registry) Index(index uint64, _ []byte) []Row {
 // call RestorePledge for every TablePledges row; or call it for every
 // entry of the log. Like Admit it does not verify signatures: it trusts
 // the log it replays. An auditor that trusts nothing calls Verify before
-// Replay, in index order (and Replay then does not parse the leaf again).
+// ReplayEnvelope, in index order.
 // An error that wraps ErrStore is not about the entry: the registry can
 // no longer follow the log.
 func (r *Registry) Replay(index uint64, entry []byte) (*Envelope, error) {
-	env, err := r.parseLeaf(entry)
+	env, err := ParseLeaf(entry)
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.apply(&tx{norows: true}, index, entry, env); err != nil {
+	if err := r.ReplayEnvelope(index, env, LeafHash(entry)); err != nil {
 		return nil, err
 	}
 	return env, nil
@@ -100,8 +66,8 @@ func (r *Registry) RestorePledge(key, value []byte) error {
 
 // apply checks env against the state as of index and applies it, or
 // rolls t back and returns an error. The caller holds r.mu.
-func (r *Registry) apply(t *tx, index uint64, leaf []byte, env *Envelope) error {
-	if err := r.applyEntry(t, index, leaf, env); err != nil {
+func (r *Registry) apply(t *tx, index uint64, leafHash [32]byte, env *Envelope) error {
+	if err := r.applyEntry(t, index, leafHash, env); err != nil {
 		return r.abort(t, err)
 	}
 	return nil
@@ -117,13 +83,13 @@ func (r *Registry) abort(t *tx, err error) error {
 	return err
 }
 
-func (r *Registry) applyEntry(t *tx, index uint64, leaf []byte, env *Envelope) error {
+func (r *Registry) applyEntry(t *tx, index uint64, leafHash [32]byte, env *Envelope) error {
 	c, err := r.check(env, index)
 	if err != nil {
 		return err
 	}
 	st := env.Statement
-	e := &event{index: index, leaf: LeafHash(leaf), st: st, c: c}
+	e := &event{index: index, leaf: leafHash, st: st, c: c}
 	switch p := st.Predicate.(type) {
 	case *Registrar:
 		r.applyRegistrar(t, e, p)

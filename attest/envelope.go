@@ -25,12 +25,6 @@ type Envelope struct {
 	Payload    []byte // the exact bytes that are signed (inside the PAE)
 	Signatures []Signature
 	Statement  *Statement // parsed from Payload
-
-	// leaf is the canonical leaf the envelope was parsed from, the key
-	// under which Registry.Verify hands it to Admit. Verify and Admit rely
-	// on a parsed Envelope being left as it is; Leaf encodes the fields
-	// afresh.
-	leaf []byte
 }
 
 // A Signature is one DSSE signature: the key id (hex SHA-256 of the SPKI)
@@ -56,18 +50,17 @@ func Canonicalize(submitted []byte) (leaf []byte, env *Envelope, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		env.leaf = bytes.Clone(submitted)
-		return bytes.Clone(env.leaf), env, nil
+		return bytes.Clone(submitted), env, nil
 	}
 	env, err = parseEnvelope(submitted)
 	if err != nil {
 		return nil, nil, err
 	}
-	env.leaf = env.encode()
-	if len(env.leaf) > MaxLeafSize {
-		return nil, nil, malformed("", "too-large", "leaf of %d bytes", len(env.leaf))
+	leaf = env.encode()
+	if len(leaf) > MaxLeafSize {
+		return nil, nil, malformed("", "too-large", "leaf of %d bytes", len(leaf))
 	}
-	return bytes.Clone(env.leaf), env, nil
+	return leaf, env, nil
 }
 
 // ParseLeaf parses a stored leaf and checks that it is in canonical form,
@@ -77,14 +70,13 @@ func ParseLeaf(leaf []byte) (*Envelope, error) {
 		return nil, malformed("", "too-large", "leaf of %d bytes", len(leaf))
 	}
 	if env, ok := scanLeaf(leaf); ok {
-		env.leaf = bytes.Clone(leaf)
 		return env.finish()
 	}
 	env, err := parseEnvelope(leaf)
 	if err != nil {
 		return nil, err
 	}
-	if env.leaf = env.encode(); !bytes.Equal(env.leaf, leaf) {
+	if !bytes.Equal(env.encode(), leaf) {
 		return nil, malformed("", "not-canonical", "leaf is not in canonical form")
 	}
 	return env, nil
@@ -186,14 +178,6 @@ func decodeBase64(n *jnode, ptr string) ([]byte, error) {
 //
 //	{"payload":"<std base64>","payloadType":"application/vnd.in-toto+json","signatures":[{"keyid":"<hex>","sig":"<std base64>"}]}
 func (e *Envelope) Leaf() []byte { return e.encode() }
-
-// leafBytes is the leaf the envelope was parsed from, or Leaf.
-func (e *Envelope) leafBytes() []byte {
-	if e.leaf != nil {
-		return e.leaf
-	}
-	return e.encode()
-}
 
 func (e *Envelope) encode() []byte {
 	var b strings.Builder

@@ -35,7 +35,6 @@ type Registry struct {
 	pending    map[uint64][]Row    // rows computed by Admit, handed out by Index
 	version    atomic.Uint64       // bumped whenever key validity may have changed; never goes back
 
-	parsed parsedCache // envelopes Verify checked, for Admit
 }
 
 // NewRegistry returns an empty registry for the log named origin. It

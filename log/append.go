@@ -20,8 +20,8 @@ type Result struct {
 // request is one Append or AppendBatch call waiting to be sequenced: its
 // entries are admitted all or none.
 type request struct {
-	entries [][]byte
-	keys    [][]byte      // DedupKey of each entry
+	entries []Entry
+	keys    [][]byte      // dedup key of each entry
 	leaves  []verify.Hash // leaf hash of each entry
 	results []Result
 	err     error
@@ -60,35 +60,88 @@ func (l *Log) Append(ctx context.Context, entry []byte) (Result, error) {
 // and committed in one batch, in order, or none is and the first error is
 // returned. Equal entries within the batch share one index.
 func (l *Log) AppendBatch(ctx context.Context, entries [][]byte) ([]Result, error) {
-	if len(entries) == 0 {
-		return nil, nil
+	es := make([]Entry, len(entries))
+	for i, e := range entries {
+		es[i] = Entry{Data: e}
 	}
+	return l.AppendEntries(ctx, es)
+}
+
+// AppendEntries is AppendBatch for entries that carry their dedup keys
+// or values.
+func (l *Log) AppendEntries(ctx context.Context, entries []Entry) ([]Result, error) {
+	p, err := l.Prepare(ctx, entries)
+	if err != nil {
+		return nil, err
+	}
+	return p.Append(ctx)
+}
+
+// Prepared is a batch of entries that Prepare looked up, to be appended
+// with Append. In between, the caller learns which entries are already in
+// the log and can check only the others (the attestation log verifies
+// signatures there, in parallel, before the sequencer admits them in
+// order): each entry's dedup key is computed once and looked up in
+// storage once.
+type Prepared struct {
+	l   *Log
+	r   *request
+	all bool // every entry is committed already: r.results holds them
+}
+
+// Prepare computes the dedup keys of entries that have none and looks
+// them up. It fails with ErrEntryTooLarge, ErrStorage or the context's
+// error.
+func (l *Log) Prepare(ctx context.Context, entries []Entry) (*Prepared, error) {
 	r := &request{
-		entries: entries,
+		entries: make([]Entry, len(entries)),
 		keys:    make([][]byte, len(entries)),
 		leaves:  make([]verify.Hash, len(entries)),
 		done:    make(chan struct{}),
 	}
 	for i, e := range entries {
-		if len(e) > verify.MaxEntrySize {
+		if len(e.Data) > verify.MaxEntrySize {
 			return nil, ErrEntryTooLarge
 		}
-		r.leaves[i] = verify.LeafHash(e)
-		if l.cfg.DedupKey != nil {
-			r.keys[i] = l.cfg.DedupKey(e)
-		} else {
+		e.LeafHash = verify.LeafHash(e.Data)
+		r.entries[i], r.leaves[i] = e, e.LeafHash
+		switch {
+		case e.Key != nil:
+			r.keys[i] = e.Key
+		case l.cfg.DedupKey != nil:
+			r.keys[i] = l.cfg.DedupKey(e.Data)
+		default:
 			r.keys[i] = r.leaves[i][:]
 		}
 	}
-	if dup, err := l.precheck(ctx, r); err != nil || dup {
-		return r.results, err
+	if len(entries) == 0 {
+		return &Prepared{l: l, r: r, all: true}, nil
 	}
-	if err := l.enqueue(r); err != nil {
+	all, err := l.precheck(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{l: l, r: r, all: all}, nil
+}
+
+// Duplicate reports whether entry i was found committed already: its
+// append will return the stored entry's index.
+func (p *Prepared) Duplicate(i int) bool { return p.r.found != nil && p.r.found[i].Found }
+
+// LeafHash returns the RFC 6962 leaf hash of entry i.
+func (p *Prepared) LeafHash(i int) verify.Hash { return p.r.leaves[i] }
+
+// Append appends the prepared entries, as AppendEntries does. Call it once.
+func (p *Prepared) Append(ctx context.Context) ([]Result, error) {
+	if p.all {
+		return p.r.results, nil
+	}
+	if err := p.l.enqueue(p.r); err != nil {
 		return nil, err
 	}
 	select {
-	case <-r.done:
-		return r.results, r.err
+	case <-p.r.done:
+		return p.r.results, p.r.err
 	case <-ctx.Done():
 		// The entries may still be committed; resubmitting is safe.
 		return nil, ctx.Err()

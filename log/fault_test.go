@@ -23,7 +23,8 @@ type admitted struct {
 	entries map[uint64]string
 }
 
-func (a *admitted) admit(_ context.Context, index uint64, entry []byte) (func(), error) {
+func (a *admitted) admit(_ context.Context, index uint64, e log.Entry) (func(), error) {
+	entry := e.Data
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if old, ok := a.entries[index]; ok {

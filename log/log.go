@@ -30,20 +30,22 @@ type Config struct {
 	// Storage holds the log. Create requires it empty; Open requires a log.
 	Storage Storage
 
-	// DedupKey maps an entry to the key under which duplicates are found.
-	// Two entries with the same key are the same entry: the second append
-	// returns the first one's index. Default: the RFC 6962 leaf hash.
+	// DedupKey maps an entry to the key under which duplicates are found,
+	// for entries appended without an Entry.Key. Two entries with the same
+	// key are the same entry: the second append returns the first one's
+	// index. Default: the RFC 6962 leaf hash.
 	DedupKey func(entry []byte) []byte
 	// Admit is called by the sequencer, in index order, for each new entry
 	// before it is given index. It may reject the entry with an error,
-	// which the appender receives. On success it returns an undo func
-	// (possibly nil), which the log calls, in reverse order of admission,
-	// if the entry does not end up committed. Admit runs on state the
-	// caller owns and rebuilds before calling Run. Default: admit all.
-	Admit func(ctx context.Context, index uint64, entry []byte) (undo func(), err error)
+	// which the appender receives wrapped in an *EntryError. On success it
+	// returns an undo func (possibly nil), which the log calls, in reverse
+	// order of admission, if the entry does not end up committed. Admit
+	// runs on state the caller owns and rebuilds before calling Run.
+	// Default: admit all.
+	Admit func(ctx context.Context, index uint64, e Entry) (undo func(), err error)
 	// Index returns the derived rows of an admitted entry, which are
 	// committed atomically with it. Default: none.
-	Index func(index uint64, entry []byte) []Row
+	Index func(index uint64, e Entry) []Row
 
 	// MaxBatchSize caps the entries sequenced in one batch. Default 4096.
 	MaxBatchSize int
@@ -113,6 +115,31 @@ type Log struct {
 	freeUnknown atomic.Bool   // the storage could not tell its free space
 	stopped     chan struct{} // closed when Run returns
 }
+
+// Entry is an entry to append, with what its caller already knows of it.
+type Entry struct {
+	// Data is the entry's bytes: at most 65,535 of them.
+	Data []byte
+	// Key is its dedup key; nil means Config.DedupKey(Data).
+	Key []byte
+	// Value is the caller's own form of Data (a parsed attestation, say),
+	// handed as it is to the Admit and Index hooks. The log never looks at
+	// it; it is not stored.
+	Value any
+	// LeafHash is the RFC 6962 leaf hash of Data. The log computes it,
+	// once, whatever the caller set; the hooks see it.
+	LeafHash verify.Hash
+}
+
+// EntryError is the error of an append whose Admit hook rejected one of
+// its entries: Entry is that entry's position among those appended.
+type EntryError struct {
+	Entry int
+	Err   error
+}
+
+func (e *EntryError) Error() string { return fmt.Sprintf("entry %d: %v", e.Entry, e.Err) }
+func (e *EntryError) Unwrap() error { return e.Err }
 
 // State is a committed tree state: a tree size, its root, and the signed
 // checkpoint for them.

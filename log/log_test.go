@@ -200,7 +200,8 @@ func TestAdmit(t *testing.T) {
 	var mu sync.Mutex
 	var admitted []uint64 // the hook's state: admitted indexes
 	cfg := testConfig(memory.New())
-	cfg.Admit = func(_ context.Context, index uint64, entry []byte) (func(), error) {
+	cfg.Admit = func(_ context.Context, index uint64, e log.Entry) (func(), error) {
+		entry := e.Data
 		mu.Lock()
 		defer mu.Unlock()
 		if bytes.HasPrefix(entry, []byte("bad")) {
@@ -212,8 +213,8 @@ func TestAdmit(t *testing.T) {
 		admitted = append(admitted, index)
 		return func() { admitted = admitted[:len(admitted)-1] }, nil
 	}
-	cfg.Index = func(index uint64, entry []byte) []log.Row {
-		return []log.Row{{Table: "t", Key: entry, Value: fmt.Append(nil, index)}}
+	cfg.Index = func(index uint64, e log.Entry) []log.Row {
+		return []log.Row{{Table: "t", Key: e.Data, Value: fmt.Append(nil, index)}}
 	}
 	l, err := log.Create(ctx, cfg)
 	if err != nil {

@@ -123,7 +123,7 @@ type batch struct {
 	undos  []func()
 	rows   []Row
 	dedup  []DedupEntry
-	added  [][]byte // the new entries, in index order
+	added  []Entry // the new entries, in index order
 	leaves []verify.Hash
 	reqs   []*request
 }
@@ -176,7 +176,7 @@ func (l *Log) admit(ctx context.Context, b *batch, r *request) {
 	next := b.size + uint64(len(b.added))
 	var undos []func()
 	var rows []Row
-	var added [][]byte
+	var added []Entry
 	var leaves []verify.Hash
 	seen := make(map[string]uint64)
 	r.results = make([]Result, len(r.entries))
@@ -201,7 +201,7 @@ func (l *Log) admit(ctx context.Context, b *batch, r *request) {
 				for j := len(undos) - 1; j >= 0; j-- {
 					undos[j]()
 				}
-				r.fail(err)
+				r.fail(&EntryError{Entry: i, Err: err})
 				return
 			}
 			if undo != nil {
@@ -234,7 +234,7 @@ func (l *Log) admit(ctx context.Context, b *batch, r *request) {
 func (l *Log) commit(ctx context.Context, b *batch) (*State, error) {
 	e := &edit{tiles: make(map[[2]uint64][]byte), start: l.tree.n}
 	for i, entry := range b.added {
-		l.tree.append(entry, b.leaves[i], e)
+		l.tree.append(entry.Data, b.leaves[i], e)
 	}
 	l.tree.finish(e)
 	root := l.tree.root()

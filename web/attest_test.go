@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -32,6 +33,7 @@ type demoHarness struct {
 	log  *log.Log
 	st   *memory.Storage
 	reg  *attest.Registry
+	alog *attestlog.Log
 	demo *attest.Demo
 	srv  *httptest.Server
 	jti  int
@@ -41,19 +43,19 @@ type demoHarness struct {
 // configurations.
 func newDemoHarness(t *testing.T, cfg func(*web.Config), lcfg func(*log.Config)) *demoHarness {
 	t.Helper()
-	h := &demoHarness{t: t, st: memory.New(), reg: attest.NewRegistry(testOrigin)}
+	h := &demoHarness{t: t, st: memory.New()}
 	s, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	lc := log.Config{Origin: testOrigin, Signer: s, Storage: h.st, PublishInterval: time.Millisecond}
-	web.Hooks(&lc, h.reg)
 	if lcfg != nil {
 		lcfg(&lc)
 	}
-	if h.log, err = log.Create(context.Background(), lc); err != nil {
+	if h.alog, err = attestlog.Create(context.Background(), lc); err != nil {
 		t.Fatal(err)
 	}
+	h.log, h.reg = h.alog.Log(), h.alog.Registry()
 	runLog(t, h.log)
 	if h.demo, err = attest.NewDemo(testOrigin, []byte("web test")); err != nil {
 		t.Fatal(err)
@@ -61,7 +63,7 @@ func newDemoHarness(t *testing.T, cfg func(*web.Config), lcfg func(*log.Config))
 	if _, err := h.log.AppendBatch(context.Background(), h.demo.Entries); err != nil {
 		t.Fatal(err)
 	}
-	wc := web.Config{Log: h.log, Registry: h.reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
+	wc := web.Config{Attest: h.alog, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
 		ReadLimit: web.Limit{Rate: -1}}
 	if cfg != nil {
 		cfg(&wc)

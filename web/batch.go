@@ -3,14 +3,13 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"runtime"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/bundle"
@@ -54,19 +53,15 @@ func (s *Server) postBatch(c echo.Context) error {
 		return err
 	}
 	defer release()
-	leaves, envs, err := parseBatch(body)
+	subs, err := parseBatch(body)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	if err := s.checkAll(ctx, envs, sess); err != nil {
-		return err
-	}
-	res, err := s.log.AppendBatch(ctx, leaves)
+	res, err := s.alog.Submit(c.Request().Context(), subs, sess.issuer)
 	if err != nil {
-		return batchError(err, leaves)
+		return submitError(err, true)
 	}
-	resp, created, err := s.proveBatch(c, res, leaves, envs)
+	resp, created, err := s.proveBatch(c, res, subs)
 	if err != nil {
 		return err
 	}
@@ -79,45 +74,29 @@ func (s *Server) postBatch(c echo.Context) error {
 }
 
 // parseBatch decodes a batch strictly and canonicalizes its envelopes.
-func parseBatch(body []byte) ([][]byte, []*attest.Envelope, error) {
+func parseBatch(body []byte) ([]attestlog.Submission, error) {
 	var req BatchRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if checkMembers(body, "entries") != nil || dec.Decode(&req) != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
-		return nil, nil, problemf(kindBadRequest, `the body must be {"entries": [envelope, …]}`)
+		return nil, problemf(kindBadRequest, `the body must be {"entries": [envelope, …]}`)
 	}
 	if len(req.Entries) == 0 || len(req.Entries) > MaxBatch {
-		return nil, nil, problemf(kindBadRequest, "a batch has 1 to "+strconv.Itoa(MaxBatch)+" entries")
+		return nil, problemf(kindBadRequest, "a batch has 1 to "+strconv.Itoa(MaxBatch)+" entries")
 	}
-	leaves := make([][]byte, len(req.Entries))
-	envs := make([]*attest.Envelope, len(req.Entries))
+	subs := make([]attestlog.Submission, len(req.Entries))
 	for k, raw := range req.Entries {
-		leaf, env, err := attest.Canonicalize(raw)
-		if err != nil {
-			return nil, nil, &entryError{k, err}
-		}
-		leaves[k], envs[k] = leaf, env
-	}
-	return leaves, envs, nil
-}
-
-// batchError points an admission error at the entry it is about.
-func batchError(err error, leaves [][]byte) error {
-	var ae *admitError
-	if !errors.As(err, &ae) {
-		return err
-	}
-	for k, leaf := range leaves {
-		if verify.LeafHash(leaf) == ae.leaf {
-			return &entryError{k, ae.err}
+		var err error
+		if subs[k], err = attestlog.Canonicalize(raw); err != nil {
+			return nil, &entryError{k, err}
 		}
 	}
-	return err
+	return subs, nil
 }
 
 // proveBatch builds and checks every item's bundle against the latest
 // state of the batch; created reports whether any entry is new.
-func (s *Server) proveBatch(c echo.Context, res []log.Result, leaves [][]byte, envs []*attest.Envelope) (*BatchResponse, bool, error) {
+func (s *Server) proveBatch(c echo.Context, res []log.Result, subs []attestlog.Submission) (*BatchResponse, bool, error) {
 	state, created := res[0].State, false
 	for _, r := range res {
 		if r.State.Size > state.Size {
@@ -136,7 +115,7 @@ func (s *Server) proveBatch(c echo.Context, res []log.Result, leaves [][]byte, e
 		g.Go(func() (err error) {
 			var f *fresh
 			if !r.Duplicate {
-				f = &fresh{leaves[k], envs[k]}
+				f = &fresh{subs[k].Leaf, subs[k].Envelope}
 			}
 			bundles[k], err = p.bundle(r.Index, f)
 			return err

@@ -17,7 +17,7 @@ import (
 // routes of a server with every feature on, in both directions.
 func TestOpenAPIRoutes(t *testing.T) {
 	h := newDemoHarness(t, nil, nil)
-	s, err := web.New(web.Config{Log: h.log, Registry: h.reg, Gatherer: prometheus.NewRegistry(),
+	s, err := web.New(web.Config{Attest: h.alog, Gatherer: prometheus.NewRegistry(),
 		AdminToken: []byte("x"), Backup: func(context.Context, string) error { return nil }})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/verify"
 )
 
@@ -79,7 +80,7 @@ func (s *Server) proofIndex(c echo.Context) (uint64, error) {
 }
 
 // lookupLeaf returns the index of the entry with leaf hash h: from
-// TableLeaf in an attestation log, else from the log's dedup index (keyed
+// attestlog.TableLeaf in an attestation log, else from the log's dedup index (keyed
 // by leaf hash by default). Either way it checks the stored leaf hash, so
 // that a wrong row answers "not found" rather than a wrong index.
 func (s *Server) lookupLeaf(c echo.Context, h verify.Hash) (uint64, error) {
@@ -106,7 +107,7 @@ func (s *Server) leafIndex(ctx context.Context, h verify.Hash) (uint64, bool, er
 	if s.reg == nil {
 		return s.log.Lookup(ctx, h[:])
 	}
-	rows, err := s.log.Rows(ctx, TableLeaf, h[:], append(h[:], 0), 1)
+	rows, err := s.log.Rows(ctx, attestlog.TableLeaf, h[:], append(h[:], 0), 1)
 	if err != nil || len(rows) == 0 || len(rows[0].Value) != 8 {
 		return 0, false, err
 	}

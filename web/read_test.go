@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"net/url"
 	"slices"
 	"testing"
@@ -165,7 +166,7 @@ func TestReindex(t *testing.T) {
 	h.mustPost(tok2, h.pledge("github", "no-offense", "With the new key.", gg2))
 
 	before := allRows(t, h.st)
-	if err := web.Reindex(context.Background(), h.log, h.st, nil); err != nil {
+	if err := attestlog.Reindex(context.Background(), h.log, h.st, nil); err != nil {
 		t.Fatal(err)
 	}
 	after := allRows(t, h.st)
@@ -190,7 +191,7 @@ func (h *demoHarness) mustPost(token string, body []byte) {
 // allRows returns every derived row as "table key value" strings.
 func allRows(t *testing.T, st log.Storage) []string {
 	var out []string
-	for _, table := range web.DerivedTables {
+	for _, table := range attestlog.DerivedTables {
 		rows, err := st.Rows(context.Background(), table, nil, nil, 1<<20)
 		if err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 )
 
@@ -41,7 +42,7 @@ func (s *Server) getAccords(c echo.Context) error {
 		return err
 	}
 	out := Accords{Accords: []json.RawMessage{}}
-	err := scanRows(c.Request().Context(), s.log, attest.TableAccords, nil, func(r log.Row) error {
+	err := attestlog.ScanRows(c.Request().Context(), s.log, attest.TableAccords, nil, func(r log.Row) error {
 		out.Accords = append(out.Accords, r.Value)
 		return nil
 	})
@@ -91,7 +92,7 @@ func (s *Server) getSignatory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = scanRows(ctx, s.log, attest.TableLatest, []byte(id+"/"), func(r log.Row) error {
+	err = attestlog.ScanRows(ctx, s.log, attest.TableLatest, []byte(id+"/"), func(r log.Row) error {
 		if len(r.Key) <= len(id) || string(r.Key[:len(id)+1]) != id+"/" {
 			return errStop
 		}

@@ -14,14 +14,21 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Config configures a Server. Log is required; every other field has a safe
-// default.
+// Config configures a Server. Attest or Log is required; every other
+// field has a safe default.
 type Config struct {
-	// Log is the log served. The caller runs its sequencer (Log.Run).
+	// Attest, if not nil, is the attestation log served. It enables the
+	// write API (POST /api/v1/entries, /api/v1/entries/batch) and the
+	// attestation reads (accords, signatories, search), and makes lookups
+	// by leaf hash use attestlog.TableLeaf. The caller runs its sequencer.
+	Attest *attestlog.Log
+	// Log is the log served: Attest's, or without Attest a plain log,
+	// served read-only. The caller runs its sequencer (Log.Run).
 	Log *log.Log
 	// Logger receives request errors and server events. Nil discards them.
 	Logger *slog.Logger
@@ -89,13 +96,6 @@ type Config struct {
 	// never used. Default "https://" + the log's origin.
 	PublicURL string
 
-	// Registry, if not nil, is the attestation registry whose hooks the
-	// log has (see Hooks), loaded with LoadRegistry. It enables the write
-	// API (POST /api/v1/entries, /api/v1/entries/batch) and the
-	// attestation reads (accords, signatories, search), and makes lookups
-	// by leaf hash use TableLeaf. Without it the server serves a plain log,
-	// read-only.
-	Registry *attest.Registry
 	// JTI remembers used registrar tokens. Default: in memory only.
 	JTI *JTIStore
 	// IPLimit limits the write requests of each client, before anything
@@ -185,7 +185,8 @@ type Server struct {
 	metrics *metrics
 	health  *health
 
-	reg        *attest.Registry // nil: a plain, read-only log
+	alog       *attestlog.Log   // nil: a plain, read-only log
+	reg        *attest.Registry // alog's registry
 	auth       *authenticator
 	ipLimits   *limiters
 	sigLimits  *limiters
@@ -199,8 +200,14 @@ type Server struct {
 // New returns a server for cfg.Log. It starts nothing: serve Handler with
 // your own http.Server, or call Run.
 func New(cfg Config) (*Server, error) {
+	if cfg.Attest != nil {
+		if cfg.Log != nil && cfg.Log != cfg.Attest.Log() {
+			return nil, errors.New("web: Config.Log is not Config.Attest's log")
+		}
+		cfg.Log = cfg.Attest.Log()
+	}
 	if cfg.Log == nil {
-		return nil, errors.New("web: Config.Log is required")
+		return nil, errors.New("web: Config.Attest or Config.Log is required")
 	}
 	cfg.setDefaults()
 	if (len(cfg.AdminToken) > 0) != (cfg.Backup != nil) {
@@ -211,11 +218,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, logger: cfg.Logger, metrics: m,
-		health: newHealth(cfg.Log, cfg.MaxStaleness), reg: cfg.Registry, now: cfg.Now,
+		health: newHealth(cfg.Log, cfg.MaxStaleness), alog: cfg.Attest, now: cfg.Now,
 		ipLimits: newLimiters(cfg.IPLimit, maxLimitKeys), sigLimits: newLimiters(cfg.SignatoryLimit, maxLimitKeys),
 		readLimits: newLimiters(cfg.ReadLimit, maxLimitKeys),
 		buffers:    newBodyBuffer(cfg.MaxBufferedBytes), bundles: newBundleCache(cfg.BundleCacheBytes)}
-	if s.reg != nil {
+	if s.alog != nil {
+		s.reg = s.alog.Registry()
 		s.auth = &authenticator{reg: s.reg, origin: cfg.Log.Origin(), now: cfg.Now, jti: cfg.JTI,
 			cache: map[[32]byte]cachedToken{}}
 	}

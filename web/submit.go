@@ -2,18 +2,17 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
-	"runtime"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
+	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify/bundle"
-	"golang.org/x/sync/errgroup"
 )
 
 // MaxBatch is the most envelopes of one POST /api/v1/entries/batch.
@@ -27,17 +26,14 @@ func (s *Server) postEntry(c echo.Context) error {
 		return err
 	}
 	defer release()
-	leaf, env, err := attest.Canonicalize(body)
+	sub, err := attestlog.Canonicalize(body)
 	if err != nil {
-		return err
-	}
-	if err := s.check(c.Request().Context(), env, sess); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	res, err := s.log.AppendBatch(ctx, [][]byte{leaf})
+	res, err := s.alog.Submit(ctx, []attestlog.Submission{sub}, sess.issuer)
 	if err != nil {
-		return err
+		return submitError(err, false)
 	}
 	p, err := s.newProver(ctx, res[0].State)
 	if err != nil {
@@ -45,7 +41,7 @@ func (s *Server) postEntry(c echo.Context) error {
 	}
 	var f *fresh
 	if !res[0].Duplicate {
-		f = &fresh{leaf, env}
+		f = &fresh{sub.Leaf, sub.Envelope}
 	}
 	b, err := p.bundle(res[0].Index, f)
 	if err != nil {
@@ -120,42 +116,21 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// check verifies env's signatures against the registry and that the
-// principal who authorised it is the token's issuer. A statement already
-// logged is not checked again: it is answered as a duplicate, with the
-// bundle of the stored entry (public anyway), even if its chain head has
-// moved or its key was revoked since.
-func (s *Server) check(ctx context.Context, env *attest.Envelope, sess *session) error {
-	if _, dup, err := s.log.Lookup(ctx, env.DedupKey()); err != nil || dup {
+// submitError maps an error of attestlog.Submit: the error about one
+// envelope is pointed at it (/entries/<k>) in a batch and unwrapped for a
+// single submission; an issuer mismatch is a 403.
+func submitError(err error, batch bool) error {
+	var ee *log.EntryError
+	if !errors.As(err, &ee) {
 		return err
 	}
-	v, err := s.reg.Verify(env)
-	if err != nil {
-		return err
+	err = ee.Err
+	var ie *attestlog.IssuerError
+	if errors.As(err, &ie) {
+		err = problemf(kindIssuerMismatch, ie.Error())
 	}
-	if v.Issuer != sess.issuer {
-		return problemf(kindIssuerMismatch, "the statement is authorised by "+v.Issuer+", the token by "+sess.issuer)
+	if batch {
+		return &entryError{ee.Entry, err}
 	}
-	return nil
-}
-
-// checkAll checks the envelopes on every CPU and returns the error of the
-// first one that fails, as an *entryError.
-func (s *Server) checkAll(ctx context.Context, envs []*attest.Envelope, sess *session) error {
-	errs := make([]error, len(envs))
-	g, _ := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for k, env := range envs {
-		g.Go(func() error {
-			errs[k] = s.check(ctx, env, sess)
-			return nil
-		})
-	}
-	g.Wait()
-	for k, err := range errs {
-		if err != nil {
-			return &entryError{k, err}
-		}
-	}
-	return nil
+	return err
 }

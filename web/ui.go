@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 )
 
@@ -210,7 +211,7 @@ func (u *ui) summary(c echo.Context) (*summary, error) {
 	if sum.demo, sum.notices, err = u.demoNotices(c); err != nil {
 		return nil, err
 	}
-	err = scanRows(c.Request().Context(), u.s.log, attest.TableSignatories, nil, func(r log.Row) error {
+	err = attestlog.ScanRows(c.Request().Context(), u.s.log, attest.TableSignatories, nil, func(r log.Row) error {
 		if string(r.Key) != attest.RegistrarID {
 			sum.signatories++
 		}
@@ -245,7 +246,7 @@ func (u *ui) demoNotices(c echo.Context) (demo bool, notices []string, err error
 		return nil
 	}
 	ctx := c.Request().Context()
-	err = scanRows(ctx, u.s.log, attest.TableAccords, nil, func(r log.Row) error { return mark(r, true) })
+	err = attestlog.ScanRows(ctx, u.s.log, attest.TableAccords, nil, func(r log.Row) error { return mark(r, true) })
 	if err != nil {
 		return false, nil, err
 	}

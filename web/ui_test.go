@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"html"
 	"io"
 	"net/http"
@@ -188,19 +189,18 @@ func TestUINoDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := attest.NewRegistry(testOrigin)
 	lc := log.Config{Origin: testOrigin, Signer: s, Storage: memory.New(), PublishInterval: time.Millisecond}
-	web.Hooks(&lc, reg)
-	l, err := log.Create(context.Background(), lc)
+	al, err := attestlog.Create(context.Background(), lc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	l := al.Log()
 	runLog(t, l)
 	if _, err := l.Append(context.Background(), genesis(t)); err != nil {
 		t.Fatal(err)
 	}
 	waitPublished(t, l, 1)
-	srv := serve(t, web.Config{Log: l, Registry: reg})
+	srv := serve(t, web.Config{Attest: al})
 	resp, body := get(t, srv, "/")
 	if resp.StatusCode != 200 || strings.Contains(string(body), "Demo data") {
 		t.Errorf("GET / of a log without demo data = %d, banner %t", resp.StatusCode, strings.Contains(string(body), "Demo data"))

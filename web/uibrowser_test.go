@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,13 +33,12 @@ func uiLog(t *testing.T, keySeed byte, demoSeed string, n int) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := attest.NewRegistry(testOrigin)
 	lc := log.Config{Origin: testOrigin, Signer: s, Storage: memory.New(), PublishInterval: time.Millisecond}
-	web.Hooks(&lc, reg)
-	l, err := log.Create(context.Background(), lc)
+	al, err := attestlog.Create(context.Background(), lc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	l := al.Log()
 	runLog(t, l)
 	demo, err := attest.NewDemo(testOrigin, []byte(demoSeed))
 	if err != nil {
@@ -51,7 +51,7 @@ func uiLog(t *testing.T, keySeed byte, demoSeed string, n int) http.Handler {
 		}
 	}
 	waitPublished(t, l, uint64(n))
-	srv, err := web.New(web.Config{Log: l, Registry: reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
+	srv, err := web.New(web.Config{Attest: al, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
 		ReadLimit: web.Limit{Rate: -1}})
 	if err != nil {
 		t.Fatal(err)

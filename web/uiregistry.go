@@ -9,13 +9,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 )
 
 // scanJSON decodes the JSON value of every row of table into a T and
 // calls fn with its key and it.
 func scanJSON[T any](u *ui, c echo.Context, table string, fn func(key string, v T) error) error {
-	return scanRows(c.Request().Context(), u.s.log, table, nil, func(r log.Row) error {
+	return attestlog.ScanRows(c.Request().Context(), u.s.log, table, nil, func(r log.Row) error {
 		var v T
 		if err := json.Unmarshal(r.Value, &v); err != nil {
 			return fmt.Errorf("decoding %s row %q: %w", table, r.Key, err)

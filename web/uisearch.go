@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 )
 
 // searchData is the search form, as submitted, and its results.
@@ -88,7 +89,7 @@ func (u *ui) hashHit(c echo.Context, v string) (string, error) {
 	if err != nil || len(h) != 32 {
 		return "", problemf(kindBadParameter, "an entry hash is 64 hex digits or 44 characters of base64")
 	}
-	rows, err := u.s.log.Rows(c.Request().Context(), TableLeaf, h, append(h, 0), 1)
+	rows, err := u.s.log.Rows(c.Request().Context(), attestlog.TableLeaf, h, append(h, 0), 1)
 	if err != nil {
 		return "", err
 	}

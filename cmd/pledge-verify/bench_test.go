@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -210,13 +211,12 @@ func buildLog(b *testing.B, dir string, signer signature.Signer, demo *attest.De
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	reg := attest.NewRegistry(origin)
 	lc := log.Config{Origin: origin, Signer: signer, Storage: st, PublishInterval: time.Millisecond, MaxBatchSize: 4096}
-	web.Hooks(&lc, reg)
-	l, err := log.Create(context.Background(), lc)
+	al, err := attestlog.Create(context.Background(), lc)
 	if err != nil {
 		b.Fatal(err)
 	}
+	l := al.Log()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx) }()
@@ -224,7 +224,7 @@ func buildLog(b *testing.B, dir string, signer signature.Signer, demo *attest.De
 	if _, err := l.AppendBatch(ctx, demo.Entries); err != nil {
 		b.Fatal(err)
 	}
-	appendPledges(b, l, reg, demo, size-uint64(len(demo.Entries)))
+	appendPledges(b, l, al.Registry(), demo, size-uint64(len(demo.Entries)))
 	for l.Published() == nil || l.Published().Size != size {
 		time.Sleep(time.Millisecond)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -102,16 +103,17 @@ type testServer struct {
 // newServer serves the demo of seed, and extra entries.
 func newServer(t *testing.T, seed string) *testServer {
 	t.Helper()
-	s := &testServer{t: t, reg: attest.NewRegistry(origin)}
+	s := &testServer{t: t}
 	signer, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(logSeed))
 	if err != nil {
 		t.Fatal(err)
 	}
 	lc := log.Config{Origin: origin, Signer: signer, Storage: memory.New(), PublishInterval: time.Millisecond}
-	web.Hooks(&lc, s.reg)
-	if s.log, err = log.Create(context.Background(), lc); err != nil {
+	al, err := attestlog.Create(context.Background(), lc)
+	if err != nil {
 		t.Fatal(err)
 	}
+	s.log, s.reg = al.Log(), al.Registry()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.log.Run(ctx) }()
@@ -120,7 +122,7 @@ func newServer(t *testing.T, seed string) *testServer {
 		t.Fatal(err)
 	}
 	s.append(s.demo.Entries...)
-	w, err := web.New(web.Config{Log: s.log, Registry: s.reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
+	w, err := web.New(web.Config{Attest: al, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1},
 		ReadLimit: web.Limit{Rate: -1}})
 	if err != nil {
 		t.Fatal(err)

@@ -53,8 +53,19 @@ func TestWitnessCrash(t *testing.T) {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		done := make(chan struct{})
+		answered, once := make(chan struct{}), sync.Once{}
 		for c := range 2 {
-			wg.Go(func() { raceClient(t, w, wv, tlogs[li], trees, c, done, &mu, cosigned[li]) })
+			wg.Go(func() {
+				raceClient(t, w, wv, tlogs[li], trees, c, done, &mu, cosigned[li], func() { once.Do(func() { close(answered) }) })
+			})
+		}
+		// The kill comes at a random moment after the witness first
+		// answered, so that a loaded machine (a slow start) does not
+		// leave rounds with nothing cosigned.
+		select {
+		case <-answered:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the witness answered no add-checkpoint within 10 s of starting")
 		}
 		time.Sleep(time.Duration(rng.IntN(40_000)) * time.Microsecond)
 		w.stop()
@@ -76,8 +87,9 @@ func TestWitnessCrash(t *testing.T) {
 // raceClient submits checkpoints until done, each the next of its
 // preferred tree (client 0 main, client 1 the fork) from the size the
 // witness last answered, and records in cosigned what the witness
-// cosigned, failing on a fork beyond the shared entries.
-func raceClient(t *testing.T, w *witnessProc, wv verify.Verifier, l *testLog, trees [2]*testTree, c int, done chan struct{}, mu *sync.Mutex, cosigned map[int64]int) {
+// cosigned, failing on a fork beyond the shared entries. It calls answered
+// after each answer.
+func raceClient(t *testing.T, w *witnessProc, wv verify.Verifier, l *testLog, trees [2]*testTree, c int, done chan struct{}, mu *sync.Mutex, cosigned map[int64]int, answered func()) {
 	old := int64(0)
 	client := &http.Client{Timeout: 5 * time.Second}
 	for n := 0; ; n++ {
@@ -96,6 +108,7 @@ func raceClient(t *testing.T, w *witnessProc, wv verify.Verifier, l *testLog, tr
 		b := make([]byte, 16<<10)
 		k, _ := resp.Body.Read(b)
 		resp.Body.Close()
+		answered()
 		switch resp.StatusCode {
 		case http.StatusOK:
 			msg := append(verify.Checkpoint{Origin: l.origin, Size: uint64(size), Root: tr.root(t, size)}.Text(), '\n')

@@ -211,10 +211,14 @@ func TestIdleConnections(t *testing.T) {
 	s, _ := demoServe(t, nil, flags...)
 	pid, addr := s.cmd.Process.Pid, strings.TrimPrefix(s.url, "http://")
 	base := openFDs(t, pid)
+	start := time.Now()
 	_, answered := idleConns(t, addr, "127.0.0.2", 1000)
+	took := time.Since(start)
 	held := openFDs(t, pid) - base
-	t.Logf("1000 idle connections from one client: %d answered, serve holds %d more descriptors", answered, held)
-	if held > 64+2 || answered > 64 {
+	t.Logf("1000 idle connections from one client in %v: %d answered, serve holds %d more descriptors", took.Round(time.Millisecond), answered, held)
+	// On a loaded machine opening them may take longer than the idle
+	// timeout; the first ones are then closed, and more may be answered.
+	if held > 64+2 || (answered > 64 && took < idle) {
 		t.Errorf("serve holds %d connections (%d answered) of one client, want at most 64", held, answered)
 	}
 	deadline := time.Now().Add(idle + 5*time.Second)

@@ -154,12 +154,13 @@ func benchHandler(ctx context.Context, f *benchFlags, d dataDir, cfg log.Config)
 		}
 		return l, st, web.NewRaw(l), nil
 	}
-	l, st, reg, err := openAttestLog(ctx, d, cfg)
+	al, st, err := openAttestLog(ctx, d, cfg)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	l := al.Log()
 	off := web.Limit{Rate: -1}
-	srv, err := web.New(web.Config{Log: l, Logger: cfg.Logger, Registry: reg, IPLimit: off, SignatoryLimit: off, ReadLimit: off})
+	srv, err := web.New(web.Config{Attest: al, Logger: cfg.Logger, IPLimit: off, SignatoryLimit: off, ReadLimit: off})
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, err

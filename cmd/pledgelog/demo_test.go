@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
-	"github.com/pledgelog/pledgelog/web"
 )
 
 // TestDemo builds the demo log with the real binary, serves it, and checks
@@ -64,7 +64,7 @@ func rowsOf(t *testing.T, d dataDir) []string {
 	}
 	defer st.Close()
 	var out []string
-	for _, table := range web.DerivedTables {
+	for _, table := range attestlog.DerivedTables {
 		rows, err := l.Rows(context.Background(), table, nil, nil, 1<<20)
 		if err != nil {
 			t.Fatal(err)

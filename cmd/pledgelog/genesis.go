@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
-	"golang.org/x/sync/errgroup"
 )
 
 // firstEntries are what init logs after creating the log.
@@ -149,7 +149,7 @@ func offlineGenesis(origin, pubFile, genesisFile string) (*firstEntries, error) 
 }
 
 // write logs the entries into the new log of d through the attestation
-// hooks, verifying each against the registry as of its index.
+// log, verifying each against the registry as of its index.
 func (first *firstEntries) write(ctx context.Context, d dataDir, logger *slog.Logger) error {
 	if first.secret != nil {
 		if err := first.secret(d); err != nil {
@@ -157,14 +157,14 @@ func (first *firstEntries) write(ctx context.Context, d dataDir, logger *slog.Lo
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	l, st, reg, err := openAttestLog(ctx, d, log.Config{Logger: logger})
+	al, st, err := openAttestLog(ctx, d, log.Config{Logger: logger})
 	if err != nil {
 		cancel()
 		return err
 	}
 	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	err = appendVerified(ctx, l, reg, first.entries)
+	go func() { done <- al.Log().Run(ctx) }()
+	err = submitAll(ctx, al, first.entries)
 	cancel()
 	if runErr := <-done; err == nil && runErr != nil && !errors.Is(runErr, context.Canceled) {
 		err = runErr
@@ -172,40 +172,31 @@ func (first *firstEntries) write(ctx context.Context, d dataDir, logger *slog.Lo
 	return errors.Join(err, st.Close())
 }
 
-// appendVerified appends entries in order: registry entries one by one,
-// runs of pledges as one batch, each verified first.
-func appendVerified(ctx context.Context, l *log.Log, reg *attest.Registry, entries [][]byte) error {
-	for i := 0; i < len(entries); {
-		j := i + 1
-		for isPledge(entries[i]) && j < len(entries) && isPledge(entries[j]) {
-			j++
-		}
-		if err := verifyAll(reg, entries[i:j]); err != nil {
+// submitAll parses each entry once and submits them in order: registry
+// entries one by one (each changes what the next is verified against),
+// runs of pledges as one batch.
+func submitAll(ctx context.Context, al *attestlog.Log, entries [][]byte) error {
+	subs := make([]attestlog.Submission, len(entries))
+	for i, leaf := range entries {
+		var err error
+		if subs[i], err = attestlog.FromLeaf(leaf); err != nil {
 			return fmt.Errorf("entry %d: %w", i, err)
 		}
-		if _, err := l.AppendBatch(ctx, entries[i:j]); err != nil {
+	}
+	isPledge := func(i int) bool { return subs[i].Envelope.Statement.PredicateType == attest.PledgeType }
+	for i := 0; i < len(subs); {
+		j := i + 1
+		for isPledge(i) && j < len(subs) && isPledge(j) {
+			j++
+		}
+		if _, err := al.Submit(ctx, subs[i:j], ""); err != nil {
+			var ee *log.EntryError
+			if errors.As(err, &ee) {
+				return fmt.Errorf("entry %d: %w", i+ee.Entry, ee.Err)
+			}
 			return fmt.Errorf("logging entries %d to %d: %w", i, j-1, err)
 		}
 		i = j
 	}
 	return nil
-}
-
-func isPledge(leaf []byte) bool {
-	env, err := attest.ParseLeaf(leaf)
-	return err == nil && env.Statement.PredicateType == attest.PledgeType
-}
-
-func verifyAll(reg *attest.Registry, leaves [][]byte) error {
-	var g errgroup.Group
-	for _, leaf := range leaves {
-		g.Go(func() error {
-			env, err := attest.ParseLeaf(leaf)
-			if err == nil {
-				_, err = reg.Verify(env)
-			}
-			return err
-		})
-	}
-	return g.Wait()
 }

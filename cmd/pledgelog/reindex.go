@@ -6,8 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
-	"github.com/pledgelog/pledgelog/web"
 )
 
 // runReindex rebuilds the derived rows of a stopped log from its entries.
@@ -26,7 +26,7 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer st.Close()
 	start := time.Now()
-	err = web.Reindex(ctx, l, st, func(done, size uint64) {
+	err = attestlog.Reindex(ctx, l, st, func(done, size uint64) {
 		fmt.Fprintf(stderr, "reindex: %d/%d entries\n", done, size)
 	})
 	if err != nil {

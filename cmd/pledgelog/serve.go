@@ -14,7 +14,7 @@ import (
 
 	"github.com/pledgelog/pledgelog/internal/durable"
 
-	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/pebble"
 	"github.com/pledgelog/pledgelog/web"
@@ -117,12 +117,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	l, st, areg, err := openAttestLog(ctx, d, log.Config{Logger: logger, Registerer: reg, PublishInterval: f.publish,
+	al, st, err := openAttestLog(ctx, d, log.Config{Logger: logger, Registerer: reg, PublishInterval: f.publish,
 		MinFreeBytes: f.minFreeMiB << 20, Witnessed: pol.witnessed()})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	l := al.Log()
 	wcfg, runs, err := startWitnessing(ctx, pol, l, d, f, logger, reg)
 	if err != nil {
 		return err
@@ -145,12 +146,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		f.publicURL = "http://" + ln.Addr().String()
 	}
 	srv, err := web.New(web.Config{
-		Log: l, Logger: logger, Registerer: reg, Gatherer: reg,
+		Attest: al, Logger: logger, Registerer: reg, Gatherer: reg,
 		MaxStaleness: f.stale, Ready: allReady(freeSpace(st, f.minFreeMiB), wcfg.ready),
 		Policy: wcfg.policy, Witnesses: wcfg.witnesses, WitnessQuorum: wcfg.quorum,
 		AdminToken: token, Backup: st.Backup,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
-		Registry: areg, JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit, ReadLimit: f.readLimit,
+		JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit, ReadLimit: f.readLimit,
 		MaxBufferedBytes: f.maxBufferedMiB << 20, IdleTimeout: f.idleTimeout,
 		MaxConns: f.maxConns, MaxConnsPerClient: f.maxConnsPerClient, PublicURL: f.publicURL,
 	})
@@ -182,54 +183,56 @@ func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.L
 	return err
 }
 
-// openLog opens the log of d in the store in db (d.db(), or a backup) with
-// cfg's options, refusing a directory that does not hold one, a key that
-// does not match it, or a store in use.
+// openLog opens the log of d, stored in db, without attestation hooks.
 func openLog(ctx context.Context, d dataDir, db string, cfg log.Config) (*log.Log, *pebble.Storage, error) {
-	origin, err := d.readOrigin()
+	cfg, st, err := logConfig(d, db, cfg)
 	if err != nil {
 		return nil, nil, err
+	}
+	l, err := log.Open(ctx, cfg)
+	if err != nil {
+		st.Close()
+		return nil, nil, explainOpen(d, db, cfg.Origin, err)
+	}
+	return l, st, nil
+}
+
+// openAttestLog opens the attestation log of d and loads its registry
+// from the derived rows, before the sequencer runs.
+func openAttestLog(ctx context.Context, d dataDir, cfg log.Config) (*attestlog.Log, *pebble.Storage, error) {
+	cfg, st, err := logConfig(d, d.db(), cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	al, err := attestlog.Open(ctx, cfg)
+	if err != nil {
+		st.Close()
+		return nil, nil, explainOpen(d, d.db(), cfg.Origin, err)
+	}
+	return al, st, nil
+}
+
+// logConfig completes cfg with the origin, keys and store of d.
+func logConfig(d dataDir, db string, cfg log.Config) (log.Config, *pebble.Storage, error) {
+	origin, err := d.readOrigin()
+	if err != nil {
+		return cfg, nil, err
 	}
 	signer, err := d.loadKey()
 	if err != nil {
-		return nil, nil, err
+		return cfg, nil, err
 	}
 	if next, err := d.loadNewKey(); err != nil {
-		return nil, nil, err
+		return cfg, nil, err
 	} else if next != nil {
 		cfg.ExtraSigners = append(cfg.ExtraSigners, next)
 	}
 	st, err := openStore(db, cfg.Logger)
 	if err != nil {
-		return nil, nil, err
+		return cfg, nil, err
 	}
 	cfg.Origin, cfg.Signer, cfg.Storage = origin, signer, st
-	l, err := log.Open(ctx, cfg)
-	if err != nil {
-		st.Close()
-		return nil, nil, explainOpen(d, db, origin, err)
-	}
-	return l, st, nil
-}
-
-// openAttestLog opens the log of d with the attestation hooks and loads
-// its registry from the derived rows, before the sequencer runs.
-func openAttestLog(ctx context.Context, d dataDir, cfg log.Config) (*log.Log, *pebble.Storage, *attest.Registry, error) {
-	origin, err := d.readOrigin()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	reg := attest.NewRegistry(origin)
-	web.Hooks(&cfg, reg)
-	l, st, err := openLog(ctx, d, d.db(), cfg)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if err := web.LoadRegistry(ctx, l, reg, cfg.Logger); err != nil {
-		st.Close()
-		return nil, nil, nil, fmt.Errorf("loading the registry (try pledgelog reindex): %w", err)
-	}
-	return l, st, reg, nil
+	return cfg, st, nil
 }
 
 // openStore opens the Pebble store in dir, never creating one.

@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/ed25519"
 	"fmt"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"testing"
 	"time"
 
@@ -13,7 +14,6 @@ import (
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/memory"
 	"github.com/pledgelog/pledgelog/verify"
-	"github.com/pledgelog/pledgelog/web"
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 
@@ -41,9 +41,12 @@ func newTestLog(t *testing.T, hooks bool, seed string) *testLog {
 	lc := log.Config{Origin: origin, Signer: s, Storage: memory.New(), PublishInterval: time.Millisecond,
 		DedupKey: func([]byte) []byte { n++; return fmt.Appendf(nil, "%d", n) }}
 	if hooks {
-		web.Hooks(&lc, tl.reg)
-	}
-	if tl.log, err = log.Create(context.Background(), lc); err != nil {
+		var al *attestlog.Log
+		if al, err = attestlog.Create(context.Background(), lc); err != nil {
+			t.Fatal(err)
+		}
+		tl.log, tl.reg = al.Log(), al.Registry()
+	} else if tl.log, err = log.Create(context.Background(), lc); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -7,8 +7,9 @@ import (
 )
 
 // prepared is what the fetch stage computes for one entry, in parallel:
-// the envelope parsed once (the sequential stage replays it without
-// parsing again), the PAE its signatures sign, its dedup key, and the
+// the envelope parsed once and its leaf hash (the sequential stage replays
+// it without parsing or hashing again), the PAE its signatures sign, its
+// dedup key, and the
 // outcome of each signature whose key was known at that moment.
 //
 // A key id names one key forever, so a signature checked early is checked
@@ -20,6 +21,7 @@ import (
 type prepared struct {
 	env   *attest.Envelope // nil: the leaf did not parse
 	err   error            // why it did not
+	leaf  [32]byte         // its RFC 6962 leaf hash
 	pae   []byte
 	dedup [sha256.Size]byte
 	sigs  []sigResult // one per env.Signatures
@@ -35,7 +37,7 @@ func (a *auditor) prepare(leaf []byte) prepared {
 	if err != nil {
 		return prepared{err: err}
 	}
-	p := prepared{env: env, pae: env.PAE(), sigs: make([]sigResult, len(env.Signatures))}
+	p := prepared{env: env, leaf: attest.LeafHash(leaf), pae: env.PAE(), sigs: make([]sigResult, len(env.Signatures))}
 	p.dedup = sha256.Sum256(p.pae)
 	for i, s := range env.Signatures {
 		if k := a.keys.get(s.KeyID); k != nil {

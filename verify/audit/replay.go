@@ -55,7 +55,7 @@ func (a *auditor) consume(r *tileResult, replaying bool) error {
 func (a *auditor) admit(index uint64, p *prepared) (bool, error) {
 	err := p.err
 	if err == nil {
-		err = a.reg.ReplayEnvelope(index, p.env)
+		err = a.reg.ReplayEnvelope(index, p.env, p.leaf)
 	}
 	if errors.Is(err, attest.ErrStore) {
 		return false, err

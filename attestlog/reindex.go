@@ -1,4 +1,4 @@
-package web
+package attestlog
 
 import (
 	"context"
@@ -15,7 +15,7 @@ const reindexChunk = 4096
 // Reindex rebuilds every derived row (DerivedTables) of the stopped log l,
 // whose storage is st, from its entries alone: it deletes the rows, then
 // admits every entry, in index order, into a fresh registry and writes the
-// rows its hooks return. The rows are committed in chunks by rows-only
+// rows the hooks would have written. Open it without hooks: log.Open. The rows are committed in chunks by rows-only
 // updates (the checkpoint does not move); if Reindex fails midway, run it
 // again. progress, if not nil, is called after each chunk with the entries
 // done and the tree size.
@@ -29,10 +29,15 @@ func Reindex(ctx context.Context, l *log.Log, st log.Storage, progress func(done
 	}
 	reg := attest.NewRegistry(l.Origin())
 	err := forEntries(ctx, l, cp.Size, func(index uint64, entry []byte) error {
-		if _, err := reg.Admit(ctx, index, entry); err != nil {
+		env, err := attest.ParseLeaf(entry)
+		h := verify.LeafHash(entry)
+		if err == nil {
+			_, err = reg.AdmitEnvelope(index, env, h)
+		}
+		if err != nil {
 			return fmt.Errorf("reindex: entry %d is not admitted: %w", index, err)
 		}
-		if err := w.add(indexRows(reg, index, entry)...); err != nil {
+		if err := w.add(indexRows(reg, index, h)...); err != nil {
 			return err
 		}
 		if progress != nil && (index+1)%reindexChunk == 0 {

@@ -1,0 +1,182 @@
+// Package attestlog is the attestation log: a Merkle log (package log)
+// whose entries are canonical DSSE envelopes of in-toto Statements
+// (package attest), with the registry that its entries build and the rows
+// derived from them. It is where log and attest meet; the HTTP server,
+// the UI, init, reindex and the load tool all go through it, and none of
+// it knows of HTTP.
+//
+// # The submission pipeline
+//
+// A client's envelope is parsed once ([Canonicalize]). [Log.Submit] then
+// computes its dedup key once (SHA-256 of the DSSE PAE) and hands it with
+// the parsed envelope to the log ([log.Log.Prepare]), which looks the key
+// up in storage once. Only envelopes not already in the log are verified
+// against the registry as it is now, in parallel, and checked against the
+// principal that the session token names. The sequencer then admits them
+// in index order with the envelope as parsed ([attest.Registry.AdmitEnvelope]
+// through the log's Admit hook), re-checking every rule as of its index,
+// and commits the derived rows the registry computed with the entries.
+// An error about one envelope of a batch is a [*log.EntryError] naming its
+// position.
+//
+// # Derived state
+//
+// The derived rows ([DerivedTables]) are a function of the entries alone:
+// [Reindex] rebuilds them from the entries of a stopped log and must
+// reproduce them byte for byte. At start, [Open] rebuilds the registry
+// from the rows (registry events replayed, pledges restored) rather than
+// from every entry.
+package attestlog
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/log"
+	"github.com/pledgelog/pledgelog/verify"
+)
+
+// TableLeaf maps the RFC 6962 leaf hash of every entry to its index (8
+// bytes, big-endian). The log's dedup key is attest.DedupKey, not the leaf
+// hash, so lookups by leaf hash need their own rows.
+const TableLeaf = "leaf"
+
+// DerivedTables are the tables of derived rows an attestation log has:
+// attest's and TableLeaf. Reindex rebuilds exactly these.
+var DerivedTables = []string{attest.TableSignatories, attest.TableAccords, attest.TableRegistry,
+	attest.TablePledges, attest.TableLatest, attest.TableSearch, TableLeaf}
+
+// Log is an attestation log: the Merkle log and the registry whose hooks
+// it has. The sequencer runs as the Merkle log's Run.
+type Log struct {
+	log *log.Log
+	reg *attest.Registry
+}
+
+// Create creates an empty attestation log in cfg.Storage (log.Create),
+// with cfg's hooks set to a new registry's.
+func Create(ctx context.Context, cfg log.Config) (*Log, error) {
+	reg := attest.NewRegistry(cfg.Origin)
+	hooks(&cfg, reg)
+	l, err := log.Create(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Log{log: l, reg: reg}, nil
+}
+
+// Open opens the attestation log in cfg.Storage (log.Open), with cfg's
+// hooks set to a new registry's, and loads the registry from the derived
+// rows. Run the Merkle log's sequencer after it.
+func Open(ctx context.Context, cfg log.Config) (*Log, error) {
+	reg := attest.NewRegistry(cfg.Origin)
+	hooks(&cfg, reg)
+	l, err := log.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &Log{log: l, reg: reg}
+	if err := a.loadRegistry(ctx, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("loading the registry (try pledgelog reindex): %w", err)
+	}
+	return a, nil
+}
+
+// Log returns the Merkle log underneath.
+func (a *Log) Log() *log.Log { return a.log }
+
+// Registry returns the registry, as of the latest committed entry.
+func (a *Log) Registry() *attest.Registry { return a.reg }
+
+// hooks sets cfg's DedupKey, Admit and Index hooks to those of reg, so
+// that the log admits attestations by reg's rules and writes its derived
+// rows, plus a TableLeaf row per entry. An entry appended with its parsed
+// envelope as the value is neither parsed nor hashed again; a raw one
+// (log.Log.AppendBatch) is parsed by the hook.
+func hooks(cfg *log.Config, reg *attest.Registry) {
+	cfg.DedupKey = attest.DedupKey
+	cfg.Admit = func(ctx context.Context, index uint64, e log.Entry) (func(), error) {
+		if env, ok := e.Value.(*attest.Envelope); ok {
+			return reg.AdmitEnvelope(index, env, e.LeafHash)
+		}
+		return reg.Admit(ctx, index, e.Data)
+	}
+	cfg.Index = func(index uint64, e log.Entry) []log.Row { return indexRows(reg, index, e.LeafHash) }
+}
+
+// indexRows are the derived rows of the entry just admitted at index.
+func indexRows(reg *attest.Registry, index uint64, leafHash verify.Hash) []log.Row {
+	rows := reg.Index(index, nil)
+	out := make([]log.Row, 0, len(rows)+1)
+	for _, r := range rows {
+		out = append(out, log.Row(r))
+	}
+	return append(out, log.Row{Table: TableLeaf, Key: leafHash[:], Value: binary.BigEndian.AppendUint64(nil, index)})
+}
+
+// rowPage is how many rows a scan reads at a time.
+const rowPage = 1024
+
+// ScanRows calls fn for every row of table from start on, in key order.
+func ScanRows(ctx context.Context, l *log.Log, table string, start []byte, fn func(log.Row) error) error {
+	for {
+		rows, err := l.Rows(ctx, table, start, nil, rowPage)
+		if err != nil {
+			return fmt.Errorf("reading table %s: %w", table, err)
+		}
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(rows) < rowPage {
+			return nil
+		}
+		start = append(append([]byte(nil), rows[len(rows)-1].Key...), 0)
+	}
+}
+
+// loadRegistry rebuilds the registry from the derived rows: it replays
+// the entries listed in attest.TableRegistry in index order, then
+// restores the pledges of attest.TablePledges.
+func (a *Log) loadRegistry(ctx context.Context, logger *slog.Logger) error {
+	start := time.Now()
+	events, pledges := 0, 0
+	err := ScanRows(ctx, a.log, attest.TableRegistry, nil, func(r log.Row) error {
+		events++
+		return a.replay(ctx, r.Key)
+	})
+	if err != nil {
+		return err
+	}
+	err = ScanRows(ctx, a.log, attest.TablePledges, nil, func(r log.Row) error {
+		pledges++
+		return a.reg.RestorePledge(r.Key, r.Value)
+	})
+	if err != nil {
+		return fmt.Errorf("restoring pledges: %w", err)
+	}
+	if logger != nil {
+		logger.Info("registry loaded", "events", events, "pledges", pledges, "duration", time.Since(start))
+	}
+	return nil
+}
+
+func (a *Log) replay(ctx context.Context, key []byte) error {
+	index, err := attest.ParseIndexKey(key)
+	if err != nil {
+		return err
+	}
+	entry, err := a.log.Entry(ctx, index)
+	if err != nil {
+		return fmt.Errorf("reading registry entry %d: %w", index, err)
+	}
+	if _, err := a.reg.Replay(index, entry); err != nil {
+		return fmt.Errorf("replaying entry %d: %w", index, err)
+	}
+	return nil
+}
