@@ -166,6 +166,9 @@ func tokenSeeds(kid string) [][2]string {
 		{h, fmt.Sprintf(`{"iss":"microsoft","aud":%q,"exp":%d}`, testOrigin, now+60)},
 		{h, fmt.Sprintf(`{"iss":"microsoft","aud":%q,"iat":"%d","exp":%d}`, testOrigin, now, now+60)},
 		{h, fmt.Sprintf(`{"iss":"microsoft","Iss":"apple","aud":%q,"iat":%d,"exp":%d}`, testOrigin, now, now+60)},
+		{h, fmt.Sprintf(`{"ISS":"microsoft","aud":%q,"iat":%d,"exp":%d}`, testOrigin, now, now+60)},
+		{h, fmt.Sprintf(`{"iss":"apple","iss":"microsoft","aud":%q,"iat":%d,"exp":%d}`, testOrigin, now, now+60)},
+		{fmt.Sprintf(`{"alg":"EdDSA","kid":"other","kid":%q}`, kid), c},
 	}
 }
 
