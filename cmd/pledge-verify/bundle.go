@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -67,6 +68,13 @@ func (f *bundleFlags) verify(ctx context.Context, file string, data []byte, p *b
 		}
 	}
 	res, err := bundle.Verify(b, *p)
+	if errors.Is(err, bundle.ErrQuorum) {
+		hint := "; add --refresh URL to move the bundle to the log's latest cosigned checkpoint"
+		if f.refresh != "" {
+			hint = ""
+		}
+		return failed(fmt.Errorf("%w%s%s", err, quorumShort(p, b.Checkpoint), hint))
+	}
 	if err != nil {
 		return failed(err)
 	}
@@ -109,6 +117,9 @@ func refresh(ctx context.Context, url, file string, b *bundle.Bundle, p *bundle.
 	if err != nil {
 		return nil, failed(err)
 	}
+	if old.Size > cp.Size {
+		return nil, failed(notPublished(b.Entry.Index, cp.Size, p))
+	}
 	proof, err := verify.ProveConsistency(ctx, c, old.Size, cp.Size)
 	if err != nil {
 		return nil, failed(fmt.Errorf("consistency proof from %d to %d: %w", old.Size, cp.Size, err))
@@ -118,6 +129,17 @@ func refresh(ctx context.Context, url, file string, b *bundle.Bundle, p *bundle.
 		return nil, failed(err)
 	}
 	return nb, durable.WriteFile(file, nb.Marshal(), 0o644)
+}
+
+// notPublished says why a log's latest checkpoint, of size, is older than
+// the bundle's of entry index: under a quorum the log publishes only what
+// its witnesses cosigned.
+func notPublished(index, size uint64, p *bundle.Policy) error {
+	if p.Quorum != nil {
+		return fmt.Errorf("entry %d is not cosigned by a quorum of witnesses yet: the log's latest cosigned checkpoint has %d entries "+
+			"(the log publishes a checkpoint once its witnesses cosigned it); try again later, or ask the log's operator whether its witnesses are down", index, size)
+	}
+	return fmt.Errorf("entry %d is not in the log's published checkpoint yet (size %d); try again later", index, size)
 }
 
 func bundleCheckpoint(b *bundle.Bundle) (verify.Checkpoint, error) {
