@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"io"
 	"math"
 	"net/http"
@@ -54,17 +55,16 @@ type fuzzServer struct {
 func newFuzzServer(tb testing.TB) *fuzzServer {
 	tb.Helper()
 	fs := &fuzzServer{admin: "fuzz-admin-token", backup: make(chan string, 1)}
-	reg := attest.NewRegistry(testOrigin)
 	s, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32)))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	lc := log.Config{Origin: testOrigin, Signer: s, Storage: memory.New(), PublishInterval: time.Millisecond}
-	web.Hooks(&lc, reg)
-	l, err := log.Create(context.Background(), lc)
+	al, err := attestlog.Create(context.Background(), lc)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	l := al.Log()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx) }()
@@ -80,7 +80,7 @@ func newFuzzServer(tb testing.TB) *fuzzServer {
 	}
 	fs.size = uint64(len(fs.demo.Entries))
 	off := web.Limit{Rate: -1}
-	srv, err := web.New(web.Config{Log: l, Registry: reg, IPLimit: off, SignatoryLimit: off, ReadLimit: off,
+	srv, err := web.New(web.Config{Attest: al, IPLimit: off, SignatoryLimit: off, ReadLimit: off,
 		Now: func() time.Time { return fuzzNow }, AdminToken: []byte(fs.admin),
 		Backup: func(_ context.Context, dest string) error {
 			select {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"net"
 	"net/http"
 	"net/url"
@@ -135,25 +136,22 @@ func (p *pinLog) open(wcfg func(*web.Config), seeds ...byte) http.Handler {
 	p.t.Helper()
 	p.close()
 	ctx := context.Background()
-	reg := attest.NewRegistry(p.origin)
 	lc := log.Config{Origin: p.origin, Signer: seedSigner(p.t, seeds[0]), Storage: p.storage, PublishInterval: time.Millisecond}
 	for _, s := range seeds[1:] {
 		lc.ExtraSigners = append(lc.ExtraSigners, seedSigner(p.t, s))
 	}
-	web.Hooks(&lc, reg)
+	var al *attestlog.Log
 	var err error
 	if p.created {
-		p.log, err = log.Open(ctx, lc)
+		al, err = attestlog.Open(ctx, lc)
 	} else {
-		p.log, err = log.Create(ctx, lc)
+		al, err = attestlog.Create(ctx, lc)
 	}
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	p.created = true
-	if err := web.LoadRegistry(ctx, p.log, reg, nil); err != nil {
-		p.t.Fatal(err)
-	}
+	p.log = al.Log()
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func(l *log.Log) { done <- l.Run(runCtx) }(p.log)
@@ -163,7 +161,7 @@ func (p *pinLog) open(wcfg func(*web.Config), seeds ...byte) http.Handler {
 			p.t.Errorf("Run: %v", err)
 		}
 	}
-	cfg := web.Config{Log: p.log, Registry: reg, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}, ReadLimit: web.Limit{Rate: -1}}
+	cfg := web.Config{Attest: al, IPLimit: web.Limit{Rate: -1}, SignatoryLimit: web.Limit{Rate: -1}, ReadLimit: web.Limit{Rate: -1}}
 	if wcfg != nil {
 		wcfg(&cfg)
 	}
