@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pledgelog/pledgelog/log"
+	vclient "github.com/pledgelog/pledgelog/verify/client"
 	"github.com/pledgelog/pledgelog/web"
 )
 
@@ -97,7 +98,7 @@ func remoteBackup(ctx context.Context, d dataDir, dest, server string) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := vclient.NewHTTP(vclient.Agent(""), 10*time.Minute).Do(req)
 	if err != nil {
 		return fmt.Errorf("asking the server for a backup: %w", err)
 	}

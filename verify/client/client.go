@@ -46,10 +46,12 @@ type Config struct {
 	// URL is the log's prefix, such as "https://log.example.org/"; the
 	// checkpoint is at URL + "checkpoint".
 	URL string
-	// HTTPClient makes the requests; nil means a client of its own that
-	// keeps up to 64 idle connections to the log, for parallel fetches,
-	// with Timeout.
+	// HTTPClient makes the requests; nil means NewHTTP(UserAgent,
+	// Timeout).
 	HTTPClient *http.Client
+	// UserAgent names the tool making the requests; empty means
+	// Agent("").
+	UserAgent string
 	// Timeout bounds each request of the client made when HTTPClient is
 	// nil; 0 means 30 seconds.
 	Timeout time.Duration
@@ -76,7 +78,10 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{base: strings.TrimSuffix(cfg.URL, "/") + "/", http: cfg.HTTPClient, retries: cfg.Retries, logger: cfg.Logger}
 	if c.http == nil {
-		c.http = newHTTPClient(cfg.Timeout)
+		if cfg.UserAgent == "" {
+			cfg.UserAgent = Agent("")
+		}
+		c.http = NewHTTP(cfg.UserAgent, cfg.Timeout)
 	}
 	if c.retries == 0 {
 		c.retries = 3
@@ -85,15 +90,6 @@ func New(cfg Config) (*Client, error) {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
-}
-
-func newHTTPClient(timeout time.Duration) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
-	if timeout == 0 {
-		timeout = 30 * time.Second
-	}
-	return &http.Client{Transport: tr, Timeout: timeout}
 }
 
 // URL returns the log's prefix, ending in a slash.

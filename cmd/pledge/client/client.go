@@ -13,8 +13,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
+	vclient "github.com/pledgelog/pledgelog/verify/client"
 )
 
 // maxResponse caps the body read from the server.
@@ -23,11 +25,15 @@ const maxResponse = 64 << 20
 // A Client talks to one log at URL (scheme and host, no trailing slash).
 type Client struct {
 	URL  string
-	HTTP *http.Client // nil means http.DefaultClient
+	HTTP *http.Client
 }
 
-// New returns a client of the log at url.
-func New(base string) *Client { return &Client{URL: strings.TrimSuffix(base, "/")} }
+// New returns a client of the log at url that makes its requests with
+// verify/client's HTTP client: 60 s per request, the program's name and
+// version as User-Agent.
+func New(base string) *Client {
+	return &Client{URL: strings.TrimSuffix(base, "/"), HTTP: vclient.NewHTTP(vclient.Agent(""), time.Minute)}
+}
 
 // Problem is an RFC 9457 problem answered by the server.
 type Problem struct {
@@ -144,11 +150,7 @@ func (c *Client) Post(ctx context.Context, path, token string, body []byte) (int
 }
 
 func (c *Client) do(req *http.Request) (int, []byte, error) {
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
 	}
