@@ -29,7 +29,7 @@ type benchFlags struct {
 	rate                                     float64
 	raw, json                                bool
 	publish                                  time.Duration
-	dir, cpuProfile                          string
+	dir, cpuProfile, memProfile              string
 	soak                                     soakFlags
 	wit                                      witnessFlags
 }
@@ -47,6 +47,7 @@ func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the server's publish interval")
 	fl.StringVar(&f.dir, "data", "", "the data directory to create (default: a temporary one, removed afterwards)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase (server and load generator) to this file")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile (live objects, after a GC) at the end of the load phase, server still open, to this file")
 	addSoakFlags(fl, &f.soak)
 	addWitnessFlags(fl, &f.wit)
 	if err := parse(fl, args); err != nil {

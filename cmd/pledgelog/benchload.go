@@ -32,7 +32,13 @@ func load(ctx context.Context, f *benchFlags, d dataDir, url string, rep *benchR
 	fmt.Fprintf(stderr, "registered %d signatories, pre-signed %d pledges into %d requests in %v\n",
 		f.signatories, f.entries, len(reqs), time.Since(start).Round(time.Millisecond))
 	rep.Signatories, rep.Requests = f.signatories, len(reqs)
-	return drive(ctx, url, reqs, f, rep)
+	if err := drive(ctx, url, reqs, f, rep); err != nil {
+		return err
+	}
+	if f.memProfile != "" {
+		return writeHeapProfile(f.memProfile)
+	}
+	return nil
 }
 
 // prepare registers the signatories and pre-signs the requests. With
