@@ -57,22 +57,33 @@ func prepare(ctx context.Context, f *benchFlags, d dataDir, c *client.Client) ([
 		}
 		return benchRequests(&attest.AccordInfo{Accord: *accord, Digest: digest}, benchOrigin, keys, f, 0)
 	}
-	info, err := c.Log(ctx)
-	if err != nil {
-		return nil, err
-	}
 	keys, err := benchKeys(f.signatories)
 	if err != nil {
 		return nil, err
 	}
-	if err := registerBench(ctx, c, d, info, keys); err != nil {
-		return nil, fmt.Errorf("registering the bench signatories: %w", err)
-	}
-	accord, err := c.Accord(ctx, "cybersecurity-tech-accord-2018")
+	info, accord, err := registerKeys(ctx, c, d, keys)
 	if err != nil {
 		return nil, err
 	}
 	return benchRequests(accord, info.Origin, keys, f, 0)
+}
+
+// registerKeys registers the signatories of keys on the log c serves, with
+// d's demo registrar key, and returns the log's info and the accord the
+// bench pledges to.
+func registerKeys(ctx context.Context, c *client.Client, d dataDir, keys []*client.Key) (*client.LogInfo, *attest.AccordInfo, error) {
+	info, err := c.Log(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := registerBench(ctx, c, d, info, keys); err != nil {
+		return nil, nil, fmt.Errorf("registering the bench signatories: %w", err)
+	}
+	accord, err := c.Accord(ctx, "cybersecurity-tech-accord-2018")
+	if err != nil {
+		return nil, nil, err
+	}
+	return info, accord, nil
 }
 
 // benchKeys makes a new Ed25519 key for each of k signatories.

@@ -136,19 +136,11 @@ type pledgeGen struct {
 
 // newPledgeGen registers k signatories on the served log.
 func newPledgeGen(ctx context.Context, srv *benchProc, d dataDir, k int) (*pledgeGen, error) {
-	c := client.New(srv.url)
-	info, err := c.Log(ctx)
-	if err != nil {
-		return nil, err
-	}
 	keys, err := benchKeys(k)
 	if err != nil {
 		return nil, err
 	}
-	if err := registerBench(ctx, c, d, info, keys); err != nil {
-		return nil, fmt.Errorf("registering the bench signatories: %w", err)
-	}
-	accord, err := c.Accord(ctx, "cybersecurity-tech-accord-2018")
+	info, accord, err := registerKeys(ctx, client.New(srv.url), d, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -386,6 +378,21 @@ func metricValue(r io.Reader, name string) float64 {
 	return 0
 }
 
+// printJSON prints v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// printC prints C measured before and after a run, warning if it moved.
+func printC(w io.Writer, before, after float64) {
+	fmt.Fprintf(w, "C: %.0f/s before, %.0f/s after the run\n", before, after)
+	if after < 0.8*before || after > 1.25*before {
+		fmt.Fprintln(w, "WARNING: C moved by more than 20% during the run: other work shares the CPUs")
+	}
+}
+
 const intervalHeader = "   t (s)  writes/s  write p50  write p99   reads/s  read p50  read p99   RSS MiB  heap MiB  errors"
 
 // row prints the interval as a line of the soak's table.
@@ -400,14 +407,9 @@ func (iv interval) span() float64 { return max(iv.Span, 1e-9) }
 
 func (r *soakReport) print(w io.Writer, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return printJSON(w, r)
 	}
-	fmt.Fprintf(w, "C: %.0f/s before, %.0f/s after the soak\n", r.C, r.CAfter)
-	if r.CAfter < 0.8*r.C || r.CAfter > 1.25*r.C {
-		fmt.Fprintln(w, "WARNING: C moved by more than 20% during the soak: other work shares the CPUs")
-	}
+	printC(w, r.C, r.CAfter)
 	if r.MaxPerSecond > 0 {
 		fmt.Fprintf(w, "maximum measured: %.0f writes/s; ", r.MaxPerSecond)
 	}

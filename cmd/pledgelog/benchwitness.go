@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -227,17 +226,9 @@ func registerBoth(ctx context.Context, logs *benchLogs, dir string, k int) (*att
 		p *benchProc
 		d string
 	}{{logs.plain, "plain"}, {logs.witnessed, "witnessed"}} {
-		c := client.New(l.p.url)
-		info, err := c.Log(ctx)
+		_, a, err := registerKeys(ctx, client.New(l.p.url), dataDir(filepath.Join(dir, l.d)), keys)
 		if err != nil {
-			return nil, nil, err
-		}
-		if err := registerBench(ctx, c, dataDir(filepath.Join(dir, l.d)), info, keys); err != nil {
-			return nil, nil, fmt.Errorf("registering the bench signatories on the %s log: %w", l.d, err)
-		}
-		a, err := c.Accord(ctx, "cybersecurity-tech-accord-2018")
-		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("the %s log: %w", l.d, err)
 		}
 		accords = append(accords, a)
 	}
@@ -321,11 +312,11 @@ func timePublication(ctx context.Context, hc *http.Client, logs *benchLogs, witn
 	polled := make(chan struct{})
 	go func() { poll.run(pctx, f.wit.pollEvery); close(polled) }()
 	acks := ackLoop(ctx, hc, p.url, reqs, rate)
-	var last uint64
+	var last ack
 	for _, a := range acks {
-		last = max(last, a.index)
+		last.index, last.at = max(last.index, a.index), latest(last.at, a.at)
 	}
-	for end := time.Now().Add(10*f.publish + 10*time.Second); time.Now().Before(end) && poll.latest() <= last; {
+	for end := time.Now().Add(10*f.publish + 10*time.Second); time.Now().Before(end) && !poll.covers(last); {
 		time.Sleep(f.wit.pollEvery)
 	}
 	stopPolling()
@@ -367,14 +358,20 @@ func (p *poller) run(ctx context.Context, every time.Duration) {
 	}
 }
 
-// latest is the size of the last checkpoint seen (0 for none).
-func (p *poller) latest() uint64 {
+// covers reports whether a checkpoint read sent at or after a.at covered
+// a.index: then every entry acknowledged by then has its sighting.
+func (p *poller) covers(a ack) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.seen) == 0 {
-		return 0
+	n := len(p.seen)
+	return n > 0 && !p.seen[n-1].sent.Before(a.at) && p.seen[n-1].size > a.index
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
 	}
-	return p.seen[len(p.seen)-1].size
+	return b
 }
 
 // ackLoop sends reqs at rate, open loop, and returns the acknowledged
@@ -428,14 +425,9 @@ func coverLatencies(acks []ack, seen []sighting) ([]time.Duration, int) {
 
 func (r *witnessReport) print(w io.Writer, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return printJSON(w, r)
 	}
-	fmt.Fprintf(w, "C: %.0f/s before, %.0f/s after\n", r.C, r.CAfter)
-	if r.CAfter < 0.8*r.C || r.CAfter > 1.25*r.C {
-		fmt.Fprintln(w, "WARNING: C moved by more than 20% during the run: other work shares the CPUs")
-	}
+	printC(w, r.C, r.CAfter)
 	fmt.Fprintf(w, "witnesses: %d pledge-verify witness serve processes, quorum %d; publish interval %s\n", r.Witnesses, r.Quorum, r.Publish)
 	for i, s := range r.Segments {
 		fmt.Fprintf(w, "round %d %-11s %6d entries in %6.2fs = %6.0f/s; CPU per entry: server %4.0f µs, witnesses %4.0f µs; errors: %s\n",
