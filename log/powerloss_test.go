@@ -23,7 +23,7 @@ import (
 func TestPowerLoss(t *testing.T) {
 	rounds := 20
 	if os.Getenv("PLEDGELOG_CHAOS") != "" {
-		rounds = 300
+		rounds = 500
 	}
 	ctx := context.Background()
 	fs := vfs.NewCrashableMem()

@@ -599,7 +599,7 @@ func FuzzTilePath(f *testing.F) {
 			t.Fatalf("%s: %d %s; ParseTilePath refuses it: %v", target, get.status, get.slug(), ourErr)
 		case ourErr == nil && get.status == http.StatusBadRequest:
 			t.Fatalf("%s: 400 %q, but ParseTilePath parses it", target, get.p.Detail)
-		case xErr != nil && ourErr == nil:
+		case xErr != nil && ourErr == nil && ours.N <= math.MaxInt64: // x/mod's N is an int64
 			t.Fatalf("%s: ours parses it as %+v, x/mod refuses it: %v", target, ours, xErr)
 		}
 		if ourErr != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/internal/durable"
@@ -76,7 +77,7 @@ func (f *bundleFlags) verify(ctx context.Context, file string, data []byte, p *b
 		return failed(fmt.Errorf("%w%s%s", err, quorumShort(p, b.Checkpoint), hint))
 	}
 	if err != nil {
-		return failed(err)
+		return failed(fmt.Errorf("%w%s", err, unpinnedLogKeys(err, p, b.Checkpoint)))
 	}
 	if f.auditState != "" && p.Audit == nil {
 		res.NonRevocation += " (the audit record is of another tree size than the bundle's checkpoint: add --refresh URL to link them)"
@@ -126,7 +127,7 @@ func refresh(ctx context.Context, url, file string, b *bundle.Bundle, p *bundle.
 	}
 	nb, err := bundle.Upgrade(ctx, b, *p, note, proof, c)
 	if err != nil {
-		return nil, failed(err)
+		return nil, failed(fmt.Errorf("%w%s", err, unpinnedLogKeys(err, p, b.Checkpoint)))
 	}
 	return nb, durable.WriteFile(file, nb.Marshal(), 0o644)
 }
@@ -140,6 +141,41 @@ func notPublished(index, size uint64, p *bundle.Policy) error {
 			"(the log publishes a checkpoint once its witnesses cosigned it); try again later, or ask the log's operator whether its witnesses are down", index, size)
 	}
 	return fmt.Errorf("entry %d is not in the log's published checkpoint yet (size %d); try again later", index, size)
+}
+
+// unpinnedLogKeys explains a log signature error on a bundle's
+// checkpoint note: which keys of the log signed it, none pinned. After a
+// key rotation, a bundle of before it carries the old key's signature
+// only; pinning both keys moves it (--refresh) to a checkpoint the new
+// key signed, which then verifies with the new key alone.
+func unpinnedLogKeys(err error, p *bundle.Policy, note []byte) string {
+	if !errors.Is(err, bundle.ErrLogSignature) {
+		return ""
+	}
+	return signedByHint(p, note, "the bundle's checkpoint")
+}
+
+// signedByHint says which keys of p's log signed note, which has no
+// signature by a pinned one, and what to do after a key rotation.
+func signedByHint(p *bundle.Policy, note []byte, what string) string {
+	n, err := verify.ParseNote(note)
+	if err != nil {
+		return ""
+	}
+	var by []string
+	for _, s := range n.Sigs {
+		if s.Name == p.Origin {
+			by = append(by, fmt.Sprintf("%s+%08x", s.Name, s.KeyID))
+		}
+	}
+	if len(by) == 0 {
+		return ""
+	}
+	hint := "pin its new key too, from a source you trust"
+	if what == "the bundle's checkpoint" {
+		hint = "pin the key that signed it too, with --refresh URL to move the bundle to a checkpoint of the new key"
+	}
+	return fmt.Sprintf(" (%s is signed by %s, not a pinned log key; if the log rotated its key, %s)", what, strings.Join(by, ", "), hint)
 }
 
 func bundleCheckpoint(b *bundle.Bundle) (verify.Checkpoint, error) {

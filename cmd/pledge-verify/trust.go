@@ -79,7 +79,11 @@ func addRegistrar(p *bundle.Policy, r, dir string) error {
 func openCheckpoint(p *bundle.Policy, note []byte) (verify.Checkpoint, error) {
 	cp, _, err := verify.OpenCosigned(note, p.Origin, p.LogKeys, p.Quorum)
 	if err != nil {
-		return cp, failed(fmt.Errorf("checkpoint: %w%s", err, quorumShort(p, note)))
+		hint := quorumShort(p, note)
+		if errors.Is(err, verify.ErrNoVerifiedSignature) {
+			hint = signedByHint(p, note, "the checkpoint")
+		}
+		return cp, failed(fmt.Errorf("checkpoint: %w%s", err, hint))
 	}
 	return cp, nil
 }
