@@ -146,7 +146,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	srv, err := web.New(web.Config{
 		Log: l, Logger: logger, Registerer: reg, Gatherer: reg,
-		MaxStaleness: f.stale, Ready: allReady(freeSpace(st, f.minFreeMiB), wcfg.ready),
+		MaxStaleness: f.stale, Ready: wcfg.ready,
 		Policy: wcfg.policy, Witnesses: wcfg.witnesses, WitnessQuorum: wcfg.quorum,
 		AdminToken: token, Backup: st.Backup,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
@@ -256,20 +256,6 @@ func explainOpen(d dataDir, db, origin string, err error) error {
 		return fmt.Errorf("the log in %s is corrupt; restore a backup: %w", db, err)
 	}
 	return fmt.Errorf("opening the log in %s: %w", db, err)
-}
-
-// freeSpace returns a readiness check failing below minMiB free bytes.
-func freeSpace(st *pebble.Storage, minMiB uint64) func(context.Context) error {
-	return func(context.Context) error {
-		free, err := st.FreeBytes()
-		if err != nil {
-			return errors.New("cannot read the free disk space")
-		}
-		if free < minMiB<<20 {
-			return fmt.Errorf("free disk space %d MiB is below --min-free-mib %d", free>>20, minMiB)
-		}
-		return nil
-	}
 }
 
 // writeURLFile writes d's serve.url, atomically: the URL on its first
