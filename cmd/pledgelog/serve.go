@@ -30,6 +30,7 @@ type serveFlags struct {
 	level             levelFlag
 	publish, stale    time.Duration
 	minFreeMiB        uint64
+	ballastMiB        int64
 	readTimeout       time.Duration
 	writeTimeout      time.Duration
 	shutdownTimeout   time.Duration
@@ -53,6 +54,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the least time between two publications of /checkpoint")
 	fl.DurationVar(&f.stale, "max-staleness", 30*time.Second, "how long committed entries may wait for publication before /readyz fails")
 	fl.Uint64Var(&f.minFreeMiB, "min-free-mib", 256, "the free disk space, in MiB, below which appends are refused (503) and /readyz fails")
+	fl.Int64Var(&f.ballastMiB, "ballast-mib", 64, "the MiB of the ballast file kept in the store, removed to let the store finish its writes if the disk fills anyway (0: none)")
 	fl.DurationVar(&f.readTimeout, "read-timeout", 10*time.Second, "the time to read a request")
 	fl.DurationVar(&f.writeTimeout, "write-timeout", 30*time.Second, "the time to write a response")
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "the time an idle keep-alive connection is kept open")
@@ -97,6 +99,8 @@ func (f *serveFlags) check() error {
 		return usageError{Err: fmt.Errorf("--read-burst %d: must not be negative", f.readLimit.Burst)}
 	case f.maxBufferedMiB < 0 || f.maxBufferedMiB > 1<<40:
 		return usageError{Err: fmt.Errorf("--max-buffered-mib %d: want 0 (the default) to %d", f.maxBufferedMiB, int64(1<<40))}
+	case f.ballastMiB < 0 || f.ballastMiB > 1<<30:
+		return usageError{Err: fmt.Errorf("--ballast-mib %d: want 0 (none) to %d", f.ballastMiB, int64(1<<30))}
 	case f.minFreeMiB > maxFreeMiB:
 		return usageError{Err: fmt.Errorf("--min-free-mib %d: at most %d", f.minFreeMiB, uint64(maxFreeMiB))}
 	}
@@ -123,6 +127,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
+	st.KeepBallast(f.ballastMiB << 20)
 	wcfg, runs, err := startWitnessing(ctx, pol, l, d, f, logger, reg)
 	if err != nil {
 		return err
