@@ -15,10 +15,10 @@ BENCHTIME   ?= 1x
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-## run: initialise a log in $(DATA) on first use, then serve it on $(LISTEN)
+## run: the demo log in $(DATA), made on first use, served on $(LISTEN) with
+## three local witnesses of which two must cosign (pledgelog demo)
 run: build
-	@test -d $(DATA) || ./bin/pledgelog init --demo --data $(DATA) --origin $(ORIGIN)
-	./bin/pledgelog serve --data $(DATA) --listen $(LISTEN)
+	./bin/pledgelog demo --data $(DATA) --origin $(ORIGIN) --listen $(LISTEN)
 
 ## test: lint, then every test with the race detector (-short: the quick crash test)
 test: lint

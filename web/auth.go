@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -104,6 +106,9 @@ func (a *authenticator) lookup(token string) (*session, *claims, attest.KeyInfo,
 	if err != nil {
 		return nil, nil, attest.KeyInfo{}, unauthorized("the session token is not a JWT")
 	}
+	if err := strictJOSE(token); err != nil {
+		return nil, nil, attest.KeyInfo{}, err
+	}
 	if _, ok := t.Header["crit"]; ok {
 		// RFC 7515, section 4.1.11: a recipient must reject a token
 		// whose crit names extensions it does not understand, and this
@@ -123,6 +128,66 @@ func (a *authenticator) lookup(token string) (*session, *claims, attest.KeyInfo,
 		return nil, nil, key, unauthorized("the token's key is revoked")
 	}
 	return &session{issuer: c.Issuer, keyID: kid}, c, key, nil
+}
+
+// registeredClaims are the claims this server reads, with whether each
+// is a NumericDate.
+var registeredClaims = map[string]bool{"iss": false, "sub": false, "aud": false, "jti": false,
+	"body_sha256": false, "exp": true, "iat": true, "nbf": true}
+
+// strictJOSE checks the JSON of token's header and claims (which
+// ParseUnverified has decoded, so both are objects): member names
+// distinct in each (RFC 7515 §4 lets a parser reject duplicates), no
+// case variant of a claim this server reads (encoding/json would match
+// "ISS" to iss: RFC 7519 names are case-sensitive), and exp, iat and nbf
+// JSON numbers (RFC 7519 §2; encoding/json also takes "123" for one).
+func strictJOSE(token string) error {
+	parts := strings.Split(token, ".")
+	for i, part := range parts[:2] {
+		b, err := jwt.NewParser().DecodeSegment(part)
+		if err != nil || !strictObject(b, i == 1) {
+			return unauthorized("the session token's header and claims need distinct members, " +
+				"claim names exactly as RFC 7519 spells them, and exp, iat and nbf as numbers")
+		}
+	}
+	return nil
+}
+
+// strictObject checks the members of the JSON object b; claims says
+// whether b is a token's claims.
+func strictObject(b []byte, claims bool) bool {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		name, _ := t.(string)
+		if err != nil || seen[name] {
+			return false
+		}
+		seen[name] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return false
+		}
+		if !claims {
+			continue
+		}
+		for known, date := range registeredClaims {
+			if strings.EqualFold(name, known) && (name != known || date && !isNumber(v)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isNumber reports whether v is a JSON number (or null, which leaves
+// the claim out).
+func isNumber(v json.RawMessage) bool {
+	return len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9' || string(v) == "null")
 }
 
 // method is the one JWT algorithm a key of type t may sign with.

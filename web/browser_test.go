@@ -91,6 +91,13 @@ type tab struct {
 // fails on CI and is skipped elsewhere.
 func newTab(t *testing.T) *tab {
 	t.Helper()
+	return newTabWith(t)
+}
+
+// newTabWith opens a tab with opts (chromedp.WithNewBrowserContext: a
+// reader of its own, whose localStorage is not the other tabs').
+func newTabWith(t *testing.T, opts ...chromedp.ContextOption) *tab {
+	t.Helper()
 	path := chromium()
 	if path == "" {
 		if os.Getenv("CI") == "true" {
@@ -102,7 +109,7 @@ func newTab(t *testing.T) *tab {
 	if browser.err != nil {
 		t.Fatalf("starting chromium: %v", browser.err)
 	}
-	ctx, cancel := chromedp.NewContext(browser.ctx)
+	ctx, cancel := chromedp.NewContext(browser.ctx, opts...)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
 	tb := &tab{t: t, ctx: ctx}
 	t.Cleanup(func() { cancelTimeout(); cancel() })

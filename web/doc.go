@@ -103,7 +103,9 @@
 // and x5u headers are ignored; a crit header is refused (no extension is
 // understood, RFC 7515 §4.1.11). Claims: iss the signatory id (or
 // "registrar"), aud the log's origin, iat and exp required with exp − iat
-// ≤ 5 minutes, 30 s of leeway. An unknown iss or kid, or a revoked key,
+// ≤ 5 minutes, 30 s of leeway. Header and claims have distinct member
+// names, claim names spelt exactly (no "ISS" for iss) and exp, iat and
+// nbf JSON numbers (not strings). An unknown iss or kid, or a revoked key,
 // fails before any signature is verified. A verified token is cached by
 // its SHA-256 until exp, and dropped when its key is revoked. Registrar
 // tokens must also carry a jti, used once (Config.JTI), and body_sha256,
@@ -203,6 +205,9 @@
 //	{"type": "https://pledgelog.dev/problems/bad-tile-path",
 //	 "title": "Malformed tile path", "status": 400,
 //	 "detail": "not a c2sp.org/tlog-tiles tile path"}
+//
+// Every route that takes GET takes HEAD too (RFC 9110 §9.3.2): the same
+// status and headers, no body.
 //
 // The type is stable; clients branch on it. The types are bad-tile-path,
 // bad-parameter, bad-request (400), unauthorized (401), not-found,

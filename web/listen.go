@@ -79,6 +79,17 @@ type limitedConn struct {
 	once sync.Once
 }
 
+// CloseWrite half-closes the connection when the underlying one can.
+// net/http calls it before closing a connection it answered with an
+// error (431, 400): the client then reads the answer to its end instead
+// of losing it to the reset that closing with unread input sends.
+func (c *limitedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() { c.l.release(c.key) })

@@ -236,36 +236,44 @@ func (s *Server) routes() *echo.Echo {
 		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/entries/batch" },
 	}))
 
-	e.GET("/checkpoint", s.getCheckpoint)
-	e.GET("/tile/entries/*", s.getTile)
-	e.GET("/tile/*", s.getTile)
+	getHead(e, "/checkpoint", s.getCheckpoint)
+	getHead(e, "/tile/entries/*", s.getTile)
+	getHead(e, "/tile/*", s.getTile)
 
 	api := e.Group("/api/v1")
-	api.GET("/log", s.getLog)
-	api.GET("/entries/:index", s.getEntry)
-	api.GET("/proof/inclusion", s.getInclusion)
-	api.GET("/proof/consistency", s.getConsistency)
-	api.GET("/openapi.json", s.getOpenAPI)
-	api.GET("/policy", s.getPolicy)
+	getHead(api, "/log", s.getLog)
+	getHead(api, "/entries/:index", s.getEntry)
+	getHead(api, "/proof/inclusion", s.getInclusion)
+	getHead(api, "/proof/consistency", s.getConsistency)
+	getHead(api, "/openapi.json", s.getOpenAPI)
+	getHead(api, "/policy", s.getPolicy)
 	if s.reg != nil {
-		api.GET("/entries/:index/bundle", s.getEntryBundle)
+		getHead(api, "/entries/:index/bundle", s.getEntryBundle)
 		api.POST("/entries", s.postEntry, s.limitIP)
 		api.POST("/entries/batch", s.postBatch, s.limitIP)
-		api.GET("/accords", s.getAccords)
-		api.GET("/signatories", s.getSignatories)
-		api.GET("/signatories/:id", s.getSignatory)
-		api.GET("/search", s.getSearch)
+		getHead(api, "/accords", s.getAccords)
+		getHead(api, "/signatories", s.getSignatories)
+		getHead(api, "/signatories/:id", s.getSignatory)
+		getHead(api, "/search", s.getSearch)
 	}
 
-	e.GET("/healthz", s.getHealthz)
-	e.GET("/readyz", s.getReadyz)
+	getHead(e, "/healthz", s.getHealthz)
+	getHead(e, "/readyz", s.getReadyz)
 	if s.cfg.Gatherer != nil {
-		e.GET("/metrics", s.metricsHandler())
+		getHead(e, "/metrics", s.metricsHandler())
 	}
 	if s.cfg.Backup != nil {
 		e.POST("/admin/backup", s.postBackup)
 	}
 	return e
+}
+
+// getHead routes GET and HEAD of path to h: RFC 9110 §9.1 wants HEAD
+// wherever GET is (net/http drops the body of a HEAD's answer).
+func getHead(r interface {
+	Match([]string, string, echo.HandlerFunc, ...echo.MiddlewareFunc) []*echo.Route
+}, path string, h echo.HandlerFunc) {
+	r.Match([]string{http.MethodGet, http.MethodHead}, path, h)
 }
 
 // headerSlop is what net/http reads beyond http.Server.MaxHeaderBytes

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 type verifyData struct {
 	URL         string
 	Fingerprint string
+	PinLink     string // the home page with every key to pin in its fragment
 	Commands    []command
 }
 
@@ -35,9 +37,9 @@ func fingerprint(vkey string) string {
 }
 
 func (u *ui) verifyYourself(c echo.Context) error {
-	url := u.s.cfg.PublicURL
+	public := u.s.cfg.PublicURL
 	vkey := u.s.log.VerifierKey()
-	flags := " --url " + url + " --log-key " + vkey
+	flags := " --url " + public + " --log-key " + vkey
 	registrar, err := u.genesisKey(c)
 	if err != nil {
 		return err
@@ -47,13 +49,31 @@ func (u *ui) verifyYourself(c echo.Context) error {
 	if size > 0 {
 		last = strconv.FormatUint(size-1, 10)
 	}
-	d := verifyData{URL: url, Fingerprint: fingerprint(vkey), Commands: []command{
+	d := verifyData{URL: public, Fingerprint: fingerprint(vkey), PinLink: u.pinLink(), Commands: []command{
 		{"Prove that an entry is in the log (here the latest):", "pledge-verify inclusion" + flags + " --index " + last},
 		{"Prove that the log only grew since your last run (keeps the last verified checkpoint):", "pledge-verify consistency" + flags},
 		{"Rebuild the whole tree, the registry and the pledge matrix from the tiles:", "pledge-verify audit" + flags + registrar},
 		{"Verify a proof bundle a signatory gave you, offline:", "pledge-verify bundle --log-key " + vkey + registrar + " FILE"},
 	}}
 	return u.render(c, 200, "verify", "Verify it yourself", d)
+}
+
+// pinLink returns the home page's path with the fragment that pins every
+// log key (two during a rotation), the witnesses and their quorum, as
+// static/page.js reads it. The page offers it to a reader who pinned
+// something else, never pins it over their pins by itself.
+func (u *ui) pinLink() string {
+	var parts []string
+	for _, k := range u.s.log.VerifierKeys() {
+		parts = append(parts, "vkey="+url.QueryEscape(k))
+	}
+	for _, w := range u.s.cfg.Witnesses {
+		parts = append(parts, "witness="+url.QueryEscape(w))
+	}
+	if len(u.s.cfg.Witnesses) > 0 {
+		parts = append(parts, "quorum="+strconv.Itoa(u.s.cfg.WitnessQuorum))
+	}
+	return "/#" + strings.Join(parts, "&")
 }
 
 // genesisKey returns the --registrar-key flag of the registrar's first

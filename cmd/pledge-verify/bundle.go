@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/internal/durable"
@@ -67,8 +69,15 @@ func (f *bundleFlags) verify(ctx context.Context, file string, data []byte, p *b
 		}
 	}
 	res, err := bundle.Verify(b, *p)
+	if errors.Is(err, bundle.ErrQuorum) {
+		hint := "; add --refresh URL to move the bundle to the log's latest cosigned checkpoint"
+		if f.refresh != "" {
+			hint = ""
+		}
+		return failed(fmt.Errorf("%w%s%s", err, quorumShort(p, b.Checkpoint), hint))
+	}
 	if err != nil {
-		return failed(err)
+		return failed(fmt.Errorf("%w%s", err, unpinnedLogKeys(err, p, b.Checkpoint)))
 	}
 	if f.auditState != "" && p.Audit == nil {
 		res.NonRevocation += " (the audit record is of another tree size than the bundle's checkpoint: add --refresh URL to link them)"
@@ -109,15 +118,64 @@ func refresh(ctx context.Context, url, file string, b *bundle.Bundle, p *bundle.
 	if err != nil {
 		return nil, failed(err)
 	}
+	if old.Size > cp.Size {
+		return nil, failed(notPublished(b.Entry.Index, cp.Size, p))
+	}
 	proof, err := verify.ProveConsistency(ctx, c, old.Size, cp.Size)
 	if err != nil {
 		return nil, failed(fmt.Errorf("consistency proof from %d to %d: %w", old.Size, cp.Size, err))
 	}
 	nb, err := bundle.Upgrade(ctx, b, *p, note, proof, c)
 	if err != nil {
-		return nil, failed(err)
+		return nil, failed(fmt.Errorf("%w%s", err, unpinnedLogKeys(err, p, b.Checkpoint)))
 	}
 	return nb, durable.WriteFile(file, nb.Marshal(), 0o644)
+}
+
+// notPublished says why a log's latest checkpoint, of size, is older than
+// the bundle's of entry index: under a quorum the log publishes only what
+// its witnesses cosigned.
+func notPublished(index, size uint64, p *bundle.Policy) error {
+	if p.Quorum != nil {
+		return fmt.Errorf("entry %d is not cosigned by a quorum of witnesses yet: the log's latest cosigned checkpoint has %d entries "+
+			"(the log publishes a checkpoint once its witnesses cosigned it); try again later, or ask the log's operator whether its witnesses are down", index, size)
+	}
+	return fmt.Errorf("entry %d is not in the log's published checkpoint yet (size %d); try again later", index, size)
+}
+
+// unpinnedLogKeys explains a log signature error on a bundle's
+// checkpoint note: which keys of the log signed it, none pinned. After a
+// key rotation, a bundle of before it carries the old key's signature
+// only; pinning both keys moves it (--refresh) to a checkpoint the new
+// key signed, which then verifies with the new key alone.
+func unpinnedLogKeys(err error, p *bundle.Policy, note []byte) string {
+	if !errors.Is(err, bundle.ErrLogSignature) {
+		return ""
+	}
+	return signedByHint(p, note, "the bundle's checkpoint")
+}
+
+// signedByHint says which keys of p's log signed note, which has no
+// signature by a pinned one, and what to do after a key rotation.
+func signedByHint(p *bundle.Policy, note []byte, what string) string {
+	n, err := verify.ParseNote(note)
+	if err != nil {
+		return ""
+	}
+	var by []string
+	for _, s := range n.Sigs {
+		if s.Name == p.Origin {
+			by = append(by, fmt.Sprintf("%s+%08x", s.Name, s.KeyID))
+		}
+	}
+	if len(by) == 0 {
+		return ""
+	}
+	hint := "pin its new key too, from a source you trust"
+	if what == "the bundle's checkpoint" {
+		hint = "pin the key that signed it too, with --refresh URL to move the bundle to a checkpoint of the new key"
+	}
+	return fmt.Sprintf(" (%s is signed by %s, not a pinned log key; if the log rotated its key, %s)", what, strings.Join(by, ", "), hint)
 }
 
 func bundleCheckpoint(b *bundle.Bundle) (verify.Checkpoint, error) {

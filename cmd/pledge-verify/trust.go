@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/verify"
@@ -77,7 +79,41 @@ func addRegistrar(p *bundle.Policy, r, dir string) error {
 func openCheckpoint(p *bundle.Policy, note []byte) (verify.Checkpoint, error) {
 	cp, _, err := verify.OpenCosigned(note, p.Origin, p.LogKeys, p.Quorum)
 	if err != nil {
-		return cp, failed(fmt.Errorf("checkpoint: %w", err))
+		hint := quorumShort(p, note)
+		if errors.Is(err, verify.ErrNoVerifiedSignature) {
+			hint = signedByHint(p, note, "the checkpoint")
+		}
+		return cp, failed(fmt.Errorf("checkpoint: %w%s", err, hint))
 	}
 	return cp, nil
+}
+
+// quorumShort says, for a checkpoint note that does not meet p's quorum,
+// which of the policy's witnesses cosigned it and which did not; it is
+// "" for a note that meets it or is not validly signed.
+func quorumShort(p *bundle.Policy, note []byte) string {
+	if p.Quorum == nil {
+		return ""
+	}
+	n, err := verify.Open(note, append(slices.Clip(p.LogKeys), p.Quorum.Cosigners()...)...)
+	if err != nil {
+		return ""
+	}
+	var have, missing []string
+	for _, w := range p.Quorum.Cosigners() {
+		name := fmt.Sprintf("%s+%08x", w.Name(), w.KeyID())
+		if slices.ContainsFunc(n.Sigs, func(s verify.Signature) bool { return s.Name == w.Name() && s.KeyID == w.KeyID() }) {
+			have = append(have, name)
+		} else {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	if len(have) == 0 {
+		return fmt.Sprintf(": none of the policy's %d witnesses cosigned it (%s)", len(missing), strings.Join(missing, ", "))
+	}
+	return fmt.Sprintf(": cosigned by %d of the policy's %d witnesses (%s), not by %s",
+		len(have), len(have)+len(missing), strings.Join(have, ", "), strings.Join(missing, ", "))
 }

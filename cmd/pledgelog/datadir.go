@@ -32,6 +32,8 @@ import (
 //	log-key-new.pem  a new log key, during a key rotation (pledgelog key)
 //	cosigned-checkpoint  the last checkpoint a quorum of witnesses cosigned
 //	               (serve --policy)
+//	demo-witnesses/  the demo's three witnesses and its policy (pledgelog
+//	               demo; see demo.go)
 type dataDir string
 
 func (d dataDir) path(name string) string { return filepath.Join(string(d), name) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -53,7 +54,8 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// rowsOf reads every derived row of the stopped log in d.
+// rowsOf reads every derived row of the stopped log in d: the table, the
+// key in hex and the value.
 func rowsOf(t *testing.T, d dataDir) []string {
 	t.Helper()
 	l, st, err := openLog(context.Background(), d, d.db(), log.Config{})
@@ -68,7 +70,7 @@ func rowsOf(t *testing.T, d dataDir) []string {
 			t.Fatal(err)
 		}
 		for _, r := range rows {
-			out = append(out, table+" "+string(r.Key)+" "+string(r.Value))
+			out = append(out, table+" "+hex.EncodeToString(r.Key)+" "+string(r.Value))
 		}
 	}
 	return out

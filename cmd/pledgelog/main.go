@@ -5,6 +5,8 @@
 //	                 --registrar-key-out FILE, or --registrar-pub and
 //	                 --genesis, or --demo)
 //	pledgelog serve  --data DIR --listen ADDR     serve it
+//	pledgelog demo   --data DIR --listen ADDR     the demo log with three
+//	                 local witnesses (make run)
 //	pledgelog backup --data DIR --out DEST        back it up
 //	pledgelog reindex --data DIR                  rebuild its derived rows
 //	pledgelog key add|finish --data DIR           rotate its key
@@ -30,6 +32,7 @@ const usage = `usage: pledgelog <command> [flags]
 commands:
   init     create a log in a new data directory
   serve    serve an existing log over HTTP
+  demo     make the demo log on first use, serve it with three local witnesses (make run)
   backup   back up a log, running or stopped
   reindex  rebuild the derived rows (search, registry) of a stopped log
   key add|finish  rotate the log key (docs/operations.md)
@@ -50,7 +53,7 @@ Run "pledgelog <command> -h" for a command's flags.
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
-		"init": runInit, "serve": runServe, "backup": runBackup, "reindex": runReindex, "key": runKey,
+		"init": runInit, "serve": runServe, "demo": runDemo, "backup": runBackup, "reindex": runReindex, "key": runKey,
 		"accord": runAccord, "signatory": runSignatory, "registrar": runRegistrar, "bench": runBench,
 	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -46,10 +47,20 @@ type serveFlags struct {
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	f := &serveFlags{}
 	fl := newFlags("serve", "--data DIR --listen ADDR", stderr)
+	f.register(fl)
+	fl.StringVar(&f.policy, "policy", "", "the witness policy (c2sp.org/tlog-policy, witness lines with URLs): /checkpoint is published once its quorum cosigned (none: publish unwitnessed, with a warning)")
+	if err := parse(fl, args); err != nil {
+		return nil, err
+	}
+	return f, f.check()
+}
+
+// register defines serve's flags on fl, but --policy: pledgelog demo
+// takes them too, and writes its own policy.
+func (f *serveFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&f.dir, "data", "./pledgelog-data", "the data directory of the log (made by init)")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "the address to serve HTTP on")
 	fl.Var(&f.level, "log-level", "debug, info, warn or error")
-	fl.StringVar(&f.policy, "policy", "", "the witness policy (c2sp.org/tlog-policy, witness lines with URLs): /checkpoint is published once its quorum cosigned (none: publish unwitnessed)")
 	fl.StringVar(&f.publicURL, "public-url", "", "the URL at which clients reach the log, shown in the pages' commands (default: http:// and the listen address)")
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the least time between two publications of /checkpoint")
 	fl.DurationVar(&f.stale, "max-staleness", 30*time.Second, "how long committed entries may wait for publication before /readyz fails")
@@ -68,10 +79,6 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl.Float64Var(&f.readLimit.Rate, "read-rate", 100, "GET and HEAD requests per second per client, but /healthz, /readyz and /metrics (negative: no limit)")
 	fl.IntVar(&f.readLimit.Burst, "read-burst", 200, "burst of GET and HEAD requests per client")
 	fl.Int64Var(&f.maxBufferedMiB, "max-buffered-mib", 64, "the MiB of write request bodies held in memory at once, across all clients")
-	if err := parse(fl, args); err != nil {
-		return nil, err
-	}
-	return f, f.check()
 }
 
 // maxFreeMiB is the largest --min-free-mib whose bytes fit in a uint64.
@@ -113,6 +120,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	return f.run(ctx, stdout, stderr)
+}
+
+// run serves the log of f until ctx is done.
+func (f *serveFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	logger := newLogger(stderr, f.level.Level)
 	d := dataDir(f.dir)
 	reg := prometheus.NewRegistry()
@@ -162,19 +174,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return serve(ctx, d, l, srv, ln, stdout, logger, runs...)
+	return serve(ctx, d, l, srv, ln, stdout, wcfg.summary, logger, runs...)
 }
 
 // serve runs the sequencer, the server and runs until ctx is done or either
-// fails, and says where the log is served meanwhile.
-func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.Listener, stdout io.Writer, logger *slog.Logger, runs ...func(context.Context) error) error {
+// fails, and says where the log is served meanwhile, and its witnesses.
+func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.Listener, stdout io.Writer, witnesses string, logger *slog.Logger, runs ...func(context.Context) error) error {
 	url := "http://" + ln.Addr().String()
 	if err := writeURLFile(d, url, logger); err != nil {
 		ln.Close()
 		return err
 	}
 	defer os.Remove(d.urlFile())
-	fmt.Fprintf(stdout, "serving %s at %s/\nvkey: %s\n", l.Origin(), url, l.VerifierKey())
+	fmt.Fprintf(stdout, "serving %s at %s/\nvkey: %s\nwitnesses: %s\n", l.Origin(), url, l.VerifierKey(), witnesses)
 	logger.Info("serving", "origin", l.Origin(), "url", url, "size", l.Latest().Size)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return l.Run(gctx) })

@@ -146,6 +146,13 @@ func (wl *witnessedLog) serve(d dataDir) *server {
 // leaf; it never waits for witnesses.
 func (wl *witnessedLog) submit(url string) (uint64, []byte) {
 	wl.t.Helper()
+	i, leaf, _ := wl.submitBundle(url)
+	return i, leaf
+}
+
+// submitBundle is submit, and returns the proof bundle too.
+func (wl *witnessedLog) submitBundle(url string) (uint64, []byte, []byte) {
+	wl.t.Helper()
 	ctx := context.Background()
 	c := client.New(url)
 	info, err := c.Log(ctx)
@@ -168,14 +175,14 @@ func (wl *witnessedLog) submit(url string) (uint64, []byte) {
 		wl.t.Fatal(err)
 	}
 	start := time.Now()
-	_, res, _, err := c.Submit(ctx, key, "microsoft", leaf, info, wl.vkey)
+	data, res, _, err := c.Submit(ctx, key, "microsoft", leaf, info, wl.vkey)
 	if err != nil {
 		wl.t.Fatalf("submit: %v", err)
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		wl.t.Errorf("a submission took %v: it must not wait for witnesses", took)
 	}
-	return res.Index, leaf
+	return res.Index, leaf, data
 }
 
 // cosigned returns the size of url's /checkpoint, which must meet the

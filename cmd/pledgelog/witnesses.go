@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/pledgelog/pledgelog/log"
 	logcosign "github.com/pledgelog/pledgelog/log/cosign"
@@ -124,12 +125,32 @@ func (p *witnessPolicy) collector(l *log.Log, d dataDir, f *serveFlags, logger *
 	return c, nil
 }
 
-// witnessing is what serve's web server gets from the policy.
+// witnessing is what serve's web server gets from the policy, and the
+// line serve prints about it.
 type witnessing struct {
 	ready     func(context.Context) error
 	policy    []byte
 	witnesses []string
 	quorum    int
+	summary   string
+}
+
+// unwitnessed is serve's warning without --policy: issue 14 wants no
+// witnesses to be said on purpose, with a policy whose quorum is none.
+const unwitnessed = "no --policy: checkpoints are published WITHOUT WITNESSES, so nothing stops this log from showing " +
+	"different trees to different readers; give --policy FILE with the witnesses and their quorum, " +
+	"or a policy whose quorum is none to run without witnesses on purpose"
+
+// summary says who must cosign under p, for serve's output.
+func (p *witnessPolicy) summary() string {
+	if !p.witnessed() {
+		return "none, on purpose (" + p.path + ": quorum none)"
+	}
+	var names []string
+	for _, w := range p.Witnesses() {
+		names = append(names, w.Name)
+	}
+	return fmt.Sprintf("%s; quorum %s, at least %d of them must cosign (%s)", strings.Join(names, ", "), p.QuorumName(), p.fewest(), p.path)
 }
 
 // startWitnessing starts the cosignature collector of l under pol, if it
@@ -138,10 +159,10 @@ type witnessing struct {
 // collector's Run, for serve's errgroup.
 func startWitnessing(ctx context.Context, pol *witnessPolicy, l *log.Log, d dataDir, f *serveFlags, logger *slog.Logger, reg prometheus.Registerer) (witnessing, []func(context.Context) error, error) {
 	if pol == nil {
-		logger.Warn("no --policy: checkpoints are published without witnesses (give a policy with \"quorum none\" to say so)")
-		return witnessing{}, nil, nil
+		logger.Warn(unwitnessed)
+		return witnessing{summary: "NONE. WARNING: " + unwitnessed}, nil, nil
 	}
-	w := witnessing{policy: pol.raw, witnesses: pol.vkeys(), quorum: pol.fewest()}
+	w := witnessing{policy: pol.raw, witnesses: pol.vkeys(), quorum: pol.fewest(), summary: pol.summary()}
 	if !pol.witnessed() {
 		return w, nil, nil
 	}

@@ -11,11 +11,16 @@ import * as note from './note.js';
 import * as dsse from './dsse.js';
 
 const body = document.body;
-const prefix = `pledgelog:${body.dataset.origin}:`;
+// The pinned state is kept under the page's own origin (the scheme, host
+// and port in the address bar), never under a name the server chooses,
+// such as the log origin it says it serves: another log served at the
+// same address meets the pins of the first, and is an alarm.
+const prefix = `pledgelog@${location.origin}:`;
+const stateKeys = ['vkey', 'witnesses', 'checkpoint', 'evidence'];
 const store = {
   get: (k) => JSON.parse(localStorage.getItem(prefix + k) ?? 'null'),
   set: (k, v) => localStorage.setItem(prefix + k, JSON.stringify(v)),
-  clear: () => ['vkey', 'witnesses', 'checkpoint', 'evidence'].forEach((k) => localStorage.removeItem(prefix + k)),
+  clear: () => stateKeys.forEach((k) => localStorage.removeItem(prefix + k)),
 };
 const $ = (id) => document.getElementById(id);
 
@@ -51,55 +56,104 @@ function fragment() {
 
 const words = (s) => (s ?? '').split(' ').filter(Boolean);
 const sameSet = (a, b) => !!a && !!b && a.length === b.length && a.every((x) => b.includes(x));
+const plural = (n, word) => word + (n === 1 ? '' : 's');
+
+// migrate moves the state that older pages kept under the log origin the
+// server named (pledgelog:<log origin>:…) to this page origin's keys,
+// once. If several logs were pinned here (an older page re-pinned
+// silently when the server named another origin), the first pinned is
+// kept: a log at this address that is not that one is an alarm.
+function migrate() {
+  if (localStorage.getItem(prefix + 'vkey') !== null) return;
+  const old = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const m = /^pledgelog:(.*):vkey$/.exec(localStorage.key(i));
+    if (m) old.push(m[1]);
+  }
+  const since = (o) => { try { return JSON.parse(localStorage.getItem(`pledgelog:${o}:vkey`)).since ?? ''; } catch { return ''; } };
+  old.sort((a, b) => since(a).localeCompare(since(b)));
+  if (old.length) {
+    for (const k of stateKeys) {
+      const v = localStorage.getItem(`pledgelog:${old[0]}:${k}`);
+      if (v !== null) localStorage.setItem(prefix + k, v);
+    }
+  }
+  for (const o of old) for (const k of stateKeys) localStorage.removeItem(`pledgelog:${o}:${k}`);
+}
+
+// parseKeys parses vkeys, so that nothing invalid is ever pinned.
+async function parseKeys(vkeys) {
+  const out = [];
+  for (const k of vkeys) out.push(await note.parseVkey(k));
+  return out;
+}
 
 // pinnedKey returns the keys and witnesses to trust and what to say
 // about them. The log keys and the witness set (with the fewest of them
 // that meet the quorum) are pinned on the first visit, from the link's
-// fragment or else from what the server says.
+// fragment or else from what the server says. Once pinned, neither the
+// server nor a link replaces them: a server naming another log or key is
+// an alarm, and a link naming other keys or witnesses is offered (offer)
+// for the reader to pin with a button, because a server can send the
+// browser to a link of its choosing.
 async function pinnedKey() {
+  migrate();
   const frag = fragment(), served = body.dataset.vkey, announced = words(body.dataset.vkeys || served), alarms = [], notes = [];
   const now = new Date().toISOString();
+  const offer = {};
   let pin = store.get('vkey');
   if (pin && !pin.vkeys) pin = { ...pin, vkeys: [pin.vkey] }; // pinned by an older page
-  if (frag.vkeys.length && !sameSet(pin?.vkeys, frag.vkeys)) {
-    if (pin) notes.push('You replaced the pinned key with the one in the link you followed.');
-    pin = { vkey: frag.vkeys[0], vkeys: frag.vkeys, since: now, from: 'the link you followed' };
+  if (!pin) {
+    const vkeys = frag.vkeys.length ? frag.vkeys : [served];
+    await parseKeys(vkeys);
+    pin = { vkey: vkeys[0], vkeys, since: now, from: frag.vkeys.length ? 'the link you followed' : 'this server, on your first visit' };
     store.set('vkey', pin);
-    store.set('checkpoint', null);
-  } else if (!pin) {
-    pin = { vkey: served, vkeys: [served], since: now, from: 'this server, on your first visit' };
-    store.set('vkey', pin);
+  } else if (frag.vkeys.length && !sameSet(pin.vkeys, frag.vkeys)) {
+    await parseKeys(frag.vkeys);
+    offer.vkeys = frag.vkeys;
+    notes.push(`WARNING: the link you followed names the log ${plural(frag.vkeys.length, 'key')} ${frag.vkeys.join(', ')}, not the ${plural(pin.vkeys.length, 'key')} your browser pinned; this page keeps verifying with the pinned ${plural(pin.vkeys.length, 'key')}. Pin the link's only if you got it from a source you trust (the log announced a key rotation).`);
   }
+  const pinnedLog = pin.vkey.slice(0, pin.vkey.indexOf('+'));
+  if (body.dataset.origin !== pinnedLog) alarms.push(`ALARM: this address served the log ${pinnedLog} when your browser pinned its key, and now says it serves the log ${body.dataset.origin}. A log does not change its name: the server or the page may be compromised, or another log was put at this address.`);
   if (!announced.some((k) => pin.vkeys.includes(k))) alarms.push(`ALARM: the server now presents another log key (${served}) than the one your browser pinned. A log does not change its key silently: the server or the page may be compromised.`);
   else if (announced.some((k) => !pin.vkeys.includes(k))) notes.push(`The server also presents the log key ${announced.filter((k) => !pin.vkeys.includes(k)).join(', ')} (a key rotation?). This page still trusts only the pinned key: pin the new one from a link you trust.`);
-  const keys = [];
-  for (const k of pin.vkeys) keys.push(await note.parseVkey(k));
+  const keys = await parseKeys(pin.vkeys);
 
   let wpin = store.get('witnesses');
   if (Array.isArray(wpin)) wpin = { vkeys: wpin, quorum: 1, from: 'the link you followed', since: '' }; // pinned by an older page
   const servedW = words(body.dataset.witnesses), servedQ = Number(body.dataset.witnessQuorum || 0);
   if (frag.witnesses.length) {
-    wpin = { vkeys: frag.witnesses, quorum: Math.min(frag.quorum ?? 1, frag.witnesses.length), from: 'the link you followed', since: now };
-    store.set('witnesses', wpin);
+    const fw = { vkeys: frag.witnesses, quorum: Math.min(frag.quorum ?? 1, frag.witnesses.length), from: 'the link you followed', since: now };
+    await parseKeys(fw.vkeys);
+    if (!wpin) {
+      wpin = fw;
+      store.set('witnesses', wpin);
+    } else if (!sameSet(wpin.vkeys, fw.vkeys) || wpin.quorum !== fw.quorum) {
+      offer.witnesses = fw;
+      notes.push(`WARNING: the link you followed names other witnesses (${fw.vkeys.map((w) => w.split('+')[0]).join(', ')}, quorum ${fw.quorum}) than the ones your browser pinned; this page keeps checking the pinned ones.`);
+    }
   } else if (!wpin && servedW.length) {
+    await parseKeys(servedW);
     wpin = { vkeys: servedW, quorum: servedQ, from: 'this server, on your first visit', since: now };
     store.set('witnesses', wpin);
   }
   if (wpin && servedW.length && !sameSet(wpin.vkeys, servedW)) notes.push('WARNING: the server now names other witnesses than the ones your browser pinned: this page keeps checking the pinned ones.');
-  const witnesses = [];
-  for (const w of wpin?.vkeys ?? []) witnesses.push(await note.parseVkey(w));
-  return { pin, keys, key: keys[0], witnesses, wpin, alarms, notes };
+  const witnesses = await parseKeys(wpin?.vkeys ?? []);
+  return { pin, keys, key: keys[0], witnesses, wpin, alarms, notes, offer: offer.vkeys || offer.witnesses ? offer : null };
 }
 
-// witnessed judges the pinned witnesses' cosignatures on a verified note:
-// a bad one is an alarm, and so is a checkpoint that fewer pinned
-// witnesses cosigned than the pinned quorum; a missing cosignature with
-// the quorum still met is a warning (a witness may be down).
+// witnessed judges the pinned witnesses' cosignatures on a verified note
+// and lists each pinned witness with what became of it in #trust-witnesses.
+// A bad cosignature is an alarm, and so is a checkpoint that fewer pinned
+// witnesses cosigned than the pinned quorum; a pinned witness's missing
+// cosignature with the quorum still met is a warning (the witness may be
+// down, or the log may be hiding this checkpoint from it).
 async function witnessed(n, trust, said) {
   const cosigs = await note.cosignatures(n, trust.witnesses);
   const bad = cosigs.filter((c) => c.ok === false), good = cosigs.filter((c) => c.ok === true);
   const unverifiable = cosigs.filter((c) => c.ok === null);
   const missing = trust.witnesses.filter((w) => !cosigs.some((c) => c.name === w.name && c.id === w.id));
+  showWitnesses(trust.witnesses, cosigs);
   if (bad.length) said.push(`ALARM: the cosignature of ${bad.map((c) => c.name).join(', ')} does not verify.`);
   if (unverifiable.length) said.push(`The ML-DSA-44 cosignature of ${unverifiable.map((c) => c.name).join(', ')} is there but this page cannot verify ML-DSA-44: check it with pledge-verify.`);
   const q = trust.wpin?.quorum ?? 0;
@@ -107,23 +161,59 @@ async function witnessed(n, trust, said) {
     const of = `only ${good.length} of the ${trust.witnesses.length} pinned witnesses cosigned this checkpoint verifiably, fewer than the pinned quorum of ${q}` + (missing.length ? ` (missing: ${missing.map((w) => w.name).join(', ')})` : '');
     said.push(good.length + unverifiable.length >= q ? `WARNING: ${of}, unless the ML-DSA-44 ones count.` : `ALARM: ${of}.`);
   } else if (missing.length) {
-    said.push(`WARNING: the pinned witness ${missing.map((w) => w.name).join(', ')} did not cosign this checkpoint; the quorum of ${q} holds without it.`);
+    said.push(`WARNING: the pinned ${plural(missing.length, 'witness')} ${missing.map((w) => w.name).join(', ')} did not cosign this checkpoint; the quorum of ${q} holds without ${missing.length === 1 ? 'it' : 'them'}. A witness may be down, or the log may be hiding this checkpoint from it.`);
   }
   return good.map((c) => `${c.name} at ${c.time.toISOString()}`);
 }
 
-async function showKey(pin, wpin) {
+// showWitnesses lists the pinned witnesses: each one's cosignature of the
+// verified checkpoint and its time, or why there is none.
+function showWitnesses(witnesses, cosigs) {
+  const ul = $('trust-witnesses');
+  if (!ul) return;
+  ul.replaceChildren();
+  for (const w of witnesses) {
+    const c = cosigs.find((x) => x.name === w.name && x.id === w.id), li = document.createElement('li');
+    li.dataset.witness = w.name;
+    if (!c) [li.className, li.textContent] = ['alarm-text', `${w.name}: MISSING, no cosignature on this checkpoint`];
+    else if (c.ok === false) [li.className, li.textContent] = ['alarm-text', `${w.name}: BAD, its cosignature does not verify`];
+    else if (c.ok === null) li.textContent = `${w.name}: ML-DSA-44 cosignature dated ${c.time.toISOString()}, not verifiable in this page`;
+    else li.textContent = `${w.name}: cosigned at ${c.time.toISOString()}, verified`;
+    ul.append(li);
+  }
+  ul.hidden = witnesses.length === 0;
+}
+
+async function showKey(pin, wpin, offer) {
   const el = $('trust-key');
   const fps = [];
   for (const k of pin.vkeys) fps.push(`${k}, fingerprint ${await note.fingerprint(k)}`);
   el.textContent = `Pinned log key${fps.length > 1 ? 's' : ''} ${fps.join('; ')}, from ${pin.from} (${pin.since.slice(0, 10)}). Compare the fingerprint with one you got elsewhere. ` +
     (wpin?.vkeys.length ? `Pinned witnesses (quorum ${wpin.quorum} of ${wpin.vkeys.length}, from ${wpin.from}): ${wpin.vkeys.map((w) => w.split('+')[0]).join(', ')}. ` : '');
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.className = 'secondary';
-  b.textContent = 'Forget the pinned key and checkpoint';
-  b.addEventListener('click', () => { store.clear(); location.reload(); });
-  el.append(b);
+  const button = (id, text, click) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'secondary';
+    b.id = id;
+    b.textContent = text;
+    b.addEventListener('click', click);
+    el.append(b, ' ');
+  };
+  if (offer) button('pin-link', 'Pin the keys of the link you followed instead', () => { pinOffer(offer); location.reload(); });
+  button('forget', 'Forget the pinned key and checkpoint', () => { store.clear(); location.reload(); });
+}
+
+// pinOffer pins what the reader chose to trust from a link. The last
+// verified checkpoint is kept if the log keeps its name (a rotated key
+// must sign the same tree), and forgotten for another log.
+function pinOffer(offer) {
+  const since = new Date().toISOString(), from = 'a link you followed and chose to pin';
+  const name = (k) => k.slice(0, k.indexOf('+'));
+  if (offer.vkeys) {
+    if (name(offer.vkeys[0]) !== name(store.get('vkey')?.vkey ?? '')) ['checkpoint', 'evidence'].forEach((k) => store.set(k, null));
+    store.set('vkey', { vkey: offer.vkeys[0], vkeys: offer.vkeys, since, from });
+  }
+  if (offer.witnesses) store.set('witnesses', { ...offer.witnesses, since, from });
 }
 
 // consistency proves that the stored checkpoint is a prefix of cp, or cp
@@ -177,7 +267,7 @@ async function checkLog() {
     show(status, 'alarm', `ALARM: the log key to pin is not valid: ${e.message}.`);
     return null;
   }
-  await showKey(trust.pin, trust.wpin);
+  await showKey(trust.pin, trust.wpin, trust.offer);
   const text = new TextDecoder().decode(await fetchBytes('checkpoint'));
   let n, cp;
   try {
@@ -185,7 +275,7 @@ async function checkLog() {
     cp = note.parseCheckpoint(n.text);
     if (cp.origin !== trust.key.name) throw new Error(`it names the origin ${cp.origin}, not ${trust.key.name}`);
   } catch (e) {
-    show(status, 'alarm', [...trust.alarms, `ALARM: the log's checkpoint does not verify with the pinned key: ${e.message}.`].join(' '));
+    show(status, 'alarm', [...trust.alarms, `ALARM: the log's checkpoint does not verify with the pinned key: ${e.message}.`, ...trust.notes].join(' '));
     return null;
   }
   const said = [...trust.alarms, ...trust.notes];
