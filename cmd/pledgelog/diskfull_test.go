@@ -242,8 +242,16 @@ func (f *fullDisk) audit(s *server) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	cmd := exec.Command(verifyBinary, "audit", "--url", s.url, "--log-key", f.vkey,
-		"--registrar-key", reg.ID(), "--state", f.t.TempDir(), "--json")
+	wantAudit(f.t, verifyBinary, s.url, f.vkey, reg.ID(), f.size)
+}
+
+// wantAudit runs pledge-verify (the binary pv) audit of the log at url,
+// pinning the log key vkey and the registrar key registrar, and wants it
+// clean at size.
+func wantAudit(t *testing.T, pv, url, vkey, registrar string, size uint64) {
+	t.Helper()
+	cmd := exec.Command(pv, "audit", "--url", url, "--log-key", vkey,
+		"--registrar-key", registrar, "--state", t.TempDir(), "--json")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -251,7 +259,7 @@ func (f *fullDisk) audit(s *server) {
 		Size  uint64 `json:"size"`
 		Total int    `json:"total"`
 	}
-	if err != nil || json.Unmarshal(out, &rep) != nil || rep.Size != f.size || rep.Total != 0 {
-		f.t.Errorf("pledge-verify audit: %v, size %d (want %d), %d findings:\n%.2000s%s", err, rep.Size, f.size, rep.Total, out, stderr.Bytes())
+	if err != nil || json.Unmarshal(out, &rep) != nil || rep.Size != size || rep.Total != 0 {
+		t.Errorf("pledge-verify audit: %v, size %d (want %d), %d findings:\n%.2000s%s", err, rep.Size, size, rep.Total, out, stderr.Bytes())
 	}
 }
