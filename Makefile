@@ -8,8 +8,10 @@ ORIGIN      ?= localhost/pledgelog
 LISTEN      ?= 127.0.0.1:8080
 FUZZTIME    ?= 10s
 BENCHTIME   ?= 1x
+SOAK        ?= 10m
+SOAK_PLOT   ?= docs/soak.png
 
-.PHONY: run test lint fuzz bench chaos build tools
+.PHONY: run test lint fuzz bench chaos soak build tools
 
 ## build: the three binaries into ./bin
 build:
@@ -48,7 +50,14 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./...
 
-## chaos: the long crash tests (500+ SIGKILLs, more power-loss rounds)
+## soak: a pledgelog serve process under writers at half the maximum
+## measured first and readers for $(SOAK) (SOAK=40s: about a minute in all);
+## a table per 10 s, then the plot $(SOAK_PLOT) (docs/reliability.md)
+soak: build
+	./bin/pledgelog bench --soak $(SOAK) --soak-plot $(SOAK_PLOT)
+
+## chaos: the long crash tests: 500 SIGKILLs of the log, 500 power losses,
+## 500 SIGKILLs of the witness, the invariants checked after each (docs/reliability.md)
 chaos:
-	PLEDGELOG_CHAOS=1 $(GO) test -run 'Crash|PowerLoss' -timeout 60m -v ./log/...
-	PLEDGELOG_CHAOS=1 $(GO) test -run 'TestWitnessCrash' -timeout 30m -v ./cmd/pledge-verify
+	PLEDGELOG_CHAOS=1 $(GO) test -count=1 -run 'Crash|PowerLoss' -timeout 60m -v ./log/...
+	PLEDGELOG_CHAOS=1 $(GO) test -count=1 -run 'TestWitnessCrash' -timeout 30m -v ./cmd/pledge-verify

@@ -145,10 +145,28 @@ func (tb *tab) errors() []string {
 // open loads url and waits until page.js has checked the log.
 func (tb *tab) open(url string) {
 	tb.t.Helper()
-	err := chromedp.Do(tb.ctx, chromedp.Navigate(url),
-		chromedp.Poll[chromedp.Void](`document.body && document.body.dataset.checked`, chromedp.WithPollingTimeout(30*time.Second)))
-	if err != nil {
+	// A new fragment of the same page does not load it again: page.js
+	// reloads it, and this waits for the reloaded page.
+	chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](`document.body && delete document.body.dataset.checked`))
+	if err := chromedp.Do(tb.ctx, chromedp.Navigate(url)); err != nil {
 		tb.t.Fatalf("loading %s: %v", url, err)
+	}
+	tb.waitChecked("loading " + url)
+}
+
+// waitChecked waits until page.js has checked the log, through reloads.
+func (tb *tab) waitChecked(what string) {
+	tb.t.Helper()
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		// An error is a reload's: the old page's context went away.
+		var ok bool
+		if ok, err = chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`!!(document.body && document.body.dataset.checked)`)); err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) || tb.ctx.Err() != nil {
+			tb.t.Fatalf("%s: the page did not check the log within 30s (%v)", what, err)
+		}
 	}
 }
 

@@ -93,6 +93,8 @@ type pinLog struct {
 	log     *log.Log
 	stopLog func()
 	created bool
+	// witnessed leaves publication to a cosign.Collector (log.Config.Witnessed).
+	witnessed bool
 }
 
 func newPinLog(t *testing.T, origin, demoSeed string) *pinLog {
@@ -136,7 +138,7 @@ func (p *pinLog) open(wcfg func(*web.Config), seeds ...byte) http.Handler {
 	p.close()
 	ctx := context.Background()
 	reg := attest.NewRegistry(p.origin)
-	lc := log.Config{Origin: p.origin, Signer: seedSigner(p.t, seeds[0]), Storage: p.storage, PublishInterval: time.Millisecond}
+	lc := log.Config{Origin: p.origin, Signer: seedSigner(p.t, seeds[0]), Storage: p.storage, PublishInterval: time.Millisecond, Witnessed: p.witnessed}
 	for _, s := range seeds[1:] {
 		lc.ExtraSigners = append(lc.ExtraSigners, seedSigner(p.t, s))
 	}
@@ -227,15 +229,7 @@ func (tb *tab) click(sel string) {
 	if err != nil {
 		tb.t.Fatalf("clicking %s: %v", sel, err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		// Errors are the reload's: the old page's context went away.
-		if ok, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`!!(document.body && document.body.dataset.checked)`)); err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.t.Fatalf("after clicking %s, the page did not check the log", sel)
-		}
-	}
+	tb.waitChecked("after clicking " + sel)
 }
 
 // status checks that #trust-status has class cls and says each of want.
@@ -348,5 +342,79 @@ func TestUIPinByAddress(t *testing.T) {
 	}
 	if errs := tb.errors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
+	}
+}
+
+// TestUIKeyRotation rotates the log key as pledgelog key add and key
+// finish do (log.Config.ExtraSigners, then the new key alone), the
+// server restarted on its address each time, with three readers: one who
+// pinned the old key and never updates, one who follows the /verify
+// page's link during the overlap and pins both keys, and one who first
+// comes during the overlap with a link naming the new key only. During
+// the overlap all three verify; after finish the first is an alarm (the
+// page cannot tell a rotation from a stolen address) and keeps its pin,
+// the others verify, with the log's consistency proven across the
+// rotation; the first recovers by pinning the new key from a link, with
+// its checkpoint kept.
+func TestUIKeyRotation(t *testing.T) {
+	pl := newPinLog(t, testOrigin, "ui")
+	const oldSeed, newSeed = 9, 11
+	oldKey, newKey := seedVKey(testOrigin, oldSeed), seedVKey(testOrigin, newSeed)
+	srv := newAddrServer(t, pl.open(nil, oldSeed))
+	pl.grow(40)
+	stay, follow, fresh := newReader(t), newReader(t), newReader(t)
+	for _, r := range []*tab{stay, follow} {
+		r.open(srv.URL + "/")
+		r.status("ok", "Verified: the log's checkpoint of size 40")
+	}
+
+	// key add: both keys sign.
+	srv.restart(pl.open(nil, oldSeed, newSeed))
+	pl.grow(80)
+	stay.open(srv.URL + "/")
+	stay.status("ok", "Verified: the log's checkpoint of size 80", "Consistent with the tree of size 40",
+		"The server also presents the log key "+newKey+" (a key rotation?)")
+	fresh.open(srv.URL + "/#vkey=" + url.QueryEscape(newKey))
+	fresh.status("ok", "Verified: the log's checkpoint of size 80")
+	if got := fresh.pinnedKeys(srv.URL); !sameKeys(got, newKey) {
+		t.Errorf("fresh reader pinned %q, want the new key", got)
+	}
+	follow.open(srv.URL + "/verify")
+	follow.click("#verify-pin-link")
+	follow.status("warn", "WARNING: the link you followed names the log keys "+oldKey+", "+newKey+", not the key your browser pinned")
+	if got := follow.pinnedKeys(srv.URL); !sameKeys(got, oldKey) {
+		t.Errorf("a link re-pinned %q without the reader's choice", got)
+	}
+	follow.click("#pin-link")
+	follow.status("ok", "Verified: the log's checkpoint of size 80", "Same tree as on your last visit (size 80)")
+	if got := follow.pinnedKeys(srv.URL); !sameKeys(got, oldKey, newKey) {
+		t.Errorf("after pinning the link's keys: %q, want both", got)
+	}
+	follow.shoot("rotation-overlap")
+
+	// key finish: the new key alone.
+	srv.restart(pl.open(nil, newSeed))
+	pl.grow(120)
+	for _, r := range []*tab{follow, fresh} {
+		r.open(srv.URL + "/")
+		r.status("ok", "Verified: the log's checkpoint of size 120", "Consistent with the tree of size 80")
+	}
+	stay.open(srv.URL + "/")
+	stay.status("alarm", "ALARM: the server now presents another log key ("+newKey+")", "does not verify with the pinned key")
+	stay.shoot("rotation-finished-old-pin")
+	if got := stay.pinnedKeys(srv.URL); !sameKeys(got, oldKey) {
+		t.Errorf("after finish: pinned %q, want the old key kept", got)
+	}
+	if cp := stay.stored(srv.URL, "checkpoint"); cp == nil || cp["size"] != 80.0 {
+		t.Errorf("after finish: stored checkpoint %v, want the one of size 80 kept", cp)
+	}
+	stay.open(srv.URL + "/#vkey=" + url.QueryEscape(newKey))
+	stay.status("alarm", "WARNING: the link you followed names the log key "+newKey)
+	stay.click("#pin-link")
+	stay.status("ok", "Verified: the log's checkpoint of size 120", "Consistent with the tree of size 80")
+	for _, r := range []*tab{stay, follow, fresh} {
+		if errs := r.errors(); len(errs) > 0 {
+			t.Errorf("console errors: %q", errs)
+		}
 	}
 }

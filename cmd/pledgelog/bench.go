@@ -29,7 +29,9 @@ type benchFlags struct {
 	rate                                     float64
 	raw, json                                bool
 	publish                                  time.Duration
-	dir, cpuProfile                          string
+	dir, cpuProfile, memProfile              string
+	soak                                     soakFlags
+	wit                                      witnessFlags
 }
 
 func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
@@ -45,7 +47,13 @@ func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the server's publish interval")
 	fl.StringVar(&f.dir, "data", "", "the data directory to create (default: a temporary one, removed afterwards)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase (server and load generator) to this file")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile (live objects, after a GC) at the end of the load phase, server still open, to this file")
+	addSoakFlags(fl, &f.soak)
+	addWitnessFlags(fl, &f.wit)
 	if err := parse(fl, args); err != nil {
+		return nil, err
+	}
+	if err := errors.Join(f.soak.check(), f.wit.check(f)); err != nil {
 		return nil, err
 	}
 	switch {
@@ -68,6 +76,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f, err := parseBench(args, stderr)
 	if err != nil {
 		return err
+	}
+	switch {
+	case f.soak.duration > 0:
+		return runSoak(ctx, f, stdout, stderr)
+	case f.wit.n > 0:
+		return runWitnessBench(ctx, f, stdout, stderr)
 	}
 	rep := &benchReport{GOMAXPROCS: runtime.GOMAXPROCS(0), Batch: f.batch, Rate: f.rate, Raw: f.raw,
 		Limits: "per-IP and per-signatory rate limits off (web.Limit{Rate: -1})", PublishInterval: f.publish.String()}

@@ -32,7 +32,13 @@ func load(ctx context.Context, f *benchFlags, d dataDir, url string, rep *benchR
 	fmt.Fprintf(stderr, "registered %d signatories, pre-signed %d pledges into %d requests in %v\n",
 		f.signatories, f.entries, len(reqs), time.Since(start).Round(time.Millisecond))
 	rep.Signatories, rep.Requests = f.signatories, len(reqs)
-	return drive(ctx, url, reqs, f, rep)
+	if err := drive(ctx, url, reqs, f, rep); err != nil {
+		return err
+	}
+	if f.memProfile != "" {
+		return writeHeapProfile(f.memProfile)
+	}
+	return nil
 }
 
 // prepare registers the signatories and pre-signs the requests. With
@@ -49,24 +55,35 @@ func prepare(ctx context.Context, f *benchFlags, d dataDir, c *client.Client) ([
 		if err != nil {
 			return nil, err
 		}
-		return benchRequests(&attest.AccordInfo{Accord: *accord, Digest: digest}, benchOrigin, keys, f)
-	}
-	info, err := c.Log(ctx)
-	if err != nil {
-		return nil, err
+		return benchRequests(&attest.AccordInfo{Accord: *accord, Digest: digest}, benchOrigin, keys, f, 0)
 	}
 	keys, err := benchKeys(f.signatories)
 	if err != nil {
 		return nil, err
 	}
-	if err := registerBench(ctx, c, d, info, keys); err != nil {
-		return nil, fmt.Errorf("registering the bench signatories: %w", err)
-	}
-	accord, err := c.Accord(ctx, "cybersecurity-tech-accord-2018")
+	info, accord, err := registerKeys(ctx, c, d, keys)
 	if err != nil {
 		return nil, err
 	}
-	return benchRequests(accord, info.Origin, keys, f)
+	return benchRequests(accord, info.Origin, keys, f, 0)
+}
+
+// registerKeys registers the signatories of keys on the log c serves, with
+// d's demo registrar key, and returns the log's info and the accord the
+// bench pledges to.
+func registerKeys(ctx context.Context, c *client.Client, d dataDir, keys []*client.Key) (*client.LogInfo, *attest.AccordInfo, error) {
+	info, err := c.Log(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := registerBench(ctx, c, d, info, keys); err != nil {
+		return nil, nil, fmt.Errorf("registering the bench signatories: %w", err)
+	}
+	accord, err := c.Accord(ctx, "cybersecurity-tech-accord-2018")
+	if err != nil {
+		return nil, nil, err
+	}
+	return info, accord, nil
 }
 
 // benchKeys makes a new Ed25519 key for each of k signatories.
@@ -121,10 +138,34 @@ func batchBody(leaves [][]byte) []byte {
 	return append(append([]byte(`{"entries":[`), bytes.Join(leaves, []byte(","))...), "]}"...)
 }
 
-// benchRequests pre-signs the pledges, round robin over the signatories
-// and the accord's principles, and groups them into requests: one per
-// envelope, or batches of one signatory's envelopes.
-func benchRequests(accord *attest.AccordInfo, origin string, keys []*client.Key, f *benchFlags) ([]benchRequest, error) {
+// benchRequests pre-signs f.entries pledges, the first numbered first,
+// round robin over the signatories and the accord's principles, and
+// groups them into requests: one per envelope, or batches of one
+// signatory's envelopes. Their tokens are minted now and last
+// client.TokenLifetime.
+func benchRequests(accord *attest.AccordInfo, origin string, keys []*client.Key, f *benchFlags, first int) ([]benchRequest, error) {
+	tokens, err := benchTokens(origin, keys)
+	if err != nil {
+		return nil, err
+	}
+	pending := make([][][]byte, len(keys))
+	var reqs []benchRequest
+	for i := first; i < first+f.entries; i++ {
+		s := i % len(keys)
+		leaf, err := signPledge(accord, origin, keys, i)
+		if err != nil {
+			return nil, err
+		}
+		if pending[s] = append(pending[s], leaf); len(pending[s]) == f.batch || i >= first+f.entries-len(keys) {
+			reqs = append(reqs, newBenchRequest(f, tokens[s], pending[s]))
+			pending[s] = nil
+		}
+	}
+	return reqs, nil
+}
+
+// benchTokens mints a session token for each signatory, valid from now.
+func benchTokens(origin string, keys []*client.Key) ([]string, error) {
 	tokens := make([]string, len(keys))
 	for i, k := range keys {
 		var err error
@@ -132,23 +173,17 @@ func benchRequests(accord *attest.AccordInfo, origin string, keys []*client.Key,
 			return nil, err
 		}
 	}
-	pending := make([][][]byte, len(keys))
-	var reqs []benchRequest
-	for i := range f.entries {
-		s := i % len(keys)
-		p := &attest.Pledge{Origin: origin, Signatory: benchID(s), Accord: accord.ID,
-			Principle: accord.Principles[(i/len(keys))%len(accord.Principles)].ID, Status: attest.StatusProgress,
-			Statement: fmt.Sprintf("Load test pledge %d of %s, not a real statement.", i, benchID(s)), Effective: "2026-01-01"}
-		leaf, err := attest.Sign(attest.NewPledgeStatement(p, accord.Digest), keys[s].Signer)
-		if err != nil {
-			return nil, err
-		}
-		if pending[s] = append(pending[s], leaf); len(pending[s]) == f.batch || i >= f.entries-len(keys) {
-			reqs = append(reqs, newBenchRequest(f, tokens[s], pending[s]))
-			pending[s] = nil
-		}
-	}
-	return reqs, nil
+	return tokens, nil
+}
+
+// signPledge signs pledge number i, by signatory i mod len(keys): every
+// number gives a distinct statement, so no two are duplicates.
+func signPledge(accord *attest.AccordInfo, origin string, keys []*client.Key, i int) ([]byte, error) {
+	s := i % len(keys)
+	p := &attest.Pledge{Origin: origin, Signatory: benchID(s), Accord: accord.ID,
+		Principle: accord.Principles[(i/len(keys))%len(accord.Principles)].ID, Status: attest.StatusProgress,
+		Statement: fmt.Sprintf("Load test pledge %d of %s, not a real statement.", i, benchID(s)), Effective: "2026-01-01"}
+	return attest.Sign(attest.NewPledgeStatement(p, accord.Digest), keys[s].Signer)
 }
 
 func newBenchRequest(f *benchFlags, token string, leaves [][]byte) benchRequest {
@@ -164,9 +199,15 @@ func newBenchRequest(f *benchFlags, token string, leaves [][]byte) benchRequest 
 // post sends one request and returns its status, or 0 and the error of
 // a transport failure.
 func post(ctx context.Context, hc *http.Client, url string, r *benchRequest) (int, error) {
+	status, _, err := send(ctx, hc, url, r, false)
+	return status, err
+}
+
+// send is post that also returns the answer's body if keep is set.
+func send(ctx context.Context, hc *http.Client, url string, r *benchRequest, keep bool) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+r.path, bytes.NewReader(r.body))
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if r.token != "" {
@@ -174,9 +215,17 @@ func post(ctx context.Context, hc *http.Client, url string, r *benchRequest) (in
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, nil
+	defer resp.Body.Close()
+	var body []byte
+	if keep {
+		body, err = io.ReadAll(resp.Body)
+	} else {
+		_, err = io.Copy(io.Discard, resp.Body)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.StatusCode, body, nil
 }

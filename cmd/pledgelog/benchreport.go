@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -57,10 +54,8 @@ func (r *benchReport) summarise(out []outcome, wall time.Duration) {
 		lat = append(lat, 0)
 	}
 	slices.Sort(lat)
-	ms := func(q float64) float64 {
-		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds()) / 1000
-	}
-	r.Latency = map[string]float64{"p50": ms(0.5), "p90": ms(0.9), "p99": ms(0.99), "max": ms(1)}
+	q := func(q float64) float64 { return ms(percentile(lat, q)) }
+	r.Latency = map[string]float64{"p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "max": q(1)}
 	r.Seconds = wall.Seconds()
 	r.PerSecond = float64(r.Accepted) / r.Seconds
 	r.FractionOfC = r.PerSecond / r.C
@@ -68,19 +63,8 @@ func (r *benchReport) summarise(out []outcome, wall time.Duration) {
 
 // peakRSS reads VmHWM of this process, in MiB (0 where /proc is missing).
 func peakRSS() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
+	kib, _ := procStatusKiB(0, "VmHWM")
+	return kib / 1024
 }
 
 func (r *benchReport) print(w io.Writer, asJSON bool) error {

@@ -56,7 +56,7 @@ function fragment() {
 
 const words = (s) => (s ?? '').split(' ').filter(Boolean);
 const sameSet = (a, b) => !!a && !!b && a.length === b.length && a.every((x) => b.includes(x));
-const plural = (n, word) => word + (n === 1 ? '' : 's');
+const plural = (n, word) => (n === 1 ? word : word.endsWith('s') ? word + 'es' : word + 's');
 
 // migrate moves the state that older pages kept under the log origin the
 // server named (pledgelog:<log origin>:…) to this page origin's keys,
@@ -406,6 +406,8 @@ async function main() {
     if (to.options.length > 1) to.selectedIndex = to.options.length - 1;
   }
   if (body.dataset.page === 'home') setInterval(refresh, 15000);
+  // A link that changes only the fragment (#vkey=…) loads no page: check it.
+  window.addEventListener('hashchange', () => location.reload());
   body.dataset.checked = v ? 'ok' : 'alarm';
 }
 
