@@ -215,3 +215,59 @@ func TestStorageFaultsUnderLoad(t *testing.T) {
 	t.Logf("%d commits, %d commit faults (%d landed), %d read faults; %d acknowledged, %d refused with ErrStorage, 0 lost",
 		s.Commits, s.Injected, s.Landed, s.Reads, len(acked), refused)
 }
+
+// TestRefusingWhileStorageDown checks that Refusing reports ErrStorage
+// while the sequencer waits for failed storage to answer, and nil once it
+// took appends again by itself.
+func TestRefusingWhileStorageDown(t *testing.T) {
+	l, st, _, _ := faultyLog(t)
+	if err := l.Refusing(); err != nil {
+		t.Fatalf("Refusing() on a healthy log = %v", err)
+	}
+	st.FailCommits(faulty.Before, 0, true)
+	if _, err := l.Append(context.Background(), []byte("refused")); !errors.Is(err, log.ErrStorage) {
+		t.Fatalf("Append while storage fails = %v, want ErrStorage", err)
+	}
+	if err := l.Refusing(); !errors.Is(err, log.ErrStorage) {
+		t.Errorf("Refusing() while storage is down = %v, want ErrStorage", err)
+	}
+	st.Heal()
+	for deadline := time.Now().Add(5 * time.Second); l.Refusing() != nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Refusing() 5 s after healing = %v", l.Refusing())
+		}
+	}
+	appendUntil(t, l, []byte("after healing"))
+}
+
+// TestStopWhileStorageDown checks that Run returns when its context is
+// cancelled while it waits for failed storage to answer: a server must be
+// able to shut down on a dead disk.
+func TestStopWhileStorageDown(t *testing.T) {
+	st := faulty.New(memory.New())
+	l, err := log.Create(context.Background(), testConfig(st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	st.FailCommits(faulty.Before, 0, true)
+	if _, err := l.Append(context.Background(), []byte("refused")); !errors.Is(err, log.ErrStorage) {
+		t.Fatalf("Append while storage fails = %v, want ErrStorage", err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		st.Heal() // let Run go, or the test binary hangs
+		t.Fatal("Run did not return 5 s after its context was cancelled, storage down")
+	}
+	st.Heal()
+	if _, err := l.Append(context.Background(), []byte("after stop")); !errors.Is(err, log.ErrStopped) {
+		t.Errorf("Append after Run returned = %v, want ErrStopped", err)
+	}
+}

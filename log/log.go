@@ -113,6 +113,7 @@ type Log struct {
 
 	running     atomic.Bool
 	freeUnknown atomic.Bool   // the storage could not tell its free space
+	diskFull    atomic.Bool   // the last free-space check refused appends
 	stopped     chan struct{} // closed when Run returns
 }
 

@@ -6,7 +6,9 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -354,14 +356,18 @@ func mustVerifier(t testing.TB, vkey string) note.Verifier {
 // full is a Storage that reports how much free space it has.
 type full struct {
 	log.Storage
-	free uint64
+	free atomic.Uint64
 }
 
-func (f *full) FreeBytes() (uint64, error) { return f.free, nil }
+func (f *full) FreeBytes() (uint64, error) { return f.free.Load(), nil }
 
+// TestDiskFull checks that appends are refused below MinFreeBytes, that
+// Refusing says so meanwhile, and that appends resume, without a restart,
+// once there is space again.
 func TestDiskFull(t *testing.T) {
 	ctx := context.Background()
-	st := &full{Storage: memory.New(), free: 100 << 20}
+	st := &full{Storage: memory.New()}
+	st.free.Store(100 << 20)
 	l, _ := newLog(t, st)
 	run(t, l)
 	if _, err := l.Append(ctx, []byte("x")); !errors.Is(err, log.ErrDiskFull) {
@@ -370,6 +376,17 @@ func TestDiskFull(t *testing.T) {
 	if l.Latest().Size != 0 {
 		t.Fatalf("size %d after a refused append, want 0", l.Latest().Size)
 	}
+	if err := l.Refusing(); !errors.Is(err, log.ErrDiskFull) || !strings.Contains(err.Error(), "100 MiB free, 256 MiB required") {
+		t.Errorf("Refusing() with 100 MiB free = %v, want ErrDiskFull saying how much", err)
+	}
+	st.free.Store(300 << 20)
+	if err := l.Refusing(); err != nil {
+		t.Errorf("Refusing() with 300 MiB free = %v", err)
+	}
+	if r, err := l.Append(ctx, []byte("x")); err != nil || r.Index != 0 {
+		t.Fatalf("Append with 300 MiB free = %+v, %v", r, err)
+	}
+	st.free.Store(100 << 20)
 	cfg := testConfig(st)
 	cfg.MinFreeBytes = 10 << 20
 	l2, err := log.Open(ctx, cfg)
@@ -377,7 +394,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, l2)
-	if r, err := l2.Append(ctx, []byte("x")); err != nil || r.Index != 0 {
+	if r, err := l2.Append(ctx, []byte("y")); err != nil || r.Index != 1 {
 		t.Fatalf("Append with 100 MiB free of 10 required = %+v, %v", r, err)
 	}
 }

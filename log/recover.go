@@ -32,8 +32,8 @@ var errMoved = fmt.Errorf("%w: stored checkpoint is neither the batch's nor its 
 
 // commitFailed handles a commit of b that failed with err; s is the state
 // it tried to commit (nil if signing failed). It returns an error only if
-// the log must stop.
-func (l *Log) commitFailed(ctx context.Context, b *batch, s *State, err error) error {
+// the log must stop, and gives up waiting for storage when stop is closed.
+func (l *Log) commitFailed(ctx context.Context, stop <-chan struct{}, b *batch, s *State, err error) error {
 	prev := l.latest.Load()
 	if errors.Is(err, ErrConflict) {
 		b.undo()
@@ -58,24 +58,27 @@ func (l *Log) commitFailed(ctx context.Context, b *batch, s *State, err error) e
 		b.fail(ErrStopped)
 		return fmt.Errorf("log: after a failed commit at size %d: %w", b.size, rerr)
 	}
+	// Refuse appends before answering the batch: a caller told ErrStorage
+	// must find the log refusing (Refusing, /readyz) until it resumes.
+	l.refuse(fmt.Errorf("%w: %w", ErrStorage, rerr))
 	b.undo()
 	b.fail(fmt.Errorf("%w: %w", ErrStorage, err))
-	return l.awaitStorage(ctx, b, prev, s, rerr)
+	return l.awaitStorage(ctx, stop, b, prev, s)
 }
 
-// awaitStorage refuses appends until the outcome of b's commit is known and
-// the sequencer's state matches it, asking storage again and again. It
-// returns nil when appends resume or ctx is done, and an error if the log
-// must stop.
-func (l *Log) awaitStorage(ctx context.Context, b *batch, prev, s *State, err error) error {
-	l.refuse(fmt.Errorf("%w: %w", ErrStorage, err))
+// awaitStorage, with appends refused, waits until the outcome of b's
+// commit is known and the sequencer's state matches it, asking storage
+// again and again. It accepts appends again and returns nil when they
+// resume or stop is closed (Run's context is done: ctx itself is never
+// cancelled), and returns an error if the log must stop.
+func (l *Log) awaitStorage(ctx context.Context, stop <-chan struct{}, b *batch, prev, s *State) error {
 	defer l.refuse(nil)
 	delay := 10 * time.Millisecond
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
 	for attempt := 1; ; attempt++ {
 		select {
-		case <-ctx.Done():
+		case <-stop:
 			return nil
 		case <-timer.C:
 		}

@@ -89,7 +89,8 @@ func (l *Log) publish() {
 }
 
 // checkSpace returns ErrDiskFull if the storage reports less free space
-// than Config.MinFreeBytes.
+// than Config.MinFreeBytes. It logs when appends start and stop being
+// refused, not on every call: readiness probes call it too.
 func (l *Log) checkSpace() error {
 	fs, ok := l.cfg.Storage.(interface{ FreeBytes() (uint64, error) })
 	if !ok {
@@ -105,10 +106,36 @@ func (l *Log) checkSpace() error {
 		return nil
 	}
 	if free < l.cfg.MinFreeBytes {
-		l.cfg.Logger.Error("refusing appends: storage nearly full", "free", free, "min", l.cfg.MinFreeBytes)
+		if !l.diskFull.Swap(true) {
+			l.cfg.Logger.Error("refusing appends: storage nearly full; free space or raise the disk (reads go on)", "free", free, "min", l.cfg.MinFreeBytes)
+		}
 		return fmt.Errorf("%w (%d MiB free, %d MiB required)", ErrDiskFull, free>>20, l.cfg.MinFreeBytes>>20)
 	}
+	if l.diskFull.Swap(false) {
+		l.cfg.Logger.Info("free space above the minimum again; appends resume", "free", free, "min", l.cfg.MinFreeBytes)
+	}
 	return nil
+}
+
+// Refusing returns why the sequencer refuses appends at this moment, or
+// nil if it takes them: ErrStopped once Run has returned, the ErrStorage
+// error while it waits for storage to answer after a failed commit
+// (recover.go), ErrDiskFull while the storage's free space is below
+// Config.MinFreeBytes. It is what a readiness probe asks; it reads the
+// free space anew on every call.
+func (l *Log) Refusing() error {
+	select {
+	case <-l.stopped:
+		return ErrStopped
+	default:
+	}
+	l.mu.Lock()
+	err := l.refusing
+	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return l.checkSpace()
 }
 
 func (r *request) fail(err error) {
@@ -133,7 +160,9 @@ type batch struct {
 // storage contradicts itself.
 func (l *Log) sequence(ctx context.Context, p *pool) error {
 	// A batch that started is finished even if ctx is cancelled meanwhile:
-	// its appenders are waiting for it.
+	// its appenders are waiting for it. Only the wait for failed storage
+	// to answer again ends with ctx (stop).
+	stop := ctx.Done()
 	ctx = context.WithoutCancel(ctx)
 	start := l.cfg.Now()
 	if err := l.checkSpace(); err != nil {
@@ -159,7 +188,7 @@ func (l *Log) sequence(ctx context.Context, p *pool) error {
 	}
 	s, err := l.commit(ctx, b)
 	if err != nil {
-		return l.commitFailed(ctx, b, s, err)
+		return l.commitFailed(ctx, stop, b, s, err)
 	}
 	l.integrated(b, s)
 	b.answer(s)

@@ -176,7 +176,9 @@
 // /readyz fails (503 not-ready, with the reason in detail) when committed
 // entries have waited for publication longer than Config.MaxStaleness —
 // the published checkpoint lags the committed tree and has not moved since
-// the server first saw it lag — or when Config.Ready returns an error. An
+// the server first saw it lag —, while the sequencer refuses appends
+// (log.Log.Refusing: the storage is nearly full, or the sequencer waits
+// for failed storage to answer), or when Config.Ready returns an error. An
 // idle log, whose published checkpoint is its latest, is ready however old
 // that checkpoint is. A stopped sequencer ends the serve command, so it is
 // not reported here.

@@ -55,13 +55,18 @@ func (s *Server) getHealthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok\n")
 }
 
-// sequencing returns an error if the sequencer stopped, or if an entry has
-// waited longer than maxStale to be sequenced.
+// sequencing returns an error if the sequencer stopped, refuses appends
+// (the storage is nearly full, or it waits for failed storage to answer:
+// log.Refusing), or if an entry has waited longer than maxStale to be
+// sequenced.
 func (h *health) sequencing() error {
 	select {
 	case <-h.log.Done():
 		return errors.New("the sequencer has stopped")
 	default:
+	}
+	if err := h.log.Refusing(); err != nil {
+		return fmt.Errorf("appends are refused: %w", err)
 	}
 	if n, oldest := h.log.Pending(); n > 0 && oldest > h.maxStale {
 		return fmt.Errorf("%d entries have waited %s to be sequenced", n, oldest.Round(time.Millisecond))
@@ -70,8 +75,8 @@ func (h *health) sequencing() error {
 }
 
 // getReadyz answers 200 when the server should get traffic, and 503 with
-// the reason when the sequencer stopped or lags, the published checkpoint
-// is stale, or Config.Ready fails.
+// the reason when the sequencer stopped, refuses appends or lags, the
+// published checkpoint is stale, or Config.Ready fails.
 func (s *Server) getReadyz(c echo.Context) error {
 	err := s.health.sequencing()
 	if err == nil {

@@ -37,8 +37,9 @@ func NewRaw(l *log.Log) http.Handler {
 // says more.
 func rawStatus(err error) int {
 	switch {
-	case errors.Is(err, log.ErrPushback), errors.Is(err, log.ErrStopped):
-		return http.StatusServiceUnavailable
+	case errors.Is(err, log.ErrPushback), errors.Is(err, log.ErrStopped),
+		errors.Is(err, log.ErrDiskFull), errors.Is(err, log.ErrStorage):
+		return http.StatusServiceUnavailable // retry later, as the API's 503s say
 	case errors.Is(err, log.ErrEntryTooLarge):
 		return http.StatusRequestEntityTooLarge
 	}

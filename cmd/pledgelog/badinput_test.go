@@ -693,16 +693,5 @@ func (s *suite) audit() {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	cmd := exec.Command(pv, "audit", "--url", s.srv.url, "--log-key", s.vkey,
-		"--registrar-key", s.keyID(attest.RegistrarID), "--state", s.t.TempDir(), "--json")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	var rep struct {
-		Size  uint64 `json:"size"`
-		Total int    `json:"total"`
-	}
-	if err != nil || json.Unmarshal(out, &rep) != nil || rep.Size != uint64(len(s.demo.Entries)) || rep.Total != 0 {
-		s.t.Errorf("pledge-verify audit after the suite: %v, size %d, %d findings:\n%s%s", err, rep.Size, rep.Total, out, stderr.Bytes())
-	}
+	wantAudit(s.t, pv, s.srv.url, s.vkey, s.keyID(attest.RegistrarID), uint64(len(s.demo.Entries)))
 }

@@ -31,6 +31,7 @@ type serveFlags struct {
 	level             levelFlag
 	publish, stale    time.Duration
 	minFreeMiB        uint64
+	ballastMiB        int64
 	readTimeout       time.Duration
 	writeTimeout      time.Duration
 	shutdownTimeout   time.Duration
@@ -64,6 +65,7 @@ func (f *serveFlags) register(fl *flag.FlagSet) {
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the least time between two publications of /checkpoint")
 	fl.DurationVar(&f.stale, "max-staleness", 30*time.Second, "how long committed entries may wait for publication before /readyz fails")
 	fl.Uint64Var(&f.minFreeMiB, "min-free-mib", 256, "the free disk space, in MiB, below which appends are refused (503) and /readyz fails")
+	fl.Int64Var(&f.ballastMiB, "ballast-mib", 64, "the MiB of the ballast file kept in the store, removed to let the store finish its writes if the disk fills anyway (0: none)")
 	fl.DurationVar(&f.readTimeout, "read-timeout", 10*time.Second, "the time to read a request")
 	fl.DurationVar(&f.writeTimeout, "write-timeout", 30*time.Second, "the time to write a response")
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "the time an idle keep-alive connection is kept open")
@@ -104,6 +106,8 @@ func (f *serveFlags) check() error {
 		return usageError{Err: fmt.Errorf("--read-burst %d: must not be negative", f.readLimit.Burst)}
 	case f.maxBufferedMiB < 0 || f.maxBufferedMiB > 1<<40:
 		return usageError{Err: fmt.Errorf("--max-buffered-mib %d: want 0 (the default) to %d", f.maxBufferedMiB, int64(1<<40))}
+	case f.ballastMiB < 0 || f.ballastMiB > 1<<30:
+		return usageError{Err: fmt.Errorf("--ballast-mib %d: want 0 (none) to %d", f.ballastMiB, int64(1<<30))}
 	case f.minFreeMiB > maxFreeMiB:
 		return usageError{Err: fmt.Errorf("--min-free-mib %d: at most %d", f.minFreeMiB, uint64(maxFreeMiB))}
 	}
@@ -136,6 +140,7 @@ func (f *serveFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 	l := al.Log()
+	st.KeepBallast(f.ballastMiB << 20)
 	wcfg, runs, err := startWitnessing(ctx, pol, l, d, f, logger, reg)
 	if err != nil {
 		return err
@@ -159,7 +164,7 @@ func (f *serveFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	srv, err := web.New(web.Config{
 		Attest: al, Logger: logger, Registerer: reg, Gatherer: reg,
-		MaxStaleness: f.stale, Ready: allReady(freeSpace(st, f.minFreeMiB), wcfg.ready),
+		MaxStaleness: f.stale, Ready: wcfg.ready,
 		Policy: wcfg.policy, Witnesses: wcfg.witnesses, WitnessQuorum: wcfg.quorum,
 		AdminToken: token, Backup: st.Backup,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
@@ -271,20 +276,6 @@ func explainOpen(d dataDir, db, origin string, err error) error {
 		return fmt.Errorf("the log in %s is corrupt; restore a backup: %w", db, err)
 	}
 	return fmt.Errorf("opening the log in %s: %w", db, err)
-}
-
-// freeSpace returns a readiness check failing below minMiB free bytes.
-func freeSpace(st *pebble.Storage, minMiB uint64) func(context.Context) error {
-	return func(context.Context) error {
-		free, err := st.FreeBytes()
-		if err != nil {
-			return errors.New("cannot read the free disk space")
-		}
-		if free < minMiB<<20 {
-			return fmt.Errorf("free disk space %d MiB is below --min-free-mib %d", free>>20, minMiB)
-		}
-		return nil
-	}
 }
 
 // writeURLFile writes d's serve.url, atomically: the URL on its first

@@ -176,19 +176,3 @@ func startWitnessing(ctx context.Context, pol *witnessPolicy, l *log.Log, d data
 	w.ready = c.Ready
 	return w, []func(context.Context) error{c.Run}, nil
 }
-
-// allReady returns a readiness check failing with the first failing one
-// of checks (nil ones are skipped).
-func allReady(checks ...func(context.Context) error) func(context.Context) error {
-	return func(ctx context.Context) error {
-		for _, c := range checks {
-			if c == nil {
-				continue
-			}
-			if err := c(ctx); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}

@@ -13,12 +13,18 @@ import (
 )
 
 // Commit implements log.Storage. It builds the batch first, then holds the
-// mutex only to check the stored checkpoint and commit.
+// mutex only to check the stored checkpoint and commit. After the disk
+// filled and the disk-full hook used the ballast, it refuses, writing
+// nothing, with an error wrapping log.ErrDiskFull until the ballast is in
+// place again.
 func (s *Storage) Commit(ctx context.Context, u *log.Update) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := check(u); err != nil {
+		return err
+	}
+	if err := s.ballast.spent(); err != nil {
 		return err
 	}
 	b := s.db.NewBatch()

@@ -13,6 +13,25 @@
 // from a single Pebble iterator or point lookup, which sees only whole
 // committed batches, so readers never see part of an Update.
 //
+// # Disk full
+//
+// Pebble cannot go on after a failed write to its WAL or MANIFEST: it
+// stops the process. The log refuses appends while FreeBytes is below its
+// watermark (log.Config.MinFreeBytes), but one batch, a flush or a
+// compaction, or another program, may still fill the disk. So the store
+// runs Pebble on its file system under Pebble's disk-full hook
+// (vfs.OnDiskFull) and may keep a ballast (KeepBallast): a file of that
+// many bytes, allocated in full, named BallastName in its directory. The
+// first write that fails with ENOSPC holds the others while the hook
+// removes the ballast, and is then retried once: the batch, flush or
+// compaction in flight completes in the ballast's room, and a commit
+// that returns nil is durable as ever. From then on Commit refuses,
+// writing nothing, with an error wrapping log.ErrDiskFull, and FreeBytes
+// reports the free space less the ballast's size, so the log is read-only
+// and the reads go on. The ballast is put in place again (by KeepBallast,
+// FreeBytes and Commit) as soon as twice its size is free, and commits
+// resume without a restart. The ballast is never part of a Backup.
+//
 // # Key layout
 //
 // A key starts with one byte naming its kind. Integers are big-endian, so
@@ -67,10 +86,11 @@ type Options struct {
 
 // Storage is a log.Storage kept in a Pebble directory.
 type Storage struct {
-	db    *pebble.DB
-	dir   string
-	fs    vfs.FS
-	close func() error // closes db once
+	db      *pebble.DB
+	dir     string
+	fs      vfs.FS // Options.FS, under the disk-full hook
+	ballast *ballast
+	close   func() error // closes db once
 
 	// mu is held across the read-check-commit of Commit.
 	mu sync.Mutex
@@ -103,12 +123,21 @@ func Create(dir string, opts Options) (*Storage, error) {
 func open(dir string, opts Options, create bool) (*Storage, error) {
 	po := opts.pebble()
 	po.ErrorIfNotExists = !create
+	b := newBallast(po.FS, dir, opts.Logger)
+	po.FS = vfs.OnDiskFull(po.FS, b.release)
 	db, err := pebble.Open(dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("pebble: opening %s: %w", dir, err)
 	}
-	return &Storage{db: db, dir: dir, fs: po.FS, close: sync.OnceValue(db.Close), sync: pebble.Sync}, nil
+	return &Storage{db: db, dir: dir, fs: b.fs, ballast: b, close: sync.OnceValue(db.Close), sync: pebble.Sync}, nil
 }
+
+// KeepBallast makes the store keep a ballast file of size bytes in its
+// directory (0: none), and puts it in place now if twice its size is free
+// (see "Disk full" in the package comment). A ballast file of another size
+// is replaced; with size 0 one left in the directory stays, unused but for
+// a disk-full hook, which removes it.
+func (s *Storage) KeepBallast(size int64) { s.ballast.keep(size) }
 
 func (o Options) fs() vfs.FS {
 	if o.FS == nil {
