@@ -69,25 +69,9 @@ func countedLog(t *testing.T) (*Log, *counting) {
 func TestSubmitCounts(t *testing.T) {
 	ctx := context.Background()
 	al, c := countedLog(t)
-	demo, err := attest.NewDemo(origin, []byte("counts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var subs []Submission
-	for _, leaf := range demo.Entries[:40] {
-		sub, err := Canonicalize(leaf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		subs = append(subs, sub)
-	}
-	// The registry events one by one (each is verified against the ones
-	// before), then the pledges as one batch.
-	for i := range 36 {
-		if _, err := al.Submit(ctx, subs[i:i+1], ""); err != nil {
-			t.Fatalf("entry %d: %v", i, err)
-		}
-	}
+	subs := demoRegistry(t, al, "counts", Canonicalize)[:40]
+	// The registry events went one by one (each is verified against the
+	// ones before); now the pledges as one batch.
 	res, err := al.Submit(ctx, subs[36:], "")
 	if err != nil || len(res) != 4 || res[3].Index != 39 {
 		t.Fatalf("batch of 4 pledges = %+v, %v", res, err)
@@ -127,28 +111,16 @@ func TestSubmitCounts(t *testing.T) {
 func TestSubmitErrors(t *testing.T) {
 	ctx := context.Background()
 	al, _ := countedLog(t)
-	demo, err := attest.NewDemo(origin, []byte("errors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var subs []Submission
-	for _, leaf := range demo.Entries {
-		sub, err := FromLeaf(leaf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		subs = append(subs, sub)
-	}
-	for i := range 36 {
-		if _, err := al.Submit(ctx, subs[i:i+1], ""); err != nil {
-			t.Fatalf("entry %d: %v", i, err)
-		}
+	subs := demoRegistry(t, al, "errors", FromLeaf)
+	_, err := al.Submit(ctx, subs[36:44], "nobody")
+	var ee *log.EntryError
+	var ie *IssuerError
+	if !errors.As(err, &ee) || ee.Entry != 0 || !errors.As(err, &ie) {
+		t.Fatalf("pledges submitted with another principal's token = %v; want an IssuerError for entry 0", err)
 	}
 	// The demo's pledges run signatory by signatory, four each.
 	owner := subs[36].Envelope.Statement.Predicate.(*attest.Pledge).Signatory
 	_, err = al.Submit(ctx, subs[36:44], owner)
-	var ee *log.EntryError
-	var ie *IssuerError
 	if !errors.As(err, &ee) || ee.Entry != 4 || !errors.As(err, &ie) || ie.Token != owner {
 		t.Fatalf("a batch whose fifth pledge is another signatory's = %v; want an EntryError for entry 4 wrapping an IssuerError", err)
 	}
@@ -161,4 +133,27 @@ func TestSubmitErrors(t *testing.T) {
 	if !errors.As(err, &ee) || ee.Entry != 2 || !errors.Is(err, attest.ErrBadSignature) {
 		t.Fatalf("a batch whose third signature is bad = %v; want an EntryError for entry 2 wrapping ErrBadSignature", err)
 	}
+}
+
+// demoRegistry parses the demo log of seed with parse and submits its
+// registry entries (genesis, the accord, 34 registrations) one by one. It
+// returns every entry parsed.
+func demoRegistry(t *testing.T, al *Log, seed string, parse func([]byte) (Submission, error)) []Submission {
+	t.Helper()
+	demo, err := attest.NewDemo(origin, []byte(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := make([]Submission, len(demo.Entries))
+	for i, leaf := range demo.Entries {
+		if subs[i], err = parse(leaf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 36 {
+		if _, err := al.Submit(context.Background(), subs[i:i+1], ""); err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+	}
+	return subs
 }
