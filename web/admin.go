@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"io/fs"
 	"net/http"
@@ -15,21 +16,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 )
-
-// BackupRequest is the body of POST /admin/backup.
-type BackupRequest struct {
-	// Dest is the directory the server writes the backup to: an absolute
-	// path on the server's host that must not exist yet.
-	Dest string `json:"dest"`
-}
-
-// BackupResponse is the answer to POST /admin/backup.
-type BackupResponse struct {
-	Dest string `json:"dest"`
-	// Size is the committed tree size just before the backup started: the
-	// backup holds at least that many entries.
-	Size uint64 `json:"size"`
-}
 
 const maxAdminBody = 4 << 10
 
@@ -50,7 +36,7 @@ func (s *Server) postBackup(c echo.Context) error {
 	}
 	s.logger.Info("backup done", "dest", req.Dest)
 	c.Response().Header().Set(echo.HeaderCacheControl, cacheNone)
-	return c.JSON(http.StatusOK, BackupResponse{Dest: req.Dest, Size: size})
+	return c.JSON(http.StatusOK, api.BackupResponse{Dest: req.Dest, Size: size})
 }
 
 // authorized reports whether r bears the admin token, comparing digests in
@@ -66,7 +52,7 @@ func (s *Server) authorized(r *http.Request) bool {
 
 // decodeBackupRequest decodes a small JSON body strictly: one object, no
 // unknown fields, nothing after it.
-func decodeBackupRequest(body io.Reader) (*BackupRequest, error) {
+func decodeBackupRequest(body io.Reader) (*api.BackupRequest, error) {
 	data, err := io.ReadAll(io.LimitReader(body, maxAdminBody+1))
 	if err != nil {
 		return nil, err
@@ -74,7 +60,7 @@ func decodeBackupRequest(body io.Reader) (*BackupRequest, error) {
 	if len(data) > maxAdminBody {
 		return nil, problemf(kindBodyTooLarge, "the body is at most 4 KiB")
 	}
-	var req BackupRequest
+	var req api.BackupRequest
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if checkMembers(data, "dest") != nil || dec.Decode(&req) != nil || dec.Decode(new(json.RawMessage)) != io.EOF {

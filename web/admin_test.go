@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -61,7 +62,7 @@ func TestAdminBackup(t *testing.T) {
 	}
 
 	resp, body := do(t, srv, "POST", "/admin/backup", auth("s3cret"), good)
-	var got web.BackupResponse
+	var got api.BackupResponse
 	if err := json.Unmarshal(body, &got); resp.StatusCode != 200 || err != nil || got.Dest != "/backups/one" || got.Size != 5 {
 		t.Fatalf("POST /admin/backup = %d %s (%v)", resp.StatusCode, body, err)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/pledgelog/pledgelog/api"
 	"net/http"
 	"strconv"
 
@@ -8,29 +9,10 @@ import (
 	"github.com/pledgelog/pledgelog/verify"
 )
 
-// LogInfo is the body of GET /api/v1/log: the published state.
-type LogInfo struct {
-	Origin      string `json:"origin"`
-	VerifierKey string `json:"vkey"`
-	// VerifierKeys are all the keys that sign checkpoints: more than one
-	// during a key rotation.
-	VerifierKeys []string    `json:"vkeys"`
-	Size         uint64      `json:"size"`
-	Root         verify.Hash `json:"root"`
-	Checkpoint   string      `json:"checkpoint"`
-}
-
-// Entry is the body of GET /api/v1/entries/{index}.
-type Entry struct {
-	Index    uint64      `json:"index"`
-	Entry    []byte      `json:"entry"` // standard base64 in JSON
-	LeafHash verify.Hash `json:"leaf_hash"`
-}
-
 func (s *Server) getLog(c echo.Context) error {
 	p := s.log.Published()
 	c.Response().Header().Set(echo.HeaderCacheControl, cacheCheckpoint)
-	return c.JSON(http.StatusOK, LogInfo{
+	return c.JSON(http.StatusOK, api.LogInfo{
 		Origin: s.log.Origin(), VerifierKey: s.log.VerifierKey(), VerifierKeys: s.log.VerifierKeys(),
 		Size: p.Size, Root: p.Root, Checkpoint: string(p.Checkpoint),
 	})
@@ -47,7 +29,7 @@ func (s *Server) getEntry(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, cacheImmutable)
-	return c.JSON(http.StatusOK, Entry{Index: index, Entry: entry, LeafHash: verify.LeafHash(entry)})
+	return c.JSON(http.StatusOK, api.Entry{Index: index, Entry: entry, LeafHash: verify.LeafHash(entry)})
 }
 
 // maxNumber is the largest index or size accepted: 2^63-1.

@@ -3,10 +3,10 @@ package web_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"testing"
 
 	"github.com/pledgelog/pledgelog/verify"
-	"github.com/pledgelog/pledgelog/web"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -14,7 +14,7 @@ import (
 func TestEntry(t *testing.T) {
 	h := newHarness(t)
 	for _, i := range []uint64{0, 255, 256, 599} {
-		var e web.Entry
+		var e api.Entry
 		resp := getJSON(t, h.srv, fmt.Sprintf("/api/v1/entries/%d", i), &e)
 		if e.Index != i || !bytes.Equal(e.Entry, testEntry(i)) || e.LeafHash != verify.LeafHash(testEntry(i)) {
 			t.Errorf("entry %d = %+v, want %q", i, e, testEntry(i))
@@ -61,7 +61,7 @@ func TestInclusionProof(t *testing.T) {
 				if by == "hash" {
 					q = fmt.Sprintf("hash=%s&size=%d", verify.LeafHash(testEntry(index)), size)
 				}
-				var p web.InclusionProof
+				var p api.InclusionProof
 				resp := getJSON(t, h.srv, "/api/v1/proof/inclusion?"+escapePlus(q), &p)
 				tree := openCheckpoint(t, h, p.Checkpoint)
 				leaf := tlog.RecordHash(testEntry(index))
@@ -77,7 +77,7 @@ func TestInclusionProof(t *testing.T) {
 			}
 		}
 	}
-	var p web.InclusionProof
+	var p api.InclusionProof
 	resp := getJSON(t, h.srv, "/api/v1/proof/inclusion?index=7", &p)
 	if p.Size != 600 || resp.Header.Get("Cache-Control") != "public, max-age=1" {
 		t.Errorf("inclusion of 7 in the published tree: size %d, Cache-Control %q", p.Size, resp.Header.Get("Cache-Control"))
@@ -94,7 +94,7 @@ func TestConsistencyProof(t *testing.T) {
 	for _, to := range batchEnds {
 		for _, from := range []uint64{0, 1, to / 3, to - 1, to} {
 			q := fmt.Sprintf("from=%d&to=%d", from, to)
-			var p web.ConsistencyProof
+			var p api.ConsistencyProof
 			getJSON(t, h.srv, "/api/v1/proof/consistency?"+q, &p)
 			tree := openCheckpoint(t, h, p.Checkpoint)
 			if p.From != from || p.To != to || tree.N != int64(to) {
@@ -117,7 +117,7 @@ func TestConsistencyProof(t *testing.T) {
 			}
 		}
 	}
-	var p web.ConsistencyProof
+	var p api.ConsistencyProof
 	getJSON(t, h.srv, "/api/v1/proof/consistency?from=10", &p)
 	if p.To != 600 {
 		t.Errorf("consistency from 10 to the published tree: to = %d", p.To)

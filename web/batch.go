@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"net/http"
 	"runtime"
@@ -11,40 +12,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
-	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/bundle"
 	"golang.org/x/sync/errgroup"
 )
-
-// BatchRequest is the body of POST /api/v1/entries/batch.
-type BatchRequest struct {
-	Entries []json.RawMessage `json:"entries"` // DSSE envelopes
-}
-
-// BatchResponse answers a batch: one checkpoint, and for each envelope its
-// index, leaf and inclusion proof, and the indexes of its evidence among
-// Evidence. Each item with the checkpoint and its evidence is a proof
-// bundle (verify/bundle), which the server checked before answering.
-type BatchResponse struct {
-	MediaType  string      `json:"mediaType"`
-	Checkpoint string      `json:"checkpoint"`
-	Entries    []BatchItem `json:"entries"`
-	Evidence   []ProofItem `json:"evidence"`
-}
-
-// ProofItem is an entry with its inclusion proof in the checkpoint.
-type ProofItem struct {
-	Index uint64        `json:"index"`
-	Leaf  []byte        `json:"leaf"`
-	Proof []verify.Hash `json:"proof"`
-}
-
-// BatchItem is the answer for one envelope of a batch.
-type BatchItem struct {
-	ProofItem
-	Duplicate bool     `json:"duplicate"`
-	Evidence  []uint64 `json:"evidence"`
-}
 
 // postBatch logs up to MaxBatch envelopes, all or none.
 func (s *Server) postBatch(c echo.Context) error {
@@ -75,14 +45,14 @@ func (s *Server) postBatch(c echo.Context) error {
 
 // parseBatch decodes a batch strictly and canonicalizes its envelopes.
 func parseBatch(body []byte) ([]attestlog.Submission, error) {
-	var req BatchRequest
+	var req api.BatchRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if checkMembers(body, "entries") != nil || dec.Decode(&req) != nil || dec.Decode(new(json.RawMessage)) != io.EOF {
 		return nil, problemf(kindBadRequest, `the body must be {"entries": [envelope, …]}`)
 	}
-	if len(req.Entries) == 0 || len(req.Entries) > MaxBatch {
-		return nil, problemf(kindBadRequest, "a batch has 1 to "+strconv.Itoa(MaxBatch)+" entries")
+	if len(req.Entries) == 0 || len(req.Entries) > api.MaxBatch {
+		return nil, problemf(kindBadRequest, "a batch has 1 to "+strconv.Itoa(api.MaxBatch)+" entries")
 	}
 	subs := make([]attestlog.Submission, len(req.Entries))
 	for k, raw := range req.Entries {
@@ -96,7 +66,7 @@ func parseBatch(body []byte) ([]attestlog.Submission, error) {
 
 // proveBatch builds and checks every item's bundle against the latest
 // state of the batch; created reports whether any entry is new.
-func (s *Server) proveBatch(c echo.Context, res []log.Result, subs []attestlog.Submission) (*BatchResponse, bool, error) {
+func (s *Server) proveBatch(c echo.Context, res []log.Result, subs []attestlog.Submission) (*api.BatchResponse, bool, error) {
 	state, created := res[0].State, false
 	for _, r := range res {
 		if r.State.Size > state.Size {
@@ -124,7 +94,7 @@ func (s *Server) proveBatch(c echo.Context, res []log.Result, subs []attestlog.S
 	if err := g.Wait(); err != nil {
 		return nil, false, err
 	}
-	resp := &BatchResponse{MediaType: bundle.MediaType, Checkpoint: string(state.Checkpoint)}
+	resp := &api.BatchResponse{MediaType: bundle.MediaType, Checkpoint: string(state.Checkpoint)}
 	ev := map[uint64]bool{}
 	for k, b := range bundles {
 		resp.Entries = append(resp.Entries, batchItem(b, res[k].Duplicate, ev, resp))
@@ -132,8 +102,8 @@ func (s *Server) proveBatch(c echo.Context, res []log.Result, subs []attestlog.S
 	return resp, created, nil
 }
 
-func batchItem(b *bundle.Bundle, dup bool, ev map[uint64]bool, resp *BatchResponse) BatchItem {
-	item := BatchItem{ProofItem: proofItem(b.Entry), Duplicate: dup, Evidence: []uint64{}}
+func batchItem(b *bundle.Bundle, dup bool, ev map[uint64]bool, resp *api.BatchResponse) api.BatchItem {
+	item := api.BatchItem{ProofItem: proofItem(b.Entry), Duplicate: dup, Evidence: []uint64{}}
 	for _, e := range b.Evidence {
 		item.Evidence = append(item.Evidence, e.Index)
 		if !ev[e.Index] {
@@ -144,6 +114,6 @@ func batchItem(b *bundle.Bundle, dup bool, ev map[uint64]bool, resp *BatchRespon
 	return item
 }
 
-func proofItem(e bundle.Entry) ProofItem {
-	return ProofItem{Index: e.Index, Leaf: e.Leaf, Proof: nonNil(e.Proof)}
+func proofItem(e bundle.Entry) api.ProofItem {
+	return api.ProofItem{Index: e.Index, Leaf: e.Leaf, Proof: nonNil(e.Proof)}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,7 +29,7 @@ func TestBatch(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("batch = %d: %s", resp.StatusCode, body)
 	}
-	var br web.BatchResponse
+	var br api.BatchResponse
 	if err := json.Unmarshal(body, &br); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestBatch(t *testing.T) {
 	}
 
 	var many [][]byte
-	for i := range web.MaxBatch + 1 {
+	for i := range api.MaxBatch + 1 {
 		many = append(many, h.pledge("microsoft", "no-offense", "Many "+strconv.Itoa(i)+".", ms))
 	}
 	c := h.pledge("microsoft", "no-offense", "C.", ms)

@@ -3,12 +3,12 @@ package web_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"github.com/pledgelog/pledgelog/api"
 	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/web"
 )
 
 // TestDeepNestingSubmit is issue 12's first finding through the API: a
@@ -43,7 +43,7 @@ func TestDeepNestingSubmit(t *testing.T) {
 				t.Errorf("the request of %d bytes allocated %d bytes in the server's process, want at most %d", len(tc.body), alloc, limit)
 			}
 			wantProblem(t, tc.name, resp, body, 400, "malformed-entry")
-			var p web.Problem
+			var p api.Problem
 			if err := json.Unmarshal(body, &p); err != nil || p.Code != "too-deep" || !strings.HasPrefix(p.Pointer, tc.pointer) {
 				t.Errorf("problem %s, want code too-deep at %q", body, tc.pointer)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"net/http"
 	"strconv"
 
@@ -13,24 +14,6 @@ import (
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify"
 )
-
-// ProblemBase prefixes every problem type: a problem's type is
-// ProblemBase + its slug, e.g. "https://pledgelog.dev/problems/bad-tile-path".
-const ProblemBase = "https://pledgelog.dev/problems/"
-
-// Problem is an RFC 9457 problem details object, the body of every error
-// response (Content-Type application/problem+json).
-type Problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
-	// Pointer and Code are extension members of a rejected attestation:
-	// an RFC 6901 pointer into the request body (batches: /entries/<k>/…)
-	// and attest's stable machine-readable reason.
-	Pointer string `json:"pointer,omitempty"`
-	Code    string `json:"code,omitempty"`
-}
 
 // kind is one stable problem type.
 type kind struct {
@@ -120,7 +103,7 @@ func (e *rateLimited) Error() string { return "rate limited" }
 
 // classifyAttest maps an error of attest (Canonicalize, Verify, Admit) to
 // its problem kind, detail, pointer and code; ok is false for other errors.
-func classifyAttest(err error) (p Problem, k kind, ok bool) {
+func classifyAttest(err error) (p api.Problem, k kind, ok bool) {
 	for _, ak := range attestKinds {
 		if errors.Is(err, ak.err) {
 			k, ok = ak.kind, true
@@ -242,8 +225,8 @@ func retryAfter(err error) int {
 	return 1
 }
 
-func writeProblem(c echo.Context, k kind, p Problem) error {
-	p.Type, p.Title, p.Status = ProblemBase+k.slug, k.title, k.status
+func writeProblem(c echo.Context, k kind, p api.Problem) error {
+	p.Type, p.Title, p.Status = api.ProblemBase+k.slug, k.title, k.status
 	body, err := json.Marshal(p)
 	if err != nil {
 		return err

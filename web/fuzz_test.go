@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attestlog"
 	"io"
 	"math"
@@ -106,7 +107,7 @@ type fuzzAnswer struct {
 	status int
 	header http.Header
 	body   []byte
-	p      web.Problem
+	p      api.Problem
 }
 
 // do sends one request to the handler and checks what every answer must
@@ -127,14 +128,14 @@ func (fs *fuzzServer) do(t *testing.T, method, target, auth string, body []byte)
 	if a.status >= 400 && method != http.MethodHead {
 		dec := json.NewDecoder(bytes.NewReader(a.body))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&a.p); err != nil || !strings.HasPrefix(a.p.Type, web.ProblemBase) || a.p.Status != a.status {
+		if err := dec.Decode(&a.p); err != nil || !strings.HasPrefix(a.p.Type, api.ProblemBase) || a.p.Status != a.status {
 			t.Fatalf("%s %s: %d is no problem: %v: %.300s", method, target, a.status, err, a.body)
 		}
 	}
 	return a
 }
 
-func (a fuzzAnswer) slug() string { return strings.TrimPrefix(a.p.Type, web.ProblemBase) }
+func (a fuzzAnswer) slug() string { return strings.TrimPrefix(a.p.Type, api.ProblemBase) }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
@@ -400,7 +401,7 @@ func refBatch(body []byte) bool {
 	dec.Token() // ]
 	t, err := dec.Token()
 	_, more := dec.Token()
-	return t == json.Delim('}') && err == nil && more == io.EOF && n >= 1 && n <= web.MaxBatch
+	return t == json.Delim('}') && err == nil && more == io.EOF && n >= 1 && n <= api.MaxBatch
 }
 
 // FuzzBackupRequest sends fuzzed bodies to POST /admin/backup with the

@@ -3,29 +3,13 @@ package web
 import (
 	"context"
 	"encoding/binary"
+	"github.com/pledgelog/pledgelog/api"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/verify"
 )
-
-// InclusionProof is the body of GET /api/v1/proof/inclusion.
-type InclusionProof struct {
-	Index      uint64        `json:"index"`
-	Size       uint64        `json:"size"`
-	LeafHash   verify.Hash   `json:"leaf_hash"`
-	Hashes     []verify.Hash `json:"hashes"`
-	Checkpoint string        `json:"checkpoint"`
-}
-
-// ConsistencyProof is the body of GET /api/v1/proof/consistency.
-type ConsistencyProof struct {
-	From       uint64        `json:"from"`
-	To         uint64        `json:"to"`
-	Hashes     []verify.Hash `json:"hashes"`
-	Checkpoint string        `json:"checkpoint"`
-}
 
 func (s *Server) getInclusion(c echo.Context) error {
 	size, explicit, err := s.treeSize(c, "size")
@@ -51,7 +35,7 @@ func (s *Server) getInclusion(c echo.Context) error {
 		return err
 	}
 	setProofCache(c, explicit)
-	return c.JSON(http.StatusOK, InclusionProof{Index: index, Size: size, LeafHash: leaf,
+	return c.JSON(http.StatusOK, api.InclusionProof{Index: index, Size: size, LeafHash: leaf,
 		Hashes: nonNil(p.Hashes), Checkpoint: string(p.Checkpoint)})
 }
 
@@ -133,7 +117,7 @@ func (s *Server) getConsistency(c echo.Context) error {
 		return err
 	}
 	setProofCache(c, explicit)
-	return c.JSON(http.StatusOK, ConsistencyProof{From: from, To: to,
+	return c.JSON(http.StatusOK, api.ConsistencyProof{From: from, To: to,
 		Hashes: nonNil(p.Hashes), Checkpoint: string(p.Checkpoint)})
 }
 

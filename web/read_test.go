@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attestlog"
 	"net/url"
 	"slices"
@@ -12,7 +13,6 @@ import (
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify"
-	"github.com/pledgelog/pledgelog/web"
 )
 
 // TestDemoMatrix checks that the latest-pledge matrix served equals the one
@@ -106,7 +106,7 @@ func TestSearch(t *testing.T) {
 	q := "status=committed&accord=" + accordID + "&principle=no-offense&limit=5"
 	var got []uint64
 	for cursor := ""; ; {
-		var page web.SearchResults
+		var page api.SearchResults
 		path := "/api/v1/search?" + q
 		if cursor != "" {
 			path += "&cursor=" + url.QueryEscape(cursor)
@@ -142,7 +142,7 @@ func TestLeafHashLookup(t *testing.T) {
 	h := newDemoHarness(t, nil, nil)
 	for _, i := range []uint64{0, 5, 171} {
 		lh := verify.LeafHash(h.demo.Entries[i])
-		var p web.InclusionProof
+		var p api.InclusionProof
 		getJSON(t, h.srv, "/api/v1/proof/inclusion?hash="+url.QueryEscape(lh.String()), &p)
 		if p.Index != i {
 			t.Errorf("inclusion proof by leaf hash of entry %d: index %d", i, p.Index)

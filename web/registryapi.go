@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"github.com/pledgelog/pledgelog/api"
 	"net/http"
 	"regexp"
 
@@ -15,33 +16,11 @@ import (
 // (docs/formats.md, defs.json#/$defs/id).
 var idPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)
 
-// Accords is the body of GET /api/v1/accords.
-type Accords struct {
-	Accords []json.RawMessage `json:"accords"` // attest.AccordInfo
-}
-
-// Signatories is the body of GET /api/v1/signatories: a page of
-// signatories by id.
-type Signatories struct {
-	Signatories []json.RawMessage `json:"signatories"` // attest.SignatoryInfo
-	Next        string            `json:"next,omitempty"`
-}
-
-// SignatoryDetail is the body of GET /api/v1/signatories/{id}.
-type SignatoryDetail struct {
-	Signatory json.RawMessage `json:"signatory"` // attest.SignatoryInfo
-	// Recovered lists the indexes of the signatory's recover events: keys
-	// the registrar added. Monitors should alarm on them.
-	Recovered []uint64 `json:"recovered"`
-	// Latest is the latest pledge per accord and principle.
-	Latest []json.RawMessage `json:"latest"` // attest.LatestPledge
-}
-
 func (s *Server) getAccords(c echo.Context) error {
 	if err := onlyParams(c); err != nil {
 		return err
 	}
-	out := Accords{Accords: []json.RawMessage{}}
+	out := api.Accords{Accords: []json.RawMessage{}}
 	err := attestlog.ScanRows(c.Request().Context(), s.log, attest.TableAccords, nil, func(r log.Row) error {
 		out.Accords = append(out.Accords, r.Value)
 		return nil
@@ -62,7 +41,7 @@ func (s *Server) getSignatories(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := Signatories{Signatories: []json.RawMessage{}, Next: next}
+	out := api.Signatories{Signatories: []json.RawMessage{}, Next: next}
 	for _, r := range rows {
 		if string(r.Key) != attest.RegistrarID {
 			out.Signatories = append(out.Signatories, r.Value)
@@ -107,12 +86,12 @@ func (s *Server) getSignatory(c echo.Context) error {
 }
 
 // signatoryDetail starts the detail of a signatory from its row.
-func signatoryDetail(value []byte) (*SignatoryDetail, error) {
+func signatoryDetail(value []byte) (*api.SignatoryDetail, error) {
 	var info attest.SignatoryInfo
 	if err := json.Unmarshal(value, &info); err != nil {
 		return nil, err
 	}
-	out := &SignatoryDetail{Signatory: value, Recovered: []uint64{}, Latest: []json.RawMessage{}}
+	out := &api.SignatoryDetail{Signatory: value, Recovered: []uint64{}, Latest: []json.RawMessage{}}
 	for _, e := range info.Events {
 		if e.Action == attest.ActionRecover {
 			out.Recovered = append(out.Recovered, e.Index)

@@ -30,19 +30,6 @@ var (
 	errStop      = errors.New("stop")
 )
 
-// SearchResults is the body of GET /api/v1/search.
-type SearchResults struct {
-	Results []SearchResult `json:"results"`
-	// Next is the cursor of the next page; absent on the last one. A page
-	// may hold fewer than limit results and still have a next one.
-	Next string `json:"next,omitempty"`
-}
-
-// SearchResult is one matching entry.
-type SearchResult struct {
-	Index uint64 `json:"index"`
-}
-
 // pageParams are a cursor (the last key of the previous page) and a
 // limit.
 type pageParams struct {

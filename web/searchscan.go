@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/base64"
+	"github.com/pledgelog/pledgelog/api"
 	"slices"
 
 	"github.com/labstack/echo/v4"
@@ -14,8 +15,8 @@ const searchBudget = 4096
 
 // search scans the driver prefix (the first) after the cursor and keeps
 // the entries that every other prefix also lists.
-func (s *Server) search(c echo.Context, prefixes [][]byte, pg pageParams) (*SearchResults, error) {
-	out := &SearchResults{Results: []SearchResult{}}
+func (s *Server) search(c echo.Context, prefixes [][]byte, pg pageParams) (*api.SearchResults, error) {
+	out := &api.SearchResults{Results: []api.SearchResult{}}
 	driver, scanned := prefixes[0], 0
 	for len(out.Results) < pg.limit && scanned < searchBudget {
 		rows, next, err := s.page(c, attest.TableSearch, driver, pageParams{after: pg.after, limit: min(pg.limit, searchBudget-scanned)})
@@ -33,7 +34,7 @@ func (s *Server) search(c echo.Context, prefixes [][]byte, pg pageParams) (*Sear
 				return nil, err
 			}
 			if ok {
-				out.Results = append(out.Results, SearchResult{Index: index})
+				out.Results = append(out.Results, api.SearchResult{Index: index})
 			}
 			if len(out.Results) == pg.limit && i < len(rows)-1 {
 				next = base64.RawURLEncoding.EncodeToString(r.Key)

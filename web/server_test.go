@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -163,13 +164,13 @@ func wantProblem(t *testing.T, what string, resp *http.Response, body []byte, st
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("%s: Cache-Control %q, want no-store", what, cc)
 	}
-	var p web.Problem
+	var p api.Problem
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
 		t.Fatalf("%s: decoding problem %s: %v", what, body, err)
 	}
-	if want := web.ProblemBase + slug; p.Type != want || p.Status != status || p.Title == "" {
+	if want := api.ProblemBase + slug; p.Type != want || p.Status != status || p.Title == "" {
 		t.Errorf("%s: problem %+v, want type %s, status %d and a title", what, p, want, status)
 	}
 }

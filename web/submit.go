@@ -15,9 +15,6 @@ import (
 	"github.com/pledgelog/pledgelog/verify/bundle"
 )
 
-// MaxBatch is the most envelopes of one POST /api/v1/entries/batch.
-const MaxBatch = 256
-
 // postEntry logs one envelope and answers its proof bundle: 201 for a new
 // entry, 200 with the first index for a duplicate.
 func (s *Server) postEntry(c echo.Context) error {

@@ -8,13 +8,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/web"
 )
 
 // reencode spells a leaf differently: members reordered, URL-safe base64,
@@ -130,12 +130,12 @@ func batchBody(entries ...[]byte) []byte {
 	for i, e := range entries {
 		raw[i] = e
 	}
-	b, _ := json.Marshal(web.BatchRequest{Entries: raw})
+	b, _ := json.Marshal(api.BatchRequest{Entries: raw})
 	return b
 }
 
-func problemOf(t *testing.T, body []byte) web.Problem {
-	var p web.Problem
+func problemOf(t *testing.T, body []byte) api.Problem {
+	var p api.Problem
 	if err := json.Unmarshal(body, &p); err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func TestPinnedLogKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vkey := info.VKey
+	vkey := info.VerifierKey
 	if r := e.run("pledge", "submit", "--in", "envelope.json", "--log-key", vkey); r.code != 0 || strings.Contains(r.stderr, "WARNING") {
 		t.Errorf("submit with the right pinned key = %d: %s", r.code, r.stderr)
 	}

@@ -98,14 +98,14 @@ func logKey(ctx context.Context, c *client.Client, pinned string, stderr io.Writ
 		return nil, "", fmt.Errorf("--url: %w", err)
 	}
 	if pinned != "" {
-		if pinned != info.VKey {
-			fmt.Fprintf(stderr, "pledge: WARNING: the log serves key %s, not the pinned --log-key\n", info.VKey)
+		if pinned != info.VerifierKey {
+			fmt.Fprintf(stderr, "pledge: WARNING: the log serves key %s, not the pinned --log-key\n", info.VerifierKey)
 		}
 		return info, pinned, nil
 	}
 	fmt.Fprintf(stderr, "pledge: WARNING: no --log-key given: trusting the key the log serves, %s\n"+
-		"pledge: pin it (--log-key or PLEDGE_LOG_KEY) once you have checked it out of band\n", info.VKey)
-	return info, info.VKey, nil
+		"pledge: pin it (--log-key or PLEDGE_LOG_KEY) once you have checked it out of band\n", info.VerifierKey)
+	return info, info.VerifierKey, nil
 }
 
 // checkLogKey checks a --log-key, if given, before anything is fetched.

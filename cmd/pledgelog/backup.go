@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/pledgelog/pledgelog/log"
 	vclient "github.com/pledgelog/pledgelog/verify/client"
-	"github.com/pledgelog/pledgelog/web"
 )
 
 // runBackup backs up the store of a log: through the running server's
@@ -89,7 +89,7 @@ func remoteBackup(ctx context.Context, d dataDir, dest, server string) error {
 	if err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
-	body, _ := json.Marshal(web.BackupRequest{Dest: dest})
+	body, _ := json.Marshal(api.BackupRequest{Dest: dest})
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, server+"/admin/backup", bytes.NewReader(body))
@@ -111,7 +111,7 @@ func remoteBackup(ctx context.Context, d dataDir, dest, server string) error {
 
 // problemError describes a problem+json response.
 func problemError(resp *http.Response) error {
-	var p web.Problem
+	var p api.Problem
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err := json.Unmarshal(data, &p); err != nil || p.Title == "" {
 		return fmt.Errorf("server answered %s", resp.Status)

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"maps"
 	"net"
@@ -28,7 +29,6 @@ import (
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/internal/clitest"
-	"github.com/pledgelog/pledgelog/web"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 )
 
@@ -577,14 +577,14 @@ func checkAnswer(t *testing.T, tc badCase, a answer) {
 	if strings.EqualFold(tc.Method, http.MethodHead) {
 		return
 	}
-	var p web.Problem
+	var p api.Problem
 	dec := json.NewDecoder(bytes.NewReader(a.body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
 		t.Fatalf("problem %s: %v", a.body, err)
 	}
-	if p.Type != web.ProblemBase+tc.Type || p.Status != a.status || p.Title == "" {
-		t.Errorf("problem %+v, want type %s%s", p, web.ProblemBase, tc.Type)
+	if p.Type != api.ProblemBase+tc.Type || p.Status != a.status || p.Title == "" {
+		t.Errorf("problem %+v, want type %s%s", p, api.ProblemBase, tc.Type)
 	}
 	if tc.Pointer != "" && p.Pointer != tc.Pointer {
 		t.Errorf("pointer %q, want %q", p.Pointer, tc.Pointer)

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"log/slog"
 	"net"
@@ -59,8 +60,8 @@ func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
 	switch {
 	case f.signatories < 1 || f.entries < 1:
 		return nil, usageError{Err: errors.New("--signatories and --entries must be positive")}
-	case f.batch < 1 || f.batch > web.MaxBatch:
-		return nil, usageError{Err: fmt.Errorf("--batch %d: want 1 to %d", f.batch, web.MaxBatch)}
+	case f.batch < 1 || f.batch > api.MaxBatch:
+		return nil, usageError{Err: fmt.Errorf("--batch %d: want 1 to %d", f.batch, api.MaxBatch)}
 	case f.rate < 0 || f.concurrency < 1:
 		return nil, usageError{Err: errors.New("--rate must be ≥ 0 and --concurrency ≥ 1")}
 	case f.raw && f.batch != 1:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"net/http"
 	"os"
@@ -18,7 +19,6 @@ import (
 	"github.com/pledgelog/pledgelog/cmd/pledge/client"
 	"github.com/pledgelog/pledgelog/log/storage/pebble"
 	"github.com/pledgelog/pledgelog/log/storage/storagetest"
-	"github.com/pledgelog/pledgelog/web"
 )
 
 const (
@@ -149,7 +149,7 @@ func newFullDisk(t *testing.T, size int64) *fullDisk {
 // batch returns n new pledges of about 56 KiB each, as a batch body.
 func (f *fullDisk) batch(n int) []byte {
 	f.t.Helper()
-	var req web.BatchRequest
+	var req api.BatchRequest
 	for range n {
 		f.n++
 		var evidence []string
@@ -196,7 +196,7 @@ func (f *fullDisk) post(s *server, body []byte) (int, []byte) {
 	}
 	code := r.StatusCode
 	if code == 201 {
-		var br web.BatchResponse
+		var br api.BatchResponse
 		if err := json.Unmarshal(resp, &br); err != nil {
 			f.t.Fatal(err)
 		}

@@ -52,8 +52,8 @@ func (f *apiFlags) open(ctx context.Context, stderr io.Writer) (*registrar, erro
 	}
 	r.vkey = f.logKey
 	if r.vkey == "" {
-		fmt.Fprintf(stderr, "pledgelog: WARNING: no --log-key: checking bundles with the key the log serves, %s\n", r.info.VKey)
-		r.vkey = r.info.VKey
+		fmt.Fprintf(stderr, "pledgelog: WARNING: no --log-key: checking bundles with the key the log serves, %s\n", r.info.VerifierKey)
+		r.vkey = r.info.VerifierKey
 	}
 	return r, nil
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"net/http"
 	"net/url"
@@ -35,34 +36,11 @@ func New(base string) *Client {
 	return &Client{URL: strings.TrimSuffix(base, "/"), HTTP: vclient.NewHTTP(vclient.Agent(""), time.Minute)}
 }
 
-// Problem is an RFC 9457 problem answered by the server.
-type Problem struct {
-	Type    string `json:"type"`
-	Title   string `json:"title"`
-	Status  int    `json:"status"`
-	Detail  string `json:"detail,omitempty"`
-	Pointer string `json:"pointer,omitempty"`
-	Code    string `json:"code,omitempty"`
-}
-
-func (p *Problem) Error() string {
-	s := fmt.Sprintf("%d %s", p.Status, strings.TrimPrefix(p.Type, "https://pledgelog.dev/problems/"))
-	if p.Detail != "" {
-		s += ": " + p.Detail
-	}
-	if p.Pointer != "" {
-		s += " (at " + p.Pointer + ")"
-	}
-	return s
-}
+// Problem is a problem the server answered (RFC 9457); it is an error.
+type Problem = api.Problem
 
 // LogInfo is the body of GET /api/v1/log.
-type LogInfo struct {
-	Origin     string `json:"origin"`
-	VKey       string `json:"vkey"`
-	Size       uint64 `json:"size"`
-	Checkpoint string `json:"checkpoint"`
-}
+type LogInfo = api.LogInfo
 
 // Signatory is the body of GET /api/v1/signatories/{id}.
 type Signatory struct {

@@ -1,0 +1,164 @@
+// Package api holds the wire types of pledgelog's HTTP API: the JSON
+// bodies that the server (package web) answers and its clients
+// (cmd/pledge/client, the operator's commands) read, so that the two are
+// one declaration. It imports no HTTP framework; web/openapi.json
+// describes the same bodies.
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pledgelog/pledgelog/verify"
+)
+
+// ProblemBase prefixes every problem type: a problem's type is
+// ProblemBase + its slug, e.g. "https://pledgelog.dev/problems/bad-tile-path".
+const ProblemBase = "https://pledgelog.dev/problems/"
+
+// MaxBatch is the most envelopes of one POST /api/v1/entries/batch.
+const MaxBatch = 256
+
+// LogInfo is the body of GET /api/v1/log: the published state.
+type LogInfo struct {
+	Origin      string `json:"origin"`
+	VerifierKey string `json:"vkey"`
+	// VerifierKeys are all the keys that sign checkpoints: more than one
+	// during a key rotation.
+	VerifierKeys []string    `json:"vkeys"`
+	Size         uint64      `json:"size"`
+	Root         verify.Hash `json:"root"`
+	Checkpoint   string      `json:"checkpoint"`
+}
+
+// Entry is the body of GET /api/v1/entries/{index}.
+type Entry struct {
+	Index    uint64      `json:"index"`
+	Entry    []byte      `json:"entry"` // standard base64 in JSON
+	LeafHash verify.Hash `json:"leaf_hash"`
+}
+
+// InclusionProof is the body of GET /api/v1/proof/inclusion.
+type InclusionProof struct {
+	Index      uint64        `json:"index"`
+	Size       uint64        `json:"size"`
+	LeafHash   verify.Hash   `json:"leaf_hash"`
+	Hashes     []verify.Hash `json:"hashes"`
+	Checkpoint string        `json:"checkpoint"`
+}
+
+// ConsistencyProof is the body of GET /api/v1/proof/consistency.
+type ConsistencyProof struct {
+	From       uint64        `json:"from"`
+	To         uint64        `json:"to"`
+	Hashes     []verify.Hash `json:"hashes"`
+	Checkpoint string        `json:"checkpoint"`
+}
+
+// Accords is the body of GET /api/v1/accords.
+type Accords struct {
+	Accords []json.RawMessage `json:"accords"` // attest.AccordInfo
+}
+
+// Signatories is the body of GET /api/v1/signatories: a page of
+// signatories by id.
+type Signatories struct {
+	Signatories []json.RawMessage `json:"signatories"` // attest.SignatoryInfo
+	Next        string            `json:"next,omitempty"`
+}
+
+// SignatoryDetail is the body of GET /api/v1/signatories/{id}.
+type SignatoryDetail struct {
+	Signatory json.RawMessage `json:"signatory"` // attest.SignatoryInfo
+	// Recovered lists the indexes of the signatory's recover events: keys
+	// the registrar added. Monitors should alarm on them.
+	Recovered []uint64 `json:"recovered"`
+	// Latest is the latest pledge per accord and principle.
+	Latest []json.RawMessage `json:"latest"` // attest.LatestPledge
+}
+
+// SearchResults is the body of GET /api/v1/search.
+type SearchResults struct {
+	Results []SearchResult `json:"results"`
+	// Next is the cursor of the next page; absent on the last one. A page
+	// may hold fewer than limit results and still have a next one.
+	Next string `json:"next,omitempty"`
+}
+
+// SearchResult is one matching entry.
+type SearchResult struct {
+	Index uint64 `json:"index"`
+}
+
+// BatchRequest is the body of POST /api/v1/entries/batch.
+type BatchRequest struct {
+	Entries []json.RawMessage `json:"entries"` // DSSE envelopes
+}
+
+// BatchResponse answers a batch: one checkpoint, and for each envelope its
+// index, leaf and inclusion proof, and the indexes of its evidence among
+// Evidence. Each item with the checkpoint and its evidence is a proof
+// bundle (verify/bundle), which the server checked before answering.
+type BatchResponse struct {
+	MediaType  string      `json:"mediaType"`
+	Checkpoint string      `json:"checkpoint"`
+	Entries    []BatchItem `json:"entries"`
+	Evidence   []ProofItem `json:"evidence"`
+}
+
+// ProofItem is an entry with its inclusion proof in the checkpoint.
+type ProofItem struct {
+	Index uint64        `json:"index"`
+	Leaf  []byte        `json:"leaf"`
+	Proof []verify.Hash `json:"proof"`
+}
+
+// BatchItem is the answer for one envelope of a batch.
+type BatchItem struct {
+	ProofItem
+	Duplicate bool     `json:"duplicate"`
+	Evidence  []uint64 `json:"evidence"`
+}
+
+// BackupRequest is the body of POST /admin/backup.
+type BackupRequest struct {
+	// Dest is the directory the server writes the backup to: an absolute
+	// path on the server's host that must not exist yet.
+	Dest string `json:"dest"`
+}
+
+// BackupResponse is the answer to POST /admin/backup.
+type BackupResponse struct {
+	Dest string `json:"dest"`
+	// Size is the committed tree size just before the backup started: the
+	// backup holds at least that many entries.
+	Size uint64 `json:"size"`
+}
+
+// Problem is an RFC 9457 problem details object, the body of every error
+// response (Content-Type application/problem+json).
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	// Pointer and Code are extension members of a rejected attestation:
+	// an RFC 6901 pointer into the request body (batches: /entries/<k>/…)
+	// and attest's stable machine-readable reason.
+	Pointer string `json:"pointer,omitempty"`
+	Code    string `json:"code,omitempty"`
+}
+
+// Error makes a problem answered by the server an error: its status, its
+// type's name, the detail and the pointer.
+func (p *Problem) Error() string {
+	s := fmt.Sprintf("%d %s", p.Status, strings.TrimPrefix(p.Type, ProblemBase))
+	if p.Detail != "" {
+		s += ": " + p.Detail
+	}
+	if p.Pointer != "" {
+		s += " (at " + p.Pointer + ")"
+	}
+	return s
+}
