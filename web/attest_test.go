@@ -72,7 +72,25 @@ func newDemoHarness(t *testing.T, cfg func(*web.Config), lcfg func(*log.Config))
 	return h
 }
 
-func runLog(t *testing.T, l *log.Log) {
+// runAttestLog creates an attestation log in memory, signed by the log key
+// derived from keySeed and published every millisecond, and runs it until
+// the test ends.
+func runAttestLog(tb testing.TB, keySeed byte) *attestlog.Log {
+	tb.Helper()
+	s, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{keySeed}, 32)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lc := log.Config{Origin: testOrigin, Signer: s, Storage: memory.New(), PublishInterval: time.Millisecond}
+	al, err := attestlog.Create(context.Background(), lc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	runLog(tb, al.Log())
+	return al
+}
+
+func runLog(t testing.TB, l *log.Log) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx) }()

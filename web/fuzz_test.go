@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/pledgelog/pledgelog/api"
-	"github.com/pledgelog/pledgelog/attestlog"
 	"io"
 	"math"
 	"net/http"
@@ -22,11 +21,8 @@ import (
 	"unicode"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/log"
-	"github.com/pledgelog/pledgelog/log/storage/memory"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/web"
-	"github.com/sigstore/sigstore/pkg/signature"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -56,20 +52,9 @@ type fuzzServer struct {
 func newFuzzServer(tb testing.TB) *fuzzServer {
 	tb.Helper()
 	fs := &fuzzServer{admin: "fuzz-admin-token", backup: make(chan string, 1)}
-	s, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lc := log.Config{Origin: testOrigin, Signer: s, Storage: memory.New(), PublishInterval: time.Millisecond}
-	al, err := attestlog.Create(context.Background(), lc)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	al := runAttestLog(tb, 9)
 	l := al.Log()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	tb.Cleanup(func() { cancel(); <-done })
+	var err error
 	if fs.demo, err = attest.NewDemo(testOrigin, []byte("web fuzz")); err != nil {
 		tb.Fatal(err)
 	}

@@ -6,21 +6,16 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"github.com/pledgelog/pledgelog/attestlog"
 	"html"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/log"
-	"github.com/pledgelog/pledgelog/log/storage/memory"
 	"github.com/pledgelog/pledgelog/web"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sigstore/sigstore/pkg/signature"
 )
 
 const wantCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
@@ -185,17 +180,8 @@ func TestUIErrors(t *testing.T) {
 // TestUINoDemo checks that a log without demo data has no banner, and a
 // plain log (no registry) no UI.
 func TestUINoDemo(t *testing.T) {
-	s, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(make([]byte, 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lc := log.Config{Origin: testOrigin, Signer: s, Storage: memory.New(), PublishInterval: time.Millisecond}
-	al, err := attestlog.Create(context.Background(), lc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	al := runAttestLog(t, 0)
 	l := al.Log()
-	runLog(t, l)
 	if _, err := l.Append(context.Background(), genesis(t)); err != nil {
 		t.Fatal(err)
 	}

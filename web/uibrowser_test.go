@@ -3,11 +3,9 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/pledgelog/pledgelog/attestlog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,10 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/log"
-	"github.com/pledgelog/pledgelog/log/storage/memory"
 	"github.com/pledgelog/pledgelog/web"
-	"github.com/sigstore/sigstore/pkg/signature"
 )
 
 // uiLog returns the web handler of a demo log in memory: the first n
@@ -29,17 +24,8 @@ import (
 // derived from keySeed, all published.
 func uiLog(t *testing.T, keySeed byte, demoSeed string, n int) http.Handler {
 	t.Helper()
-	s, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{keySeed}, 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lc := log.Config{Origin: testOrigin, Signer: s, Storage: memory.New(), PublishInterval: time.Millisecond}
-	al, err := attestlog.Create(context.Background(), lc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	al := runAttestLog(t, keySeed)
 	l := al.Log()
-	runLog(t, l)
 	demo, err := attest.NewDemo(testOrigin, []byte(demoSeed))
 	if err != nil {
 		t.Fatal(err)
