@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"io/fs"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/api"
 )
 
 const maxAdminBody = 4 << 10

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/pledgelog/pledgelog/api"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/web"
 )
 

@@ -1,11 +1,11 @@
 package web
 
 import (
-	"github.com/pledgelog/pledgelog/api"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/verify"
 )
 

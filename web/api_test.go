@@ -3,9 +3,9 @@ package web_test
 import (
 	"bytes"
 	"fmt"
-	"github.com/pledgelog/pledgelog/api"
 	"testing"
 
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/verify"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"

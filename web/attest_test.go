@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/pledgelog/pledgelog/attestlog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/memory"
 	"github.com/pledgelog/pledgelog/verify"

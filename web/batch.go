@@ -3,13 +3,13 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"net/http"
 	"runtime"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify/bundle"

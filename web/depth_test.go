@@ -3,11 +3,11 @@ package web_test
 import (
 	"encoding/base64"
 	"encoding/json"
-	"github.com/pledgelog/pledgelog/api"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attest"
 )
 

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"math"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/web"

@@ -3,10 +3,10 @@ package web
 import (
 	"context"
 	"encoding/binary"
-	"github.com/pledgelog/pledgelog/api"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/verify"
 )

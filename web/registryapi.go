@@ -2,11 +2,11 @@ package web
 
 import (
 	"encoding/json"
-	"github.com/pledgelog/pledgelog/api"
 	"net/http"
 	"regexp"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"

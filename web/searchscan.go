@@ -2,10 +2,10 @@ package web
 
 import (
 	"encoding/base64"
-	"github.com/pledgelog/pledgelog/api"
 	"slices"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attest"
 )
 

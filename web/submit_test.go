@@ -8,12 +8,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/pledgelog/pledgelog/api"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attest"
 )
 

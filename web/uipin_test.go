@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"github.com/pledgelog/pledgelog/attestlog"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/memory"
 	"github.com/pledgelog/pledgelog/verify"

@@ -7,7 +7,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
-	"github.com/pledgelog/pledgelog/attestlog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/pebble"
 	"github.com/pledgelog/pledgelog/verify"

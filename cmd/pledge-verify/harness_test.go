@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
-	"github.com/pledgelog/pledgelog/attestlog"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/memory"
 	"github.com/pledgelog/pledgelog/web"

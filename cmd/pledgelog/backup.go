@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/log"
 	vclient "github.com/pledgelog/pledgelog/verify/client"
 )

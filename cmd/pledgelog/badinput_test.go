@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"maps"
 	"net"
@@ -27,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/internal/clitest"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"

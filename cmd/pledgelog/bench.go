@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/pebble"
 	"github.com/pledgelog/pledgelog/web"

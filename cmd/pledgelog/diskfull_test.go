@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/pledgelog/pledgelog/api"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/pledge/client"
 	"github.com/pledgelog/pledgelog/log/storage/pebble"

@@ -6,11 +6,11 @@ import (
 	"crypto"
 	"crypto/ed25519"
 	"fmt"
-	"github.com/pledgelog/pledgelog/attestlog"
 	"testing"
 	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/memory"
 	"github.com/pledgelog/pledgelog/verify"
