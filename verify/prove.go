@@ -48,7 +48,7 @@ func ProveInclusion(ctx context.Context, r TileReader, index, size uint64) ([]Ha
 	if err != nil {
 		return nil, fmt.Errorf("index %d, size %d: %w", index, size, ErrOutOfRange)
 	}
-	return prove(ctx, r, size, nodes)
+	return prove(ctx, r, size, nodes, ReadNodes)
 }
 
 // ProveConsistency returns the consistency proof from the tree of size1
@@ -65,11 +65,14 @@ func ProveConsistency(ctx context.Context, r TileReader, size1, size2 uint64) ([
 	if err != nil {
 		return nil, fmt.Errorf("size %d to %d: %v: %w", size1, size2, err, ErrOutOfRange)
 	}
-	return prove(ctx, r, size2, nodes)
+	return prove(ctx, r, size2, nodes, ReadNodes)
 }
 
-func prove(ctx context.Context, r TileReader, size uint64, nodes proof.Nodes) ([]Hash, error) {
-	hashes, err := ReadNodes(ctx, r, size, nodes.IDs)
+// readNodes is ReadNodes or a NodeCache's.
+type readNodes func(ctx context.Context, r TileReader, size uint64, ids []compact.NodeID) ([]Hash, error)
+
+func prove(ctx context.Context, r TileReader, size uint64, nodes proof.Nodes, read readNodes) ([]Hash, error) {
+	hashes, err := read(ctx, r, size, nodes.IDs)
 	if err != nil {
 		return nil, err
 	}

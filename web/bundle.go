@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"github.com/transparency-dev/merkle/compact"
-	merkle "github.com/transparency-dev/merkle/proof"
 	"maps"
 	"slices"
 	"strconv"
@@ -256,12 +254,14 @@ type selfCheck struct {
 	parsed sync.Map // uint64 index → *attest.Envelope, registry events only
 
 	mu       sync.Mutex
-	policy   *bundle.Policy                 // set once the genesis is known
-	proofs   map[[2]uint64][]verify.Hash    // (index, size) → evidence inclusion proof
-	trees    map[[32]byte]tree              // checkpoint hash → its verified tree
-	accepted map[string]bool                // evidence indexes whose signatures verified
-	included map[includedKey]bool           // evidence proven in a checkpoint
-	hashes   map[compact.NodeID]verify.Hash // complete subtrees' hashes
+	policy   *bundle.Policy              // set once the genesis is known
+	proofs   map[[2]uint64][]verify.Hash // (index, size) → evidence inclusion proof
+	trees    map[[32]byte]tree           // checkpoint hash → its verified tree
+	accepted map[string]bool             // evidence indexes whose signatures verified
+	included map[includedKey]bool        // evidence proven in a checkpoint
+
+	cacheOnce sync.Once
+	cache     *verify.NodeCache // complete subtrees' hashes
 }
 
 // tree is the size and root of a verified checkpoint.
@@ -422,60 +422,13 @@ func evidenceKey(b *bundle.Bundle) string {
 
 // prove returns the inclusion proof of the entry at index in the tree of
 // the prover's state; selfCheck.check checks it. The proof's nodes come
-// from the server's memo where they can: a complete subtree's hash never
-// changes as the log grows, and the entries of one batch, or of batches
-// close in time, share most of their nodes.
+// from the server's node cache where they can (verify.NodeCache).
 func (p *prover) prove(index uint64) ([]verify.Hash, error) {
-	size := p.state.Size
-	nodes, err := merkle.Inclusion(index, size)
-	if err != nil {
-		return nil, fmt.Errorf("proving %d in %d: %w", index, size, err)
-	}
-	hashes, err := p.s.self.nodes(p.ctx, p.s.log, size, nodes.IDs)
-	if err != nil {
-		return nil, err
-	}
-	rehashed, err := nodes.Rehash(hashes, func(l, r []byte) []byte {
-		h := verify.NodeHash(verify.Hash(l), verify.Hash(r))
-		return h[:]
-	})
-	if err != nil {
-		return nil, err
-	}
-	proof := make([]verify.Hash, len(rehashed))
-	for i, h := range rehashed {
-		proof[i] = verify.Hash(h)
-	}
-	return proof, nil // checked with the rest of the bundle by selfCheck.check
+	return p.s.self.nodeCache().ProveInclusion(p.ctx, verify.TileReaderFunc(p.s.log.ReadTile), index, p.state.Size)
 }
 
-// nodes returns the hashes of complete subtrees of the tree of size,
-// remembered or read from the log's tiles.
-func (c *selfCheck) nodes(ctx context.Context, l *log.Log, size uint64, ids []compact.NodeID) ([][]byte, error) {
-	out := make([][]byte, len(ids))
-	var missing []compact.NodeID
-	var at []int
-	c.mu.Lock()
-	for i, id := range ids {
-		if h, ok := c.hashes[id]; ok {
-			out[i] = h[:]
-		} else {
-			missing, at = append(missing, id), append(at, i)
-		}
-	}
-	c.mu.Unlock()
-	if len(missing) == 0 {
-		return out, nil
-	}
-	got, err := verify.ReadNodes(ctx, verify.TileReaderFunc(l.ReadTile), size, missing)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, h := range got {
-		out[at[k]] = h[:]
-		remember(&c.hashes, missing[k], h)
-	}
-	return out, nil
+// nodeCache returns the server's node cache, made on first use.
+func (c *selfCheck) nodeCache() *verify.NodeCache {
+	c.cacheOnce.Do(func() { c.cache = verify.NewNodeCache(maxRemembered) })
+	return c.cache
 }
