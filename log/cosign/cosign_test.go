@@ -74,9 +74,16 @@ func (w *testWitness) serve(ln net.Listener) {
 	go w.srv.Serve(ln)
 }
 
+// stop stops the witness and waits for its requests in flight, which may
+// be writing its state: Close alone returns before they end, and the test's
+// cleanup then raced them to remove the state directory.
 func (w *testWitness) stop() {
 	if w.srv != nil {
-		w.srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if w.srv.Shutdown(ctx) != nil {
+			w.srv.Close()
+		}
 		w.srv = nil
 	}
 }
