@@ -21,8 +21,7 @@ type Result struct {
 // entries are admitted all or none.
 type request struct {
 	entries []Entry
-	keys    [][]byte      // dedup key of each entry
-	leaves  []verify.Hash // leaf hash of each entry
+	keys    [][]byte // dedup key of each entry
 	results []Result
 	err     error
 
@@ -96,7 +95,6 @@ func (l *Log) Prepare(ctx context.Context, entries []Entry) (*Prepared, error) {
 	r := &request{
 		entries: make([]Entry, len(entries)),
 		keys:    make([][]byte, len(entries)),
-		leaves:  make([]verify.Hash, len(entries)),
 		done:    make(chan struct{}),
 	}
 	for i, e := range entries {
@@ -104,14 +102,14 @@ func (l *Log) Prepare(ctx context.Context, entries []Entry) (*Prepared, error) {
 			return nil, ErrEntryTooLarge
 		}
 		e.LeafHash = verify.LeafHash(e.Data)
-		r.entries[i], r.leaves[i] = e, e.LeafHash
+		r.entries[i] = e
 		switch {
 		case e.Key != nil:
 			r.keys[i] = e.Key
 		case l.cfg.DedupKey != nil:
 			r.keys[i] = l.cfg.DedupKey(e.Data)
 		default:
-			r.keys[i] = r.leaves[i][:]
+			r.keys[i] = r.entries[i].LeafHash[:]
 		}
 	}
 	if len(entries) == 0 {
@@ -127,9 +125,6 @@ func (l *Log) Prepare(ctx context.Context, entries []Entry) (*Prepared, error) {
 // Duplicate reports whether entry i was found committed already: its
 // append will return the stored entry's index.
 func (p *Prepared) Duplicate(i int) bool { return p.r.found != nil && p.r.found[i].Found }
-
-// LeafHash returns the RFC 6962 leaf hash of entry i.
-func (p *Prepared) LeafHash(i int) verify.Hash { return p.r.leaves[i] }
 
 // Append appends the prepared entries, as AppendEntries does. Call it once.
 func (p *Prepared) Append(ctx context.Context) ([]Result, error) {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/pledgelog/pledgelog/verify"
 )
 
 // Run sequences appended entries until ctx is done or the log must stop,
@@ -145,14 +143,13 @@ func (r *request) fail(err error) {
 
 // batch is a pool being sequenced.
 type batch struct {
-	size   uint64            // the tree size before the batch
-	seen   map[string]uint64 // dedup key → index, for entries new in this batch
-	undos  []func()
-	rows   []Row
-	dedup  []DedupEntry
-	added  []Entry // the new entries, in index order
-	leaves []verify.Hash
-	reqs   []*request
+	size  uint64            // the tree size before the batch
+	seen  map[string]uint64 // dedup key → index, for entries new in this batch
+	undos []func()
+	rows  []Row
+	dedup []DedupEntry
+	added []Entry // the new entries, in index order
+	reqs  []*request
 }
 
 // sequence admits, integrates and commits one pool of requests. It returns
@@ -206,7 +203,6 @@ func (l *Log) admit(ctx context.Context, b *batch, r *request) {
 	var undos []func()
 	var rows []Row
 	var added []Entry
-	var leaves []verify.Hash
 	seen := make(map[string]uint64)
 	r.results = make([]Result, len(r.entries))
 	for i, e := range r.entries {
@@ -242,7 +238,6 @@ func (l *Log) admit(ctx context.Context, b *batch, r *request) {
 		}
 		seen[k] = idx
 		added = append(added, e)
-		leaves = append(leaves, r.leaves[i])
 		r.results[i] = Result{Index: idx}
 	}
 	for k, idx := range seen {
@@ -252,7 +247,6 @@ func (l *Log) admit(ctx context.Context, b *batch, r *request) {
 	b.undos = append(b.undos, undos...)
 	b.rows = append(b.rows, rows...)
 	b.added = append(b.added, added...)
-	b.leaves = append(b.leaves, leaves...)
 	b.reqs = append(b.reqs, r)
 }
 
@@ -262,8 +256,8 @@ func (l *Log) admit(ctx context.Context, b *batch, r *request) {
 // checkpoint signed) with the error; the tree holds the batch either way.
 func (l *Log) commit(ctx context.Context, b *batch) (*State, error) {
 	e := &edit{tiles: make(map[[2]uint64][]byte), start: l.tree.n}
-	for i, entry := range b.added {
-		l.tree.append(entry.Data, b.leaves[i], e)
+	for _, entry := range b.added {
+		l.tree.append(entry.Data, entry.LeafHash, e)
 	}
 	l.tree.finish(e)
 	root := l.tree.root()

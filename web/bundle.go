@@ -248,7 +248,7 @@ func (p *prover) evidenceEnvelope(index uint64) (*attest.Envelope, error) {
 // its policy, the registry events used as evidence (parsed), the index
 // that introduced each key, inclusion proofs of evidence, opened
 // checkpoints, and the evidence chains whose signatures bundle.Verify
-// accepted. The zero value is ready.
+// accepted. New sets its node cache; the rest starts empty.
 type selfCheck struct {
 	added  sync.Map // signatory + "/" + keyid → uint64 index that added the key
 	parsed sync.Map // uint64 index → *attest.Envelope, registry events only
@@ -260,8 +260,7 @@ type selfCheck struct {
 	accepted map[string]bool             // evidence indexes whose signatures verified
 	included map[includedKey]bool        // evidence proven in a checkpoint
 
-	cacheOnce sync.Once
-	cache     *verify.NodeCache // complete subtrees' hashes
+	cache *verify.NodeCache // complete subtrees' hashes; set by New
 }
 
 // tree is the size and root of a verified checkpoint.
@@ -424,11 +423,5 @@ func evidenceKey(b *bundle.Bundle) string {
 // the prover's state; selfCheck.check checks it. The proof's nodes come
 // from the server's node cache where they can (verify.NodeCache).
 func (p *prover) prove(index uint64) ([]verify.Hash, error) {
-	return p.s.self.nodeCache().ProveInclusion(p.ctx, verify.TileReaderFunc(p.s.log.ReadTile), index, p.state.Size)
-}
-
-// nodeCache returns the server's node cache, made on first use.
-func (c *selfCheck) nodeCache() *verify.NodeCache {
-	c.cacheOnce.Do(func() { c.cache = verify.NewNodeCache(maxRemembered) })
-	return c.cache
+	return p.s.self.cache.ProveInclusion(p.ctx, verify.TileReaderFunc(p.s.log.ReadTile), index, p.state.Size)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
+	"github.com/pledgelog/pledgelog/verify"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -222,6 +223,7 @@ func New(cfg Config) (*Server, error) {
 		ipLimits: newLimiters(cfg.IPLimit, maxLimitKeys), sigLimits: newLimiters(cfg.SignatoryLimit, maxLimitKeys),
 		readLimits: newLimiters(cfg.ReadLimit, maxLimitKeys),
 		buffers:    newBodyBuffer(cfg.MaxBufferedBytes), bundles: newBundleCache(cfg.BundleCacheBytes)}
+	s.self.cache = verify.NewNodeCache(maxRemembered)
 	if s.alog != nil {
 		s.reg = s.alog.Registry()
 		s.auth = &authenticator{reg: s.reg, origin: cfg.Log.Origin(), now: cfg.Now, jti: cfg.JTI,
