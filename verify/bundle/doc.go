@@ -75,9 +75,12 @@
 // void where it signed. Nor does a bundle prove the registry chains'
 // continuity (seq and prev): an auditor replaying the log does.
 //
-// Check (a Checker's) proves what Verify proves, and accepts only what
-// Verify accepts, remembering what it verified before; it is the check a
-// log runs on every bundle it builds (Builder) before it answers it.
+// A Builder builds a log's bundles, with the evidence above, from what a
+// Source reads of the log: entries by index, hash tiles, and the index of
+// the registry event that introduced a key. Check (a Checker's) proves
+// what Verify proves and accepts only what Verify accepts, remembering
+// what it verified before; it is the check a Builder runs on every bundle
+// before it returns it.
 //
 // Upgrade replaces the checkpoint with a later one, such as a cosigned
 // one, after checking a consistency proof, and recomputes the proofs from
