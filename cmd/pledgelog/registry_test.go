@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // demoLog creates and serves a demo log and returns its URL and data

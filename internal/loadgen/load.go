@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // benchRequest is one pre-built write request.
