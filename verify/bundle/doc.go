@@ -1,6 +1,7 @@
 // Package bundle defines pledgelog's proof bundle, the proof a log returns
 // for a submitted attestation and a signatory keeps, and checks it offline
-// (Verify). It is pure: no I/O, no logging.
+// (Verify). It is pure: no I/O but through the Source or TileReader a
+// caller passes, no logging.
 //
 // # Format
 //
@@ -73,6 +74,10 @@
 // revocations; then Verify checks that no key of the chain was revoked or
 // void where it signed. Nor does a bundle prove the registry chains'
 // continuity (seq and prev): an auditor replaying the log does.
+//
+// Check (a Checker's) proves what Verify proves, and accepts only what
+// Verify accepts, remembering what it verified before; it is the check a
+// log runs on every bundle it builds (Builder) before it answers it.
 //
 // Upgrade replaces the checkpoint with a later one, such as a cosigned
 // one, after checking a consistency proof, and recomputes the proofs from
