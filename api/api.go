@@ -1,6 +1,6 @@
 // Package api holds the wire types of pledgelog's HTTP API: the JSON
 // bodies that the server (package web) answers and its clients
-// (cmd/pledge/client, the operator's commands) read, so that the two are
+// (package client, the operator's commands) read, so that the two are
 // one declaration. It imports no HTTP framework; web/openapi.json
 // describes the same bodies.
 package api

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // statusReport is what status prints with --json.

@@ -1,7 +1,10 @@
-// Package client is the HTTP client of pledgelog's JSON API that the
-// pledge and pledgelog commands share: reads of the log and its registry,
-// authenticated writes, session tokens and the check of returned proof
-// bundles. Only commands use it.
+// Package client is the HTTP client of a pledgelog log's write and
+// registry API, shared by the signatory's command (pledge) and the
+// operator's (pledgelog): reads of the log and its registry, submissions
+// authenticated by JWTs signed with registered keys (session tokens, and
+// the registrar's single-use ones), the check of returned proof bundles,
+// and signatory requests. The auditor's verifier does not use it: it
+// reads through verify/client and mints nothing.
 package client
 
 import (
