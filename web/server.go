@@ -195,7 +195,7 @@ type Server struct {
 	buffers    *bodyBuffer
 	bundles    *bundleCache
 	now        func() time.Time
-	self       selfCheck // what checking our own bundles learnt
+	build      bundling // the bundle builder and its node cache (bundle.go)
 }
 
 // New returns a server for cfg.Log. It starts nothing: serve Handler with
@@ -223,7 +223,7 @@ func New(cfg Config) (*Server, error) {
 		ipLimits: newLimiters(cfg.IPLimit, maxLimitKeys), sigLimits: newLimiters(cfg.SignatoryLimit, maxLimitKeys),
 		readLimits: newLimiters(cfg.ReadLimit, maxLimitKeys),
 		buffers:    newBodyBuffer(cfg.MaxBufferedBytes), bundles: newBundleCache(cfg.BundleCacheBytes)}
-	s.self.cache = verify.NewNodeCache(maxRemembered)
+	s.build.nodes = verify.NewNodeCache(maxNodes)
 	if s.alog != nil {
 		s.reg = s.alog.Registry()
 		s.auth = &authenticator{reg: s.reg, origin: cfg.Log.Origin(), now: cfg.Now, jti: cfg.JTI,
