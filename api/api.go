@@ -1,6 +1,6 @@
 // Package api holds the wire types of pledgelog's HTTP API: the JSON
 // bodies that the server (package web) answers and its clients
-// (cmd/pledge/client, the operator's commands) read, so that the two are
+// (package client, the operator's commands) read, so that the two are
 // one declaration. It imports no HTTP framework; web/openapi.json
 // describes the same bodies.
 package api
@@ -56,26 +56,47 @@ type ConsistencyProof struct {
 	Checkpoint string        `json:"checkpoint"`
 }
 
-// Accords is the body of GET /api/v1/accords.
-type Accords struct {
-	Accords []json.RawMessage `json:"accords"` // attest.AccordInfo
+// The registry's bodies hold attest's records (attest.AccordInfo,
+// attest.SignatoryInfo, attest.LatestPledge), which api does not import.
+// Each is declared once, generic in those records: the server writes them
+// as the JSON its rows hold (the json.RawMessage instances below), and a
+// client reads them typed by instantiating the same declaration with
+// attest's types (package client does), so the two cannot drift apart.
+
+// Accords is the body of GET /api/v1/accords as the server writes it.
+type Accords = AccordsOf[json.RawMessage]
+
+// AccordsOf is the body of GET /api/v1/accords with accords of type A
+// (attest.AccordInfo).
+type AccordsOf[A any] struct {
+	Accords []A `json:"accords"`
 }
 
-// Signatories is the body of GET /api/v1/signatories: a page of
-// signatories by id.
-type Signatories struct {
-	Signatories []json.RawMessage `json:"signatories"` // attest.SignatoryInfo
-	Next        string            `json:"next,omitempty"`
+// Signatories is the body of GET /api/v1/signatories as the server writes
+// it.
+type Signatories = SignatoriesOf[json.RawMessage]
+
+// SignatoriesOf is the body of GET /api/v1/signatories, a page of
+// signatories by id, with signatories of type S (attest.SignatoryInfo).
+type SignatoriesOf[S any] struct {
+	Signatories []S    `json:"signatories"`
+	Next        string `json:"next,omitempty"`
 }
 
-// SignatoryDetail is the body of GET /api/v1/signatories/{id}.
-type SignatoryDetail struct {
-	Signatory json.RawMessage `json:"signatory"` // attest.SignatoryInfo
+// SignatoryDetail is the body of GET /api/v1/signatories/{id} as the
+// server writes it.
+type SignatoryDetail = SignatoryDetailOf[json.RawMessage, json.RawMessage]
+
+// SignatoryDetailOf is the body of GET /api/v1/signatories/{id}, with the
+// signatory of type S (attest.SignatoryInfo) and its latest pledges of
+// type L (attest.LatestPledge).
+type SignatoryDetailOf[S, L any] struct {
+	Signatory S `json:"signatory"`
 	// Recovered lists the indexes of the signatory's recover events: keys
 	// the registrar added. Monitors should alarm on them.
 	Recovered []uint64 `json:"recovered"`
 	// Latest is the latest pledge per accord and principle.
-	Latest []json.RawMessage `json:"latest"` // attest.LatestPledge
+	Latest []L `json:"latest"`
 }
 
 // SearchResults is the body of GET /api/v1/search.

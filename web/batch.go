@@ -74,20 +74,17 @@ func (s *Server) proveBatch(c echo.Context, res []log.Result, subs []attestlog.S
 		}
 		created = created || !r.Duplicate
 	}
-	p, err := s.newProver(c.Request().Context(), state)
+	p, err := s.prover(state)
 	if err != nil {
 		return nil, false, err
 	}
+	ctx := c.Request().Context()
 	bundles := make([]*bundle.Bundle, len(res))
-	g, _ := errgroup.WithContext(c.Request().Context())
+	g, _ := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for k, r := range res {
 		g.Go(func() (err error) {
-			var f *fresh
-			if !r.Duplicate {
-				f = &fresh{subs[k].Leaf, subs[k].Envelope}
-			}
-			bundles[k], err = p.bundle(r.Index, f)
+			bundles[k], err = p.Bundle(ctx, r.Index, verified(subs[k], r.Duplicate))
 			return err
 		})
 	}

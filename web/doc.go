@@ -120,12 +120,11 @@
 // batch share an index) and the evidence entries once: each item, the
 // checkpoint and its evidence form a bundle. Every bundle carries the
 // registry events that introduced its signing keys, back to the genesis,
-// proven in the same checkpoint, and the server verifies it with
-// bundle.Verify against its own log key before sending it. (For an entry
-// the request itself verified and appended, whose evidence chain's
-// signatures bundle.Verify already accepted in an earlier bundle, the
-// server checks the rest: the checkpoint's signature, once per checkpoint,
-// and every inclusion proof.)
+// proven in the same checkpoint, and the server checks it against its own
+// log key before sending it with bundle.Checker.Check, which accepts only
+// what bundle.Verify accepts: it skips only what it proved before for the
+// same bytes and, for an entry the request itself verified and appended,
+// parsing it and verifying its signatures again.
 //
 // A request body that is a JSON object of the server's own (the batch,
 // /admin/backup's) must have distinct members named exactly as documented:
@@ -156,7 +155,7 @@
 // principle needs accord; status is committed, reaffirmed, progress,
 // withdrawn or void; subject is a lowercase hex SHA-256. Unknown, repeated
 // or malformed parameters are 400 bad-parameter. Lookups by leaf hash use
-// the TableLeaf rows.
+// the attestation log's leaf-hash rows (attestlog.Log.IndexByLeafHash).
 //
 // # Web UI
 //

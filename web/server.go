@@ -26,7 +26,7 @@ type Config struct {
 	// Attest, if not nil, is the attestation log served. It enables the
 	// write API (POST /api/v1/entries, /api/v1/entries/batch) and the
 	// attestation reads (accords, signatories, search), and makes lookups
-	// by leaf hash use attestlog.TableLeaf. The caller runs its sequencer.
+	// by leaf hash use its leaf-hash rows. The caller runs its sequencer.
 	Attest *attestlog.Log
 	// Log is the log served: Attest's, or without Attest a plain log,
 	// served read-only. The caller runs its sequencer (Log.Run).
@@ -195,7 +195,7 @@ type Server struct {
 	buffers    *bodyBuffer
 	bundles    *bundleCache
 	now        func() time.Time
-	self       selfCheck // what checking our own bundles learnt
+	build      bundling // the bundle builder and its node cache (bundle.go)
 }
 
 // New returns a server for cfg.Log. It starts nothing: serve Handler with
@@ -223,7 +223,7 @@ func New(cfg Config) (*Server, error) {
 		ipLimits: newLimiters(cfg.IPLimit, maxLimitKeys), sigLimits: newLimiters(cfg.SignatoryLimit, maxLimitKeys),
 		readLimits: newLimiters(cfg.ReadLimit, maxLimitKeys),
 		buffers:    newBodyBuffer(cfg.MaxBufferedBytes), bundles: newBundleCache(cfg.BundleCacheBytes)}
-	s.self.cache = verify.NewNodeCache(maxRemembered)
+	s.build.nodes = verify.NewNodeCache(maxNodes)
 	if s.alog != nil {
 		s.reg = s.alog.Registry()
 		s.auth = &authenticator{reg: s.reg, origin: cfg.Log.Origin(), now: cfg.Now, jti: cfg.JTI,

@@ -32,15 +32,11 @@ func (s *Server) postEntry(c echo.Context) error {
 	if err != nil {
 		return submitError(err, false)
 	}
-	p, err := s.newProver(ctx, res[0].State)
+	p, err := s.prover(res[0].State)
 	if err != nil {
 		return err
 	}
-	var f *fresh
-	if !res[0].Duplicate {
-		f = &fresh{sub.Leaf, sub.Envelope}
-	}
-	b, err := p.bundle(res[0].Index, f)
+	b, err := p.Bundle(ctx, res[0].Index, verified(sub, res[0].Duplicate))
 	if err != nil {
 		return err
 	}

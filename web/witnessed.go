@@ -21,11 +21,11 @@ func (s *Server) getEntryBundle(c echo.Context) error {
 	if index >= state.Size {
 		return problemf(kindBeyondTree, "entry not in the published checkpoint yet (size "+strconv.FormatUint(state.Size, 10)+"); retry after the next publication")
 	}
-	p, err := s.newProver(c.Request().Context(), state)
+	p, err := s.prover(state)
 	if err != nil {
 		return err
 	}
-	b, err := p.bundle(index, nil)
+	b, err := p.Bundle(c.Request().Context(), index, nil)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 	"github.com/pledgelog/pledgelog/internal/durable"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/audit"
@@ -113,7 +114,7 @@ func (f *auditFlags) print(w io.Writer, rep *audit.Report, cosigned []string, to
 		matrix = rep.Registry.Latest("")
 	}
 	if f.json {
-		return printJSON(w, auditJSON{rep.Tree.Origin, rep.Tree.Size, rep.Tree.Root.String(), rep.Resumed, rep.Signatures,
+		return cli.PrintJSONLine(w, auditJSON{rep.Tree.Origin, rep.Tree.Size, rep.Tree.Root.String(), rep.Resumed, rep.Signatures,
 			nonNil(rep.Findings), rep.Total, f.record, took.Seconds(), matrix, nonNil(cosigned)})
 	}
 	fmt.Fprintf(w, "audited %s: %d entries, root %s matches the signed checkpoint\n", rep.Tree.Origin, rep.Tree.Size, rep.Tree.Root)

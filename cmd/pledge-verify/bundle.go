@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 	"github.com/pledgelog/pledgelog/internal/durable"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/audit"
@@ -92,7 +93,7 @@ func (f *bundleFlags) verify(ctx context.Context, file string, data []byte, p *b
 
 func printResult(w io.Writer, res *bundle.Result, asJSON bool) error {
 	if asJSON {
-		return printJSON(w, map[string]any{"verified": true, "facts": res.Facts(), "index": res.Index,
+		return cli.PrintJSONLine(w, map[string]any{"verified": true, "facts": res.Facts(), "index": res.Index,
 			"signer": res.Signer, "keyid": res.KeyID, "size": res.Size, "nonRevocation": res.NonRevocation})
 	}
 	fmt.Fprintln(w, "verified:")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/consistency"
 )
@@ -37,7 +38,7 @@ func runConsistency(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	if f.json {
-		return printJSON(stdout, res)
+		return cli.PrintJSONLine(stdout, res)
 	}
 	fmt.Fprintln(stdout, res.Message)
 	return nil

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 	"github.com/pledgelog/pledgelog/internal/durable"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/monitor"
@@ -114,7 +115,7 @@ func (m *follower) load() (*monitor.State, error) {
 // emit prints an event as a JSON line and runs --exec with it.
 func (m *follower) emit(ctx context.Context, e monitor.Event) {
 	var b bytes.Buffer
-	printJSON(&b, e)
+	cli.PrintJSONLine(&b, e)
 	m.stdout.Write(b.Bytes())
 	if m.f.exec == "" {
 		return

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/bundle"
 )
@@ -37,7 +38,7 @@ func verifyTLogProof(data []byte, p *bundle.Policy, asJSON bool, stdout io.Write
 
 func printFacts(w io.Writer, facts []string, asJSON bool) error {
 	if asJSON {
-		return printJSON(w, map[string]any{"verified": true, "facts": facts})
+		return cli.PrintJSONLine(w, map[string]any{"verified": true, "facts": facts})
 	}
 	fmt.Fprintln(w, "verified:")
 	for _, l := range facts {

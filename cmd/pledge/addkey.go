@@ -6,7 +6,7 @@ import (
 	"io"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // runAddKey adds a key to a signatory: the add-key event is signed by a

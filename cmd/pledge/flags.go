@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -61,9 +60,7 @@ func (c *common) print(w io.Writer, v any, text string) error {
 		_, err := fmt.Fprint(w, text)
 		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return cli.PrintJSON(w, v)
 }
 
 // stringList is a repeatable string flag.

@@ -13,7 +13,7 @@ import (
 	"github.com/pledgelog/pledgelog/internal/durable"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // runKeygen makes a key pair: the private key (PKCS #8 PEM, mode 0600) and

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 	"github.com/pledgelog/pledgelog/verify"
 )
 

@@ -7,7 +7,7 @@ import (
 	"io"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // runRequest makes a register or recover request: the event signed by the

@@ -17,7 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 	"github.com/pledgelog/pledgelog/internal/durable"
 )
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // statusReport is what status prints with --json.
@@ -89,7 +89,7 @@ func knownKeys(dir string) (map[string]bool, error) {
 }
 
 // alarms lists the keys and recover events the signatory did not make.
-func alarms(s *client.Signatory, mine map[string]bool) []string {
+func alarms(s *client.SignatoryDetail, mine map[string]bool) []string {
 	var out []string
 	for _, e := range s.Signatory.Events {
 		if e.Action == attest.ActionRecover && !mine[e.KeyID] {

@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // runVerify checks a saved proof bundle offline against the log key, and

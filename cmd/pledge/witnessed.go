@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 	"github.com/pledgelog/pledgelog/verify/bundle"
 	"github.com/pledgelog/pledgelog/verify/policy"
 )

@@ -10,7 +10,7 @@ import (
 	"os"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // runAccord runs pledgelog accord add: log an accord read from a JSON

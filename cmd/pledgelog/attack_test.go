@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // procKiB returns a field of /proc/pid/status in KiB, e.g. VmHWM (the

@@ -1,184 +1,151 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"time"
 
 	"github.com/pledgelog/pledgelog/api"
+	"github.com/pledgelog/pledgelog/internal/loadgen"
 	"github.com/pledgelog/pledgelog/log"
-	"github.com/pledgelog/pledgelog/log/storage/pebble"
-	"github.com/pledgelog/pledgelog/web"
-	"golang.org/x/sync/errgroup"
 )
 
-// benchOrigin is the origin of the bench's log.
-const benchOrigin = "localhost/bench"
-
-// benchFlags are the flags of bench.
-type benchFlags struct {
-	signatories, entries, batch, concurrency int
-	rate                                     float64
-	raw, json                                bool
-	publish                                  time.Duration
-	dir, cpuProfile, memProfile              string
-	soak                                     soakFlags
-	wit                                      witnessFlags
+// runBench load-tests the write API with internal/loadgen, on demo logs
+// in data directories made by init --demo; see docs/performance.md.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseBench(args, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.Soak > 0 || cfg.Witnesses > 0 {
+		if cfg.Serve, err = os.Executable(); err != nil { // they serve the logs with this very binary
+			return err
+		}
+	}
+	if cfg.Witnesses > 0 {
+		if cfg.VerifyBinary, err = findVerifyBinary(cfg.VerifyBinary); err != nil {
+			return err
+		}
+	}
+	cfg.Logger = newLogger(stderr, slog.LevelError)
+	cfg.Init, cfg.LogConfig = initBenchLog, benchLogConfig
+	return loadgen.Run(ctx, *cfg, stdout, stderr)
 }
 
-func parseBench(args []string, stderr io.Writer) (*benchFlags, error) {
-	f := &benchFlags{}
+func parseBench(args []string, stderr io.Writer) (*loadgen.Config, error) {
+	f := &loadgen.Config{}
 	fl := newFlags("bench", "[--rate R | --concurrency N] [--batch B] [--entries N] [--raw]", stderr)
-	fl.IntVar(&f.signatories, "signatories", 16, "signatories to register (K)")
-	fl.IntVar(&f.entries, "entries", 20000, "attestations to pre-sign and submit (N)")
-	fl.IntVar(&f.batch, "batch", 1, "envelopes per request: 1 for POST /api/v1/entries, up to 256 for /api/v1/entries/batch")
-	fl.Float64Var(&f.rate, "rate", 0, "offered requests per second, open loop (0: flat out, closed loop)")
-	fl.IntVar(&f.concurrency, "concurrency", 128, "flat out: requests in flight")
-	fl.BoolVar(&f.raw, "raw", false, "drive the bare raw-append handler (web.NewRaw: no parsing, auth or verification) instead of the API")
-	fl.BoolVar(&f.json, "json", false, "print the report as JSON")
-	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the server's publish interval")
-	fl.StringVar(&f.dir, "data", "", "the data directory to create (default: a temporary one, removed afterwards)")
-	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase (server and load generator) to this file")
-	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile (live objects, after a GC) at the end of the load phase, server still open, to this file")
-	addSoakFlags(fl, &f.soak)
-	addWitnessFlags(fl, &f.wit)
+	fl.IntVar(&f.Signatories, "signatories", 16, "signatories to register (K)")
+	fl.IntVar(&f.Entries, "entries", 20000, "attestations to pre-sign and submit (N)")
+	fl.IntVar(&f.Batch, "batch", 1, "envelopes per request: 1 for POST /api/v1/entries, up to 256 for /api/v1/entries/batch")
+	fl.Float64Var(&f.Rate, "rate", 0, "offered requests per second, open loop (0: flat out, closed loop)")
+	fl.IntVar(&f.Concurrency, "concurrency", 128, "flat out: requests in flight")
+	fl.BoolVar(&f.Raw, "raw", false, "drive the bare raw-append handler (web.NewRaw: no parsing, auth or verification) instead of the API")
+	fl.BoolVar(&f.JSON, "json", false, "print the report as JSON")
+	fl.DurationVar(&f.Publish, "publish-interval", time.Second, "the server's publish interval")
+	fl.StringVar(&f.Dir, "data", "", "the data directory to create (default: a temporary one, removed afterwards)")
+	fl.StringVar(&f.CPUProfile, "cpuprofile", "", "write a CPU profile of the load phase (server and load generator) to this file")
+	fl.StringVar(&f.MemProfile, "memprofile", "", "write a heap profile (live objects, after a GC) at the end of the load phase, server still open, to this file")
+
+	fl.DurationVar(&f.Soak, "soak", 0, "run a soak this long against a pledgelog serve process instead (0: no soak)")
+	fl.Float64Var(&f.SoakRate, "soak-rate", 0, "soak: writes per second (0: half the maximum measured first)")
+	fl.DurationVar(&f.SoakMaxFor, "soak-max-for", 20*time.Second, "soak: how long to measure the maximum write rate, flat out")
+	fl.DurationVar(&f.SoakInterval, "soak-interval", 10*time.Second, "soak: the sampling interval")
+	fl.IntVar(&f.SoakReaders, "soak-readers", 4, "soak: concurrent readers (each reads /checkpoint, a tile, an entry bundle and / in turn)")
+	fl.DurationVar(&f.SoakReadPause, "soak-read-pause", 100*time.Millisecond, "soak: each reader's pause between two rounds of reads")
+	fl.StringVar(&f.SoakPlot, "soak-plot", "", "soak: write a PNG plot of latency and RSS over time to this file")
+
+	fl.IntVar(&f.Witnesses, "witnesses", 0, "compare with a log cosigned by this many pledge-verify witness processes (majority quorum), alternating rounds of --entries each")
+	fl.IntVar(&f.WitnessRounds, "witness-rounds", 3, "--witnesses: rounds, each one run flat out on either log (the order alternating)")
+	fl.StringVar(&f.VerifyBinary, "verify-binary", "", "--witnesses: the pledge-verify binary (default: beside pledgelog, else on PATH)")
+	fl.DurationVar(&f.WitnessLatencyFor, "witness-latency-for", 30*time.Second, "--witnesses: how long to write at half the maximum while timing commit → checkpoint")
+	fl.DurationVar(&f.WitnessPoll, "witness-poll", 10*time.Millisecond, "--witnesses: how often /checkpoint is read while timing")
 	if err := parse(fl, args); err != nil {
 		return nil, err
 	}
-	if err := errors.Join(f.soak.check(), f.wit.check(f)); err != nil {
+	if err := errors.Join(checkSoak(f), checkWitnesses(f)); err != nil {
 		return nil, err
 	}
 	switch {
-	case f.signatories < 1 || f.entries < 1:
+	case f.Signatories < 1 || f.Entries < 1:
 		return nil, usageError{Err: errors.New("--signatories and --entries must be positive")}
-	case f.batch < 1 || f.batch > api.MaxBatch:
-		return nil, usageError{Err: fmt.Errorf("--batch %d: want 1 to %d", f.batch, api.MaxBatch)}
-	case f.rate < 0 || f.concurrency < 1:
+	case f.Batch < 1 || f.Batch > api.MaxBatch:
+		return nil, usageError{Err: fmt.Errorf("--batch %d: want 1 to %d", f.Batch, api.MaxBatch)}
+	case f.Rate < 0 || f.Concurrency < 1:
 		return nil, usageError{Err: errors.New("--rate must be ≥ 0 and --concurrency ≥ 1")}
-	case f.raw && f.batch != 1:
+	case f.Raw && f.Batch != 1:
 		return nil, usageError{Err: errors.New("--raw takes one entry per request: drop --batch")}
 	}
 	return f, nil
 }
 
-// runBench creates a demo log in process, serves it on loopback with the
-// rate limits off, registers K signatories through the API, pre-signs N
-// pledges and drives the write API with them; see docs/performance.md.
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseBench(args, stderr)
-	if err != nil {
-		return err
-	}
+func checkSoak(f *loadgen.Config) error {
 	switch {
-	case f.soak.duration > 0:
-		return runSoak(ctx, f, stdout, stderr)
-	case f.wit.n > 0:
-		return runWitnessBench(ctx, f, stdout, stderr)
+	case f.Soak < 0 || f.SoakRate < 0 || f.SoakReaders < 0 || f.SoakReadPause < 0:
+		return usageError{Err: errors.New("--soak, --soak-rate, --soak-readers and --soak-read-pause must not be negative")}
+	case f.Soak > 0 && (f.SoakInterval <= 0 || f.SoakMaxFor <= 0):
+		return usageError{Err: errors.New("--soak-interval and --soak-max-for must be positive")}
 	}
-	rep := &benchReport{GOMAXPROCS: runtime.GOMAXPROCS(0), Batch: f.batch, Rate: f.rate, Raw: f.raw,
-		Limits: "per-IP and per-signatory rate limits off (web.Limit{Rate: -1})", PublishInterval: f.publish.String()}
-	rep.VerifyMicros, rep.C = measureC()
-	fmt.Fprintf(stderr, "C = %d CPUs / %.1f µs per Ed25519 verify = %.0f verifications/s\n", rep.GOMAXPROCS, rep.VerifyMicros, rep.C)
-	dir := f.dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "pledgelog-bench")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = filepath.Join(tmp, "data")
-	}
-	if err := runInit(ctx, []string{"--demo", "--data", dir, "--origin", benchOrigin}, io.Discard, stderr); err != nil {
-		return err
-	}
-	if err := benchServe(ctx, f, dataDir(dir), rep, stderr); err != nil {
-		return err
-	}
-	rep.PeakRSSMiB = peakRSS()
-	_, rep.CAfter = measureC() // the machine may be shared: say if it changed
-	return rep.print(stdout, f.json)
+	return nil
 }
 
-// measureC times Ed25519 verification alone, on one goroutine, and
-// returns µs per verify and C = GOMAXPROCS ÷ that time.
-func measureC() (float64, float64) {
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	msg := make([]byte, 512)
-	sig := ed25519.Sign(priv, msg)
-	const n = 4000
-	start := time.Now()
-	for range n {
-		ed25519.Verify(pub, msg, sig)
+func checkWitnesses(f *loadgen.Config) error {
+	switch {
+	case f.Witnesses < 0 || f.Witnesses > 16:
+		return usageError{Err: fmt.Errorf("--witnesses %d: want 0 to 16", f.Witnesses)}
+	case f.Witnesses > 0 && (f.WitnessRounds < 1 || f.WitnessLatencyFor <= 0 || f.WitnessPoll <= 0):
+		return usageError{Err: errors.New("--witness-rounds, --witness-latency-for and --witness-poll must be positive")}
+	case f.Witnesses > 0 && (f.Raw || f.Batch != 1 || f.Rate != 0):
+		return usageError{Err: errors.New("--witnesses drives single requests flat out: drop --raw, --batch and --rate")}
 	}
-	per := time.Since(start).Seconds() / n
-	return per * 1e6, float64(runtime.GOMAXPROCS(0)) / per
+	return nil
 }
 
-// benchServe serves the log in d on loopback and runs the load against it.
-func benchServe(ctx context.Context, f *benchFlags, d dataDir, rep *benchReport, stderr io.Writer) error {
-	cfg := log.Config{Logger: newLogger(stderr, slog.LevelError), PublishInterval: f.publish}
-	l, st, h, err := benchHandler(ctx, f, d, cfg)
-	if err != nil {
-		return err
+// initBenchLog creates a demo log in dir with init --demo and returns its
+// vkey and its registrar key file: loadgen.Config.Init.
+func initBenchLog(ctx context.Context, dir, origin string, stderr io.Writer) (vkey, registrarKey string, err error) {
+	var out bytes.Buffer
+	if err := runInit(ctx, []string{"--demo", "--data", dir, "--origin", origin}, &out, stderr); err != nil {
+		return "", "", err
 	}
-	defer st.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	ctx, cancel := context.WithCancel(ctx)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := l.Run(gctx); !errors.Is(err, context.Canceled) {
-			return err
-		}
-		return nil
-	})
-	g.Go(func() error {
-		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	g.Go(func() error {
-		defer cancel()
-		defer hs.Close()
-		return load(gctx, f, d, "http://"+ln.Addr().String(), rep, stderr)
-	})
-	return g.Wait()
+	_, vkey, _ = strings.Cut(out.String(), "vkey: ")
+	return strings.TrimSpace(strings.SplitN(vkey, "\n", 2)[0]), dataDir(dir).demoKeyFile(), nil
 }
 
-// benchHandler opens the log in d and returns the handler under test: the
-// API with its rate limits off, or with --raw the bare append handler on
-// the log without attestation hooks.
-func benchHandler(ctx context.Context, f *benchFlags, d dataDir, cfg log.Config) (*log.Log, *pebble.Storage, http.Handler, error) {
-	if f.raw {
-		l, st, err := openLog(ctx, d, d.db(), cfg)
-		if err != nil {
-			return nil, nil, nil, err
+// benchLogConfig completes cfg with the origin, keys and store of the
+// data directory dir: loadgen.Config.LogConfig.
+func benchLogConfig(dir string, cfg log.Config) (log.Config, io.Closer, error) {
+	d := dataDir(dir)
+	cfg, st, err := logConfig(d, d.db(), cfg)
+	if err != nil {
+		return cfg, nil, err
+	}
+	return cfg, st, nil
+}
+
+// findVerifyBinary returns the pledge-verify binary to run witnesses
+// with: flag if given, else the one beside this binary (make build puts
+// both in bin/), else the one on PATH.
+func findVerifyBinary(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "pledge-verify")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
 		}
-		return l, st, web.NewRaw(l), nil
 	}
-	al, st, err := openAttestLog(ctx, d, cfg)
-	if err != nil {
-		return nil, nil, nil, err
+	if p, err := exec.LookPath("pledge-verify"); err == nil {
+		return p, nil
 	}
-	l := al.Log()
-	off := web.Limit{Rate: -1}
-	srv, err := web.New(web.Config{Attest: al, Logger: cfg.Logger, IPLimit: off, SignatoryLimit: off, ReadLimit: off})
-	if err != nil {
-		st.Close()
-		return nil, nil, nil, err
-	}
-	return l, st, srv.Handler(), nil
+	return "", usageError{Err: errors.New("--witnesses needs the pledge-verify binary, found neither beside pledgelog nor on PATH: run go build -o bin/ ./cmd/... and bin/pledgelog, or pass --verify-binary")}
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 	"github.com/pledgelog/pledgelog/log/storage/pebble"
 	"github.com/pledgelog/pledgelog/log/storage/storagetest"
 )

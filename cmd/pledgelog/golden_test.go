@@ -44,7 +44,7 @@ func TestDemoGolden(t *testing.T) {
 		got["row "+table+" "+key] = []byte(value)
 	}
 
-	s := startServe(t, d)
+	s := startServe(t, d, "--read-rate", "-1") // ~215 reads, faster than the default read limit allows
 	logInfo := goldenGet(t, s.url+"/api/v1/log")
 	var info struct {
 		Size uint64 `json:"size"`

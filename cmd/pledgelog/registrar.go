@@ -9,7 +9,7 @@ import (
 	"os"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 

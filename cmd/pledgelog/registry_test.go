@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // demoLog creates and serves a demo log and returns its URL and data
@@ -151,7 +151,13 @@ func TestBench(t *testing.T) {
 		{"--entries", "300", "--raw", "--rate", "1000"},
 	} {
 		code, stdout, stderr := pledgelog(t, nil, append([]string{"bench", "--json", "--publish-interval", "20ms"}, args...)...)
-		var rep benchReport
+		var rep struct { // the fields of loadgen's JSON report this test reads
+			Accepted   int                `json:"accepted_entries"`
+			Errors     map[string]int     `json:"errors_by_status"`
+			C          float64            `json:"c_per_s"`
+			PeakRSSMiB float64            `json:"peak_rss_mib"`
+			Latency    map[string]float64 `json:"latency_ms"`
+		}
 		if err := json.Unmarshal([]byte(stdout), &rep); code != 0 || err != nil {
 			t.Fatalf("bench %q = %d (%v): %s%s", args, code, err, stdout, stderr)
 		}

@@ -11,7 +11,7 @@ import (
 	"strconv"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // runSignatory dispatches pledgelog signatory <sub>.

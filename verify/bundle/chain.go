@@ -87,7 +87,7 @@ func (ring keyring) admit(field string, e Entry, p *Policy) (Link, error) {
 	if err := ring.checkNewKey(field, e.Index, owner, action, key, p); err != nil {
 		return Link{}, err
 	}
-	auth, err := ring.checkSigs(field, env, key, ErrEvidence, false)
+	auth, err := ring.checkSigs(field, env, key, ErrEvidence, false, true)
 	if err != nil {
 		return Link{}, err
 	}
@@ -116,10 +116,12 @@ func (ring keyring) checkNewKey(field string, index uint64, owner, action string
 // event introduces, proof of possession) with that key, and exactly one
 // other by a known key that may authorise the statement — unless the
 // statement is a genesis, signed by its own key alone. With logged, the
-// authorising key must have been introduced by evidence. It returns the
+// authorising key must have been introduced by evidence. Without sigs, it
+// checks all that but the signatures themselves, which the caller
+// verified (Checker.Check with a Verified entry). It returns the
 // authorising key (nil for genesis).
-func (ring keyring) checkSigs(field string, env *attest.Envelope, newKey *attest.PublicKey, sentinel error, logged bool) (*known, error) {
-	pae := env.PAE()
+func (ring keyring) checkSigs(field string, env *attest.Envelope, newKey *attest.PublicKey, sentinel error, logged, sigs bool) (*known, error) {
+	var pae []byte
 	var auth *known
 	for i, s := range env.Signatures {
 		f := fmt.Sprintf("%s.signatures[%d]", field, i)
@@ -133,6 +135,12 @@ func (ring keyring) checkSigs(field string, env *attest.Envelope, newKey *attest
 		pub := newKey
 		if k != nil {
 			auth, pub = k, &k.key
+		}
+		if !sigs {
+			continue
+		}
+		if pae == nil {
+			pae = env.PAE()
 		}
 		if err := pub.Verify(pae, s.Sig); err != nil {
 			return nil, fieldErr(f, sentinel, fmt.Errorf("key %s: %w", s.KeyID, err))
@@ -174,8 +182,15 @@ func parseLeaf(field string, leaf []byte, origin string, sentinel error) (*attes
 	if err != nil {
 		return nil, fieldErr(field+".leaf", sentinel, err)
 	}
-	if o := env.Statement.Origin(); o != origin {
-		return nil, fieldErr(field+".leaf", sentinel, fmt.Errorf("statement names origin %q, want %q", o, origin))
+	if err := checkOrigin(field, env, origin, sentinel); err != nil {
+		return nil, err
 	}
 	return env, nil
+}
+
+func checkOrigin(field string, env *attest.Envelope, origin string, sentinel error) error {
+	if o := env.Statement.Origin(); o != origin {
+		return fieldErr(field+".leaf", sentinel, fmt.Errorf("statement names origin %q, want %q", o, origin))
+	}
+	return nil
 }

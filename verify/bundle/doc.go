@@ -1,6 +1,7 @@
 // Package bundle defines pledgelog's proof bundle, the proof a log returns
 // for a submitted attestation and a signatory keeps, and checks it offline
-// (Verify). It is pure: no I/O, no logging.
+// (Verify). It is pure: no I/O but through the Source or TileReader a
+// caller passes, no logging.
 //
 // # Format
 //
@@ -73,6 +74,13 @@
 // revocations; then Verify checks that no key of the chain was revoked or
 // void where it signed. Nor does a bundle prove the registry chains'
 // continuity (seq and prev): an auditor replaying the log does.
+//
+// A Builder builds a log's bundles, with the evidence above, from what a
+// Source reads of the log: entries by index, hash tiles, and the index of
+// the registry event that introduced a key. Check (a Checker's) proves
+// what Verify proves and accepts only what Verify accepts, remembering
+// what it verified before; it is the check a Builder runs on every bundle
+// before it returns it.
 //
 // Upgrade replaces the checkpoint with a later one, such as a cosigned
 // one, after checking a consistency proof, and recomputes the proofs from

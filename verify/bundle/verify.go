@@ -41,7 +41,7 @@ func Verify(b *Bundle, p Policy) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := authoriseEntry(b.Entry, keys, &p, r); err != nil {
+	if err := authoriseEntry(b.Entry, nil, keys, &p, r); err != nil {
 		return nil, err
 	}
 	if err := checkAudit(p.Audit, cp, r); err != nil {
@@ -87,25 +87,41 @@ func includeAll(b *Bundle, cp verify.Checkpoint) error {
 		return err
 	}
 	for i, e := range b.Evidence {
-		field := fmt.Sprintf("evidence[%d]", i)
-		if i > 0 && e.Index <= b.Evidence[i-1].Index {
-			return fieldErr(field+".index", ErrEvidence, errors.New("evidence not in increasing index order"))
+		if err := checkOrder(b, i); err != nil {
+			return err
 		}
-		if e.Index >= b.Entry.Index {
-			return fieldErr(field+".index", ErrKey, fmt.Errorf("evidence at %d is not before the entry at %d", e.Index, b.Entry.Index))
-		}
-		if err := include(field, e, cp); err != nil {
+		if err := include(evidenceField(i), e, cp); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+func evidenceField(i int) string { return fmt.Sprintf("evidence[%d]", i) }
+
+// checkOrder checks the index of evidence entry i: above the one before
+// it, below the entry's.
+func checkOrder(b *Bundle, i int) error {
+	e := b.Evidence[i]
+	if i > 0 && e.Index <= b.Evidence[i-1].Index {
+		return fieldErr(evidenceField(i)+".index", ErrEvidence, errors.New("evidence not in increasing index order"))
+	}
+	if e.Index >= b.Entry.Index {
+		return fieldErr(evidenceField(i)+".index", ErrKey, fmt.Errorf("evidence at %d is not before the entry at %d", e.Index, b.Entry.Index))
+	}
+	return nil
+}
+
 func include(field string, e Entry, cp verify.Checkpoint) error {
+	return includeHash(field, e, verify.LeafHash(e.Leaf), cp)
+}
+
+// includeHash is include with the leaf's hash, h, already computed.
+func includeHash(field string, e Entry, h verify.Hash, cp verify.Checkpoint) error {
 	if e.Index >= cp.Size {
 		return fieldErr(field+".index", ErrInclusion, fmt.Errorf("index %d not below the checkpoint size %d", e.Index, cp.Size))
 	}
-	if err := verify.Inclusion(verify.LeafHash(e.Leaf), e.Index, cp.Size, e.Proof, cp.Root); err != nil {
+	if err := verify.Inclusion(h, e.Index, cp.Size, e.Proof, cp.Root); err != nil {
 		return fieldErr(field, ErrInclusion, fmt.Errorf("leaf, index %d or proof do not match the checkpoint: %w", e.Index, err))
 	}
 	return nil

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 )
 
 // benchRequest is one pre-built write request.
@@ -21,43 +21,43 @@ type benchRequest struct {
 	entries     int
 }
 
-// load registers the signatories, pre-signs the pledges, builds the
-// requests and drives them against url.
-func load(ctx context.Context, f *benchFlags, d dataDir, url string, rep *benchReport, stderr io.Writer) error {
+// load registers the signatories on the log d, served at url, pre-signs
+// the pledges, builds the requests and drives them against url.
+func load(ctx context.Context, cfg *Config, d *demoLog, url string, rep *benchReport, stderr io.Writer) error {
 	start := time.Now()
-	reqs, err := prepare(ctx, f, d, client.New(url))
+	reqs, err := prepare(ctx, cfg, d, client.New(url))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "registered %d signatories, pre-signed %d pledges into %d requests in %v\n",
-		f.signatories, f.entries, len(reqs), time.Since(start).Round(time.Millisecond))
-	rep.Signatories, rep.Requests = f.signatories, len(reqs)
-	if err := drive(ctx, url, reqs, f, rep); err != nil {
+		cfg.Signatories, cfg.Entries, len(reqs), time.Since(start).Round(time.Millisecond))
+	rep.Signatories, rep.Requests = cfg.Signatories, len(reqs)
+	if err := drive(ctx, url, reqs, cfg, rep); err != nil {
 		return err
 	}
-	if f.memProfile != "" {
-		return writeHeapProfile(f.memProfile)
+	if cfg.MemProfile != "" {
+		return writeHeapProfile(cfg.MemProfile)
 	}
 	return nil
 }
 
 // prepare registers the signatories and pre-signs the requests. With
-// --raw, which has no API, the keys are not registered and the accord is
+// Raw, which has no API, the keys are not registered and the accord is
 // the embedded one: the entries are alike, and nobody checks them.
-func prepare(ctx context.Context, f *benchFlags, d dataDir, c *client.Client) ([]benchRequest, error) {
-	if f.raw {
+func prepare(ctx context.Context, cfg *Config, d *demoLog, c *client.Client) ([]benchRequest, error) {
+	if cfg.Raw {
 		accord, _ := attest.TechAccord(benchOrigin)
 		digest, err := attest.PredicateDigest(accord)
 		if err != nil {
 			return nil, err
 		}
-		keys, err := benchKeys(f.signatories)
+		keys, err := benchKeys(cfg.Signatories)
 		if err != nil {
 			return nil, err
 		}
-		return benchRequests(&attest.AccordInfo{Accord: *accord, Digest: digest}, benchOrigin, keys, f, 0)
+		return benchRequests(&attest.AccordInfo{Accord: *accord, Digest: digest}, benchOrigin, keys, cfg, 0)
 	}
-	keys, err := benchKeys(f.signatories)
+	keys, err := benchKeys(cfg.Signatories)
 	if err != nil {
 		return nil, err
 	}
@@ -65,13 +65,13 @@ func prepare(ctx context.Context, f *benchFlags, d dataDir, c *client.Client) ([
 	if err != nil {
 		return nil, err
 	}
-	return benchRequests(accord, info.Origin, keys, f, 0)
+	return benchRequests(accord, info.Origin, keys, cfg, 0)
 }
 
-// registerKeys registers the signatories of keys on the log c serves, with
-// d's demo registrar key, and returns the log's info and the accord the
-// bench pledges to.
-func registerKeys(ctx context.Context, c *client.Client, d dataDir, keys []*client.Key) (*client.LogInfo, *attest.AccordInfo, error) {
+// registerKeys registers the signatories of keys on the log d, which c
+// serves, with d's demo registrar key, and returns the log's info and the
+// accord the bench pledges to.
+func registerKeys(ctx context.Context, c *client.Client, d *demoLog, keys []*client.Key) (*client.LogInfo, *attest.AccordInfo, error) {
 	info, err := c.Log(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -101,10 +101,10 @@ func benchKeys(k int) ([]*client.Key, error) {
 
 func benchID(i int) string { return fmt.Sprintf("bench-%04d", i) }
 
-// registerBench registers k signatories with new Ed25519 keys in one
-// batch signed by the demo registrar key, and returns their keys by id.
-func registerBench(ctx context.Context, c *client.Client, d dataDir, info *client.LogInfo, keys []*client.Key) error {
-	b, err := os.ReadFile(d.demoKeyFile())
+// registerBench registers the signatories of keys, benchID(i) with
+// keys[i], in one batch signed by d's demo registrar key.
+func registerBench(ctx context.Context, c *client.Client, d *demoLog, info *client.LogInfo, keys []*client.Key) error {
+	b, err := os.ReadFile(d.registrarKey)
 	if err != nil {
 		return err
 	}
@@ -138,26 +138,26 @@ func batchBody(leaves [][]byte) []byte {
 	return append(append([]byte(`{"entries":[`), bytes.Join(leaves, []byte(","))...), "]}"...)
 }
 
-// benchRequests pre-signs f.entries pledges, the first numbered first,
+// benchRequests pre-signs cfg.Entries pledges, the first numbered first,
 // round robin over the signatories and the accord's principles, and
 // groups them into requests: one per envelope, or batches of one
 // signatory's envelopes. Their tokens are minted now and last
 // client.TokenLifetime.
-func benchRequests(accord *attest.AccordInfo, origin string, keys []*client.Key, f *benchFlags, first int) ([]benchRequest, error) {
+func benchRequests(accord *attest.AccordInfo, origin string, keys []*client.Key, cfg *Config, first int) ([]benchRequest, error) {
 	tokens, err := benchTokens(origin, keys)
 	if err != nil {
 		return nil, err
 	}
 	pending := make([][][]byte, len(keys))
 	var reqs []benchRequest
-	for i := first; i < first+f.entries; i++ {
+	for i := first; i < first+cfg.Entries; i++ {
 		s := i % len(keys)
 		leaf, err := signPledge(accord, origin, keys, i)
 		if err != nil {
 			return nil, err
 		}
-		if pending[s] = append(pending[s], leaf); len(pending[s]) == f.batch || i >= first+f.entries-len(keys) {
-			reqs = append(reqs, newBenchRequest(f, tokens[s], pending[s]))
+		if pending[s] = append(pending[s], leaf); len(pending[s]) == cfg.Batch || i >= first+cfg.Entries-len(keys) {
+			reqs = append(reqs, newBenchRequest(cfg, tokens[s], pending[s]))
 			pending[s] = nil
 		}
 	}
@@ -186,11 +186,11 @@ func signPledge(accord *attest.AccordInfo, origin string, keys []*client.Key, i 
 	return attest.Sign(attest.NewPledgeStatement(p, accord.Digest), keys[s].Signer)
 }
 
-func newBenchRequest(f *benchFlags, token string, leaves [][]byte) benchRequest {
+func newBenchRequest(cfg *Config, token string, leaves [][]byte) benchRequest {
 	switch {
-	case f.raw:
+	case cfg.Raw:
 		return benchRequest{path: "/raw", body: leaves[0], entries: 1}
-	case len(leaves) == 1 && f.batch == 1:
+	case len(leaves) == 1 && cfg.Batch == 1:
 		return benchRequest{path: "/api/v1/entries", token: token, body: leaves[0], entries: 1}
 	}
 	return benchRequest{path: "/api/v1/entries/batch", token: token, body: batchBody(leaves), entries: len(leaves)}

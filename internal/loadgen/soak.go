@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 // bench --soak: a real `pledgelog serve` under writers at half the
 // measured maximum and concurrent readers, sampled per interval (see
@@ -7,15 +7,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,37 +18,9 @@ import (
 	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 	"github.com/pledgelog/pledgelog/verify"
 )
-
-// soakFlags are bench's flags for the soak.
-type soakFlags struct {
-	duration, interval, maxFor, readPause time.Duration
-	rate                                  float64
-	readers                               int
-	plot                                  string
-}
-
-func addSoakFlags(fl *flag.FlagSet, f *soakFlags) {
-	fl.DurationVar(&f.duration, "soak", 0, "run a soak this long against a pledgelog serve process instead (0: no soak)")
-	fl.Float64Var(&f.rate, "soak-rate", 0, "soak: writes per second (0: half the maximum measured first)")
-	fl.DurationVar(&f.maxFor, "soak-max-for", 20*time.Second, "soak: how long to measure the maximum write rate, flat out")
-	fl.DurationVar(&f.interval, "soak-interval", 10*time.Second, "soak: the sampling interval")
-	fl.IntVar(&f.readers, "soak-readers", 4, "soak: concurrent readers (each reads /checkpoint, a tile, an entry bundle and / in turn)")
-	fl.DurationVar(&f.readPause, "soak-read-pause", 100*time.Millisecond, "soak: each reader's pause between two rounds of reads")
-	fl.StringVar(&f.plot, "soak-plot", "", "soak: write a PNG plot of latency and RSS over time to this file")
-}
-
-func (f *soakFlags) check() error {
-	switch {
-	case f.duration < 0 || f.rate < 0 || f.readers < 0 || f.readPause < 0:
-		return usageError{Err: errors.New("--soak, --soak-rate, --soak-readers and --soak-read-pause must not be negative")}
-	case f.duration > 0 && (f.interval <= 0 || f.maxFor <= 0):
-		return usageError{Err: errors.New("--soak-interval and --soak-max-for must be positive")}
-	}
-	return nil
-}
 
 // soakReport is what the soak prints.
 type soakReport struct {
@@ -69,56 +36,45 @@ type soakReport struct {
 
 // runSoak creates a demo log, serves it with a pledgelog serve process,
 // measures the maximum write rate (unless given) and runs writers at half
-// of it with readers for f.soak.duration, sampling every interval.
-func runSoak(ctx context.Context, f *benchFlags, stdout, stderr io.Writer) error {
-	rep := &soakReport{Readers: f.soak.readers}
+// of it with readers for cfg.Soak, sampling every interval.
+func runSoak(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
+	rep := &soakReport{Readers: cfg.SoakReaders}
 	_, rep.C = measureC()
-	dir, cleanup, err := benchDir(f.dir)
+	dir, cleanup, err := benchDir(cfg.Dir)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	srv, err := startBenchLog(ctx, dir, f.publish, stderr)
+	d, srv, err := startBenchLog(ctx, cfg, dir, stderr)
+	if srv != nil {
+		defer srv.stop()
+	}
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
-	gen, err := newPledgeGen(ctx, srv, dataDir(dir), f.signatories)
+	gen, err := newPledgeGen(ctx, srv, d, cfg.Signatories)
 	if err != nil {
 		return err
 	}
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4096, MaxIdleConns: 4096, DisableCompression: true}}
-	if rep.Rate = f.soak.rate; rep.Rate == 0 {
-		rep.MaxPerSecond = flatOut(ctx, hc, srv.url, gen, f.concurrency, f.soak.maxFor)
+	hc := newHTTPClient()
+	if rep.Rate = cfg.SoakRate; rep.Rate == 0 {
+		rep.MaxPerSecond = flatOut(ctx, hc, srv.url, gen, cfg.Concurrency, cfg.SoakMaxFor)
 		rep.Rate = rep.MaxPerSecond / 2
-		fmt.Fprintf(stderr, "maximum: %.0f writes/s flat out (%d in flight, %v); soaking at %.0f/s\n", rep.MaxPerSecond, f.concurrency, f.soak.maxFor, rep.Rate)
+		fmt.Fprintf(stderr, "maximum: %.0f writes/s flat out (%d in flight, %v); soaking at %.0f/s\n", rep.MaxPerSecond, cfg.Concurrency, cfg.SoakMaxFor, rep.Rate)
 	}
 	if rep.Rate < 1 {
 		return fmt.Errorf("the soak rate is %.1f writes/s: the server accepted next to nothing; see %s", rep.Rate, srv.logTo)
 	}
-	rep.Intervals = soak(ctx, hc, srv, gen, rep.Rate, &f.soak, stderr)
-	rep.Seconds = f.soak.duration.Seconds()
+	rep.Intervals = soak(ctx, hc, srv, gen, rep.Rate, cfg, stderr)
+	rep.Seconds = cfg.Soak.Seconds()
 	rep.Errors = sumErrors(rep.Intervals)
 	_, rep.CAfter = measureC()
-	if f.soak.plot != "" {
-		if err := writeSoakPlot(f.soak.plot, rep); err != nil {
+	if cfg.SoakPlot != "" {
+		if err := writeSoakPlot(cfg.SoakPlot, rep); err != nil {
 			return err
 		}
 	}
-	return rep.print(stdout, f.json)
-}
-
-// benchDir returns the data directory to create, dir or one in a new
-// temporary directory, and what removes the temporary one.
-func benchDir(dir string) (string, func(), error) {
-	if dir != "" {
-		return dir, func() {}, nil
-	}
-	tmp, err := os.MkdirTemp("", "pledgelog-bench")
-	if err != nil {
-		return "", nil, err
-	}
-	return filepath.Join(tmp, "data"), func() { os.RemoveAll(tmp) }, nil
+	return rep.print(stdout, cfg.JSON)
 }
 
 // pledgeGen signs a new distinct pledge for each request, on demand, and
@@ -134,8 +90,8 @@ type pledgeGen struct {
 	minted time.Time
 }
 
-// newPledgeGen registers k signatories on the served log.
-func newPledgeGen(ctx context.Context, srv *benchProc, d dataDir, k int) (*pledgeGen, error) {
+// newPledgeGen registers k signatories on the log d, which srv serves.
+func newPledgeGen(ctx context.Context, srv *benchProc, d *demoLog, k int) (*pledgeGen, error) {
 	keys, err := benchKeys(k)
 	if err != nil {
 		return nil, err
@@ -196,20 +152,20 @@ func flatOut(ctx context.Context, hc *http.Client, url string, gen *pledgeGen, w
 	return float64(accepted.Load()) / time.Since(start).Seconds()
 }
 
-// soak runs the writers at rate and the readers for f.duration and
+// soak runs the writers at rate and the readers for cfg.Soak and
 // returns the intervals sampled meanwhile, printing each as it ends.
-func soak(ctx context.Context, hc *http.Client, srv *benchProc, gen *pledgeGen, rate float64, f *soakFlags, stderr io.Writer) []interval {
+func soak(ctx context.Context, hc *http.Client, srv *benchProc, gen *pledgeGen, rate float64, cfg *Config, stderr io.Writer) []interval {
 	win := newWindow()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
 	var readers sync.WaitGroup
-	for i := range f.readers {
-		readers.Go(func() { soakReader(ctx, hc, srv, win, f.readPause, uint64(i)) })
+	for i := range cfg.SoakReaders {
+		readers.Go(func() { soakReader(ctx, hc, srv, win, cfg.SoakReadPause, uint64(i)) })
 	}
 	sampled := make(chan []interval)
-	go func() { sampled <- sample(ctx, hc, srv, win, start, f.interval, stderr) }()
-	soakWriters(ctx, hc, srv.url, gen, rate, start.Add(f.duration), win)
+	go func() { sampled <- sample(ctx, hc, srv, win, start, cfg.SoakInterval, stderr) }()
+	soakWriters(ctx, hc, srv.url, gen, rate, start.Add(cfg.Soak), win)
 	cancel()
 	readers.Wait()
 	return <-sampled
@@ -376,13 +332,6 @@ func metricValue(r io.Reader, name string) float64 {
 		}
 	}
 	return 0
-}
-
-// printJSON prints v as indented JSON.
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // printC prints C measured before and after a run, warning if it moved.

@@ -1,7 +1,10 @@
-// Package client is the HTTP client of pledgelog's JSON API that the
-// pledge and pledgelog commands share: reads of the log and its registry,
-// authenticated writes, session tokens and the check of returned proof
-// bundles. Only commands use it.
+// Package client is the HTTP client of a pledgelog log's write and
+// registry API, shared by the signatory's command (pledge) and the
+// operator's (pledgelog): reads of the log and its registry, submissions
+// authenticated by JWTs signed with registered keys (session tokens, and
+// the registrar's single-use ones), the check of returned proof bundles,
+// and signatory requests. The auditor's verifier does not use it: it
+// reads through verify/client and mints nothing.
 package client
 
 import (
@@ -42,12 +45,9 @@ type Problem = api.Problem
 // LogInfo is the body of GET /api/v1/log.
 type LogInfo = api.LogInfo
 
-// Signatory is the body of GET /api/v1/signatories/{id}.
-type Signatory struct {
-	Signatory attest.SignatoryInfo  `json:"signatory"`
-	Recovered []uint64              `json:"recovered"`
-	Latest    []attest.LatestPledge `json:"latest"`
-}
+// SignatoryDetail is the body of GET /api/v1/signatories/{id}, typed:
+// api's one declaration of it with attest's records.
+type SignatoryDetail = api.SignatoryDetailOf[attest.SignatoryInfo, attest.LatestPledge]
 
 // Log fetches the log's origin, key and published checkpoint.
 func (c *Client) Log(ctx context.Context) (*LogInfo, error) {
@@ -57,8 +57,8 @@ func (c *Client) Log(ctx context.Context) (*LogInfo, error) {
 
 // Signatory fetches the registry record of a signatory (or of
 // attest.RegistrarID).
-func (c *Client) Signatory(ctx context.Context, id string) (*Signatory, error) {
-	var s Signatory
+func (c *Client) Signatory(ctx context.Context, id string) (*SignatoryDetail, error) {
+	var s SignatoryDetail
 	return &s, c.get(ctx, "/api/v1/signatories/"+id, &s)
 }
 
@@ -66,10 +66,7 @@ func (c *Client) Signatory(ctx context.Context, id string) (*Signatory, error) {
 func (c *Client) Signatories(ctx context.Context) ([]attest.SignatoryInfo, error) {
 	var all []attest.SignatoryInfo
 	for cursor := ""; ; {
-		var page struct {
-			Signatories []attest.SignatoryInfo `json:"signatories"`
-			Next        string                 `json:"next"`
-		}
+		var page api.SignatoriesOf[attest.SignatoryInfo]
 		path := "/api/v1/signatories?limit=500"
 		if cursor != "" {
 			path += "&cursor=" + url.QueryEscape(cursor)
@@ -86,9 +83,7 @@ func (c *Client) Signatories(ctx context.Context) ([]attest.SignatoryInfo, error
 
 // Accord fetches an accord by id.
 func (c *Client) Accord(ctx context.Context, id string) (*attest.AccordInfo, error) {
-	var out struct {
-		Accords []attest.AccordInfo `json:"accords"`
-	}
+	var out api.AccordsOf[attest.AccordInfo]
 	if err := c.get(ctx, "/api/v1/accords", &out); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 // The soak and the witnessed bench run the log as a real `pledgelog
 // serve` process (and witnesses as real `pledge-verify witness serve`
@@ -118,51 +118,20 @@ func benchServeArgs(dir string, publish time.Duration, extra ...string) []string
 }
 
 // startBenchLog creates a demo log in dir (which must not exist) and
-// serves it with pledgelog serve, this very binary.
-func startBenchLog(ctx context.Context, dir string, publish time.Duration, stderr io.Writer, extra ...string) (*benchProc, error) {
-	if _, err := initBenchLog(ctx, dir, stderr); err != nil {
-		return nil, err
-	}
-	return serveBenchLog(ctx, dir, publish, extra...)
-}
-
-// initBenchLog creates a demo log in dir and returns its vkey.
-func initBenchLog(ctx context.Context, dir string, stderr io.Writer) (string, error) {
-	var out bytes.Buffer
-	if err := runInit(ctx, []string{"--demo", "--data", dir, "--origin", benchOrigin}, &out, stderr); err != nil {
-		return "", err
-	}
-	_, vkey, _ := strings.Cut(out.String(), "vkey: ")
-	return strings.TrimSpace(strings.SplitN(vkey, "\n", 2)[0]), nil
-}
-
-// serveBenchLog serves the log in dir with pledgelog serve, this very
-// binary, its stderr to dir.log.
-func serveBenchLog(ctx context.Context, dir string, publish time.Duration, extra ...string) (*benchProc, error) {
-	self, err := os.Executable()
+// serves it with pledgelog serve.
+func startBenchLog(ctx context.Context, cfg *Config, dir string, stderr io.Writer, extra ...string) (*demoLog, *benchProc, error) {
+	d, err := initLog(ctx, cfg, dir, stderr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return startProc(ctx, "pledgelog serve", self, dir+".log", benchServeArgs(dir, publish, extra...)...)
+	p, err := serveBenchLog(ctx, cfg, d, extra...)
+	return d, p, err
 }
 
-// findVerifyBinary returns the pledge-verify binary to run witnesses
-// with: flag if given, else the one beside this binary (make build puts
-// both in bin/), else the one on PATH.
-func findVerifyBinary(flag string) (string, error) {
-	if flag != "" {
-		return flag, nil
-	}
-	if self, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(self), "pledge-verify")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("pledge-verify"); err == nil {
-		return p, nil
-	}
-	return "", usageError{Err: errors.New("--witnesses needs the pledge-verify binary, found neither beside pledgelog nor on PATH: run go build -o bin/ ./cmd/... and bin/pledgelog, or pass --verify-binary")}
+// serveBenchLog serves the log d with pledgelog serve (cfg.Serve), its
+// stderr to d.dir.log.
+func serveBenchLog(ctx context.Context, cfg *Config, d *demoLog, extra ...string) (*benchProc, error) {
+	return startProc(ctx, "pledgelog serve", cfg.Serve, d.dir+".log", benchServeArgs(d.dir, cfg.Publish, extra...)...)
 }
 
 // startWitness makes a key for witness i in dir and serves it with

@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"context"
@@ -25,24 +25,24 @@ type outcome struct {
 // not sent) rather than exhaust the generator's memory and sockets.
 const maxInFlight = 4096
 
-// drive sends the requests, open loop at f.rate (latency from each
-// request's scheduled send time) or flat out with f.concurrency in flight
-// (latency from its send time), and records the outcomes in rep.
-func drive(ctx context.Context, url string, reqs []benchRequest, f *benchFlags, rep *benchReport) error {
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4096, MaxIdleConns: 4096, DisableCompression: true}}
+// drive sends the requests, open loop at cfg.Rate (latency from each
+// request's scheduled send time) or flat out with cfg.Concurrency in
+// flight (latency from its send time), and records the outcomes in rep.
+func drive(ctx context.Context, url string, reqs []benchRequest, cfg *Config, rep *benchReport) error {
+	hc := newHTTPClient()
 	out := make([]outcome, len(reqs))
-	if f.cpuProfile != "" {
-		stop, err := startProfile(f.cpuProfile)
+	if cfg.CPUProfile != "" {
+		stop, err := startProfile(cfg.CPUProfile)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
 	start := time.Now()
-	if f.rate > 0 {
-		openLoop(ctx, hc, url, reqs, f.rate, start, out)
+	if cfg.Rate > 0 {
+		openLoop(ctx, hc, url, reqs, cfg.Rate, start, out)
 	} else {
-		closedLoop(ctx, hc, url, reqs, f.concurrency, out)
+		closedLoop(ctx, hc, url, reqs, cfg.Concurrency, out)
 	}
 	rep.summarise(out, time.Since(start))
 	return nil

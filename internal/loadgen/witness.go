@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 // bench --witnesses N: the same write load on two pledgelog serve
 // processes, one publishing unwitnessed and one with N real
@@ -9,7 +9,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,39 +21,11 @@ import (
 	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/cmd/pledge/client"
+	"github.com/pledgelog/pledgelog/client"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/bundle"
 	"github.com/pledgelog/pledgelog/verify/policy"
 )
-
-// witnessFlags are bench's flags for --witnesses.
-type witnessFlags struct {
-	n, rounds  int
-	verifyBin  string
-	latencyFor time.Duration
-	pollEvery  time.Duration
-}
-
-func addWitnessFlags(fl *flag.FlagSet, f *witnessFlags) {
-	fl.IntVar(&f.n, "witnesses", 0, "compare with a log cosigned by this many pledge-verify witness processes (majority quorum), alternating rounds of --entries each")
-	fl.IntVar(&f.rounds, "witness-rounds", 3, "--witnesses: rounds, each one run flat out on either log (the order alternating)")
-	fl.StringVar(&f.verifyBin, "verify-binary", "", "--witnesses: the pledge-verify binary (default: beside pledgelog, else on PATH)")
-	fl.DurationVar(&f.latencyFor, "witness-latency-for", 30*time.Second, "--witnesses: how long to write at half the maximum while timing commit → checkpoint")
-	fl.DurationVar(&f.pollEvery, "witness-poll", 10*time.Millisecond, "--witnesses: how often /checkpoint is read while timing")
-}
-
-func (f *witnessFlags) check(b *benchFlags) error {
-	switch {
-	case f.n < 0 || f.n > 16:
-		return usageError{Err: fmt.Errorf("--witnesses %d: want 0 to 16", f.n)}
-	case f.n > 0 && (f.rounds < 1 || f.latencyFor <= 0 || f.pollEvery <= 0):
-		return usageError{Err: errors.New("--witness-rounds, --witness-latency-for and --witness-poll must be positive")}
-	case f.n > 0 && (b.raw || b.batch != 1 || b.rate != 0):
-		return usageError{Err: errors.New("--witnesses drives single requests flat out: drop --raw, --batch and --rate")}
-	}
-	return nil
-}
 
 // segment is one flat-out run on one log.
 type segment struct {
@@ -94,10 +65,11 @@ type witnessReport struct {
 
 // benchLogs are the two logs under test and the witnesses.
 type benchLogs struct {
-	plain, witnessed *benchProc
-	witnesses        []*benchProc
-	pol              *policy.Policy
-	quorum           int
+	plainLog, witnessedLog *demoLog
+	plain, witnessed       *benchProc
+	witnesses              []*benchProc
+	pol                    *policy.Policy
+	quorum                 int
 }
 
 func (b *benchLogs) stop() {
@@ -108,20 +80,16 @@ func (b *benchLogs) stop() {
 	}
 }
 
-// runWitnessBench runs bench --witnesses.
-func runWitnessBench(ctx context.Context, f *benchFlags, stdout, stderr io.Writer) error {
-	bin, err := findVerifyBinary(f.wit.verifyBin)
-	if err != nil {
-		return err
-	}
-	rep := &witnessReport{Witnesses: f.wit.n, Publish: f.publish.String()}
+// runWitnessBench runs the witnessed bench.
+func runWitnessBench(ctx context.Context, cfg *Config, stdout, stderr io.Writer) error {
+	rep := &witnessReport{Witnesses: cfg.Witnesses, Publish: cfg.Publish.String()}
 	_, rep.C = measureC()
-	dir, cleanup, err := benchDir(f.dir)
+	dir, cleanup, err := benchDir(cfg.Dir)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	logs, err := startWitnessedLogs(ctx, bin, dir, f, stderr)
+	logs, err := startWitnessedLogs(ctx, cfg, dir, stderr)
 	if logs != nil {
 		defer logs.stop()
 	}
@@ -129,19 +97,19 @@ func runWitnessBench(ctx context.Context, f *benchFlags, stdout, stderr io.Write
 		return err
 	}
 	rep.Quorum = logs.quorum
-	accord, keys, err := registerBoth(ctx, logs, dir, f.signatories)
+	accord, keys, err := registerBoth(ctx, logs, cfg.Signatories)
 	if err != nil {
 		return err
 	}
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4096, MaxIdleConns: 4096, DisableCompression: true}}
-	for r := range f.wit.rounds {
-		reqs, err := benchRequests(accord, benchOrigin, keys, f, r*f.entries)
+	hc := newHTTPClient()
+	for r := range cfg.WitnessRounds {
+		reqs, err := benchRequests(accord, benchOrigin, keys, cfg, r*cfg.Entries)
 		if err != nil {
 			return err
 		}
 		for k := range 2 {
 			witnessed := (r+k)%2 == 1 // plain first in even rounds
-			s := runSegment(ctx, hc, logs, witnessed, reqs, f.concurrency)
+			s := runSegment(ctx, hc, logs, witnessed, reqs, cfg.Concurrency)
 			fmt.Fprintf(stderr, "round %d, %s: %.0f/s (%s)\n", r+1, logName(witnessed), s.PerSecond, s.Errors)
 			rep.Segments = append(rep.Segments, s)
 		}
@@ -149,22 +117,22 @@ func runWitnessBench(ctx context.Context, f *benchFlags, stdout, stderr io.Write
 	rep.Plain, rep.Cosigned = meanRate(rep.Segments, false), meanRate(rep.Segments, true)
 	rep.Ratio = rep.Cosigned / rep.Plain
 	rate := rep.Plain / 2
-	first := f.wit.rounds * f.entries
+	first := cfg.WitnessRounds * cfg.Entries
 	for _, witnessed := range []bool{false, true} {
-		n := max(1, int(rate*f.wit.latencyFor.Seconds()))
-		reqs, err := benchRequests(accord, benchOrigin, keys, &benchFlags{entries: n, batch: 1}, first)
+		n := max(1, int(rate*cfg.WitnessLatencyFor.Seconds()))
+		reqs, err := benchRequests(accord, benchOrigin, keys, &Config{Entries: n, Batch: 1}, first)
 		if err != nil {
 			return err
 		}
 		first += n
-		pl, err := timePublication(ctx, hc, logs, witnessed, reqs, rate, f, stderr)
+		pl, err := timePublication(ctx, hc, logs, witnessed, reqs, rate, cfg, stderr)
 		if err != nil {
 			return err
 		}
 		rep.Latency = append(rep.Latency, pl)
 	}
 	_, rep.CAfter = measureC()
-	return rep.print(stdout, f.json)
+	return rep.print(stdout, cfg.JSON)
 }
 
 func logName(witnessed bool) string {
@@ -176,24 +144,23 @@ func logName(witnessed bool) string {
 
 // startWitnessedLogs creates the two demo logs, starts the witnesses of
 // the second and serves both.
-func startWitnessedLogs(ctx context.Context, bin, dir string, f *benchFlags, stderr io.Writer) (*benchLogs, error) {
-	logs := &benchLogs{quorum: f.wit.n/2 + 1}
+func startWitnessedLogs(ctx context.Context, cfg *Config, dir string, stderr io.Writer) (*benchLogs, error) {
+	logs := &benchLogs{quorum: cfg.Witnesses/2 + 1}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	var err error
-	if logs.plain, err = startBenchLog(ctx, filepath.Join(dir, "plain"), f.publish, stderr); err != nil {
+	if logs.plainLog, logs.plain, err = startBenchLog(ctx, cfg, filepath.Join(dir, "plain"), stderr); err != nil {
 		return logs, err
 	}
-	wdir := filepath.Join(dir, "witnessed")
-	vkey, err := initBenchLog(ctx, wdir, stderr)
-	if err != nil {
+	if logs.witnessedLog, err = initLog(ctx, cfg, filepath.Join(dir, "witnessed"), stderr); err != nil {
 		return logs, err
 	}
+	vkey := logs.witnessedLog.vkey
 	text := "log " + vkey + "\n"
 	var names []string
-	for i := 1; i <= f.wit.n; i++ {
-		w, err := startWitness(ctx, bin, dir, i, vkey)
+	for i := 1; i <= cfg.Witnesses; i++ {
+		w, err := startWitness(ctx, cfg.VerifyBinary, dir, i, vkey)
 		if err != nil {
 			return logs, err
 		}
@@ -209,26 +176,27 @@ func startWitnessedLogs(ctx context.Context, bin, dir string, f *benchFlags, std
 	if err := os.WriteFile(polFile, []byte(text), 0o644); err != nil {
 		return logs, err
 	}
-	logs.witnessed, err = serveBenchLog(ctx, wdir, f.publish, "--policy", polFile)
+	logs.witnessed, err = serveBenchLog(ctx, cfg, logs.witnessedLog, "--policy", polFile)
 	return logs, err
 }
 
 // registerBoth registers the same k signatories on both logs (same
 // origin, so one pre-signed pledge is valid on either) and returns the
 // accord they pledge to, which must be the same on both.
-func registerBoth(ctx context.Context, logs *benchLogs, dir string, k int) (*attest.AccordInfo, []*client.Key, error) {
+func registerBoth(ctx context.Context, logs *benchLogs, k int) (*attest.AccordInfo, []*client.Key, error) {
 	keys, err := benchKeys(k)
 	if err != nil {
 		return nil, nil, err
 	}
 	var accords []*attest.AccordInfo
 	for _, l := range []struct {
-		p *benchProc
-		d string
-	}{{logs.plain, "plain"}, {logs.witnessed, "witnessed"}} {
-		_, a, err := registerKeys(ctx, client.New(l.p.url), dataDir(filepath.Join(dir, l.d)), keys)
+		d    *demoLog
+		p    *benchProc
+		name string
+	}{{logs.plainLog, logs.plain, "plain"}, {logs.witnessedLog, logs.witnessed, "witnessed"}} {
+		_, a, err := registerKeys(ctx, client.New(l.p.url), l.d, keys)
 		if err != nil {
-			return nil, nil, fmt.Errorf("the %s log: %w", l.d, err)
+			return nil, nil, fmt.Errorf("the %s log: %w", l.name, err)
 		}
 		accords = append(accords, a)
 	}
@@ -297,7 +265,7 @@ type sighting struct {
 // polling its /checkpoint, and times each acknowledged entry from its 201
 // to the answer of the first read sent after it whose checkpoint covers
 // it (size > index, and on the witnessed log a quorum of cosignatures).
-func timePublication(ctx context.Context, hc *http.Client, logs *benchLogs, witnessed bool, reqs []benchRequest, rate float64, f *benchFlags, stderr io.Writer) (publishLatency, error) {
+func timePublication(ctx context.Context, hc *http.Client, logs *benchLogs, witnessed bool, reqs []benchRequest, rate float64, cfg *Config, stderr io.Writer) (publishLatency, error) {
 	p, q := logs.plain, verify.Quorum(nil)
 	if witnessed {
 		p, q = logs.witnessed, logs.pol
@@ -310,14 +278,14 @@ func timePublication(ctx context.Context, hc *http.Client, logs *benchLogs, witn
 	defer stopPolling()
 	poll := &poller{hc: hc, url: p.url, v: v, q: q}
 	polled := make(chan struct{})
-	go func() { poll.run(pctx, f.wit.pollEvery); close(polled) }()
+	go func() { poll.run(pctx, cfg.WitnessPoll); close(polled) }()
 	acks := ackLoop(ctx, hc, p.url, reqs, rate)
 	var last ack
 	for _, a := range acks {
 		last.index, last.at = max(last.index, a.index), latest(last.at, a.at)
 	}
-	for end := time.Now().Add(10*f.publish + 10*time.Second); time.Now().Before(end) && !poll.covers(last); {
-		time.Sleep(f.wit.pollEvery)
+	for end := time.Now().Add(10*cfg.Publish + 10*time.Second); time.Now().Before(end) && !poll.covers(last); {
+		time.Sleep(cfg.WitnessPoll)
 	}
 	stopPolling()
 	<-polled

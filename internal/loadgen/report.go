@@ -1,4 +1,4 @@
-package main
+package loadgen
 
 import (
 	"encoding/json"
@@ -69,9 +69,7 @@ func peakRSS() float64 {
 
 func (r *benchReport) print(w io.Writer, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return printJSON(w, r)
 	}
 	mode, load := "API", "flat out"
 	if r.Raw {
@@ -95,4 +93,11 @@ func (r *benchReport) print(w io.Writer, asJSON bool) error {
 	}
 	fmt.Fprintf(w, "peak RSS (VmHWM, server and load generator in one process): %.0f MiB\n", r.PeakRSSMiB)
 	return nil
+}
+
+// printJSON prints v as indented JSON: the reports of every load.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
