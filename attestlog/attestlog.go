@@ -40,15 +40,16 @@ import (
 	"github.com/pledgelog/pledgelog/verify"
 )
 
-// TableLeaf maps the RFC 6962 leaf hash of every entry to its index (8
-// bytes, big-endian). The log's dedup key is attest.DedupKey, not the leaf
-// hash, so lookups by leaf hash need their own rows.
-const TableLeaf = "leaf"
+// tableLeaf maps the RFC 6962 leaf hash of every entry to its index (8
+// bytes, big-endian): the rows of Log.IndexByLeafHash. The log's dedup key
+// is attest.DedupKey, not the leaf hash, so lookups by leaf hash need
+// their own rows.
+const tableLeaf = "leaf"
 
 // DerivedTables are the tables of derived rows an attestation log has:
-// attest's and TableLeaf. Reindex rebuilds exactly these.
+// attest's and the leaf-hash index (table "leaf"). Reindex rebuilds exactly these.
 var DerivedTables = []string{attest.TableSignatories, attest.TableAccords, attest.TableRegistry,
-	attest.TablePledges, attest.TableLatest, attest.TableSearch, TableLeaf}
+	attest.TablePledges, attest.TableLatest, attest.TableSearch, tableLeaf}
 
 // Log is an attestation log: the Merkle log and the registry whose hooks
 // it has. The sequencer runs as the Merkle log's Run.
@@ -94,7 +95,7 @@ func (a *Log) Registry() *attest.Registry { return a.reg }
 
 // hooks sets cfg's DedupKey, Admit and Index hooks to those of reg, so
 // that the log admits attestations by reg's rules and writes its derived
-// rows, plus a TableLeaf row per entry. An entry appended with its parsed
+// rows, plus a tableLeaf row per entry. An entry appended with its parsed
 // envelope as the value is neither parsed nor hashed again; a raw one
 // (log.Log.AppendBatch) is parsed by the hook.
 func hooks(cfg *log.Config, reg *attest.Registry) {
@@ -115,29 +116,7 @@ func indexRows(reg *attest.Registry, index uint64, leafHash verify.Hash) []log.R
 	for _, r := range rows {
 		out = append(out, log.Row(r))
 	}
-	return append(out, log.Row{Table: TableLeaf, Key: leafHash[:], Value: binary.BigEndian.AppendUint64(nil, index)})
-}
-
-// rowPage is how many rows a scan reads at a time.
-const rowPage = 1024
-
-// ScanRows calls fn for every row of table from start on, in key order.
-func ScanRows(ctx context.Context, l *log.Log, table string, start []byte, fn func(log.Row) error) error {
-	for {
-		rows, err := l.Rows(ctx, table, start, nil, rowPage)
-		if err != nil {
-			return fmt.Errorf("reading table %s: %w", table, err)
-		}
-		for _, r := range rows {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		if len(rows) < rowPage {
-			return nil
-		}
-		start = append(append([]byte(nil), rows[len(rows)-1].Key...), 0)
-	}
+	return append(out, log.Row{Table: tableLeaf, Key: leafHash[:], Value: binary.BigEndian.AppendUint64(nil, index)})
 }
 
 // loadRegistry rebuilds the registry from the derived rows: it replays
@@ -146,14 +125,14 @@ func ScanRows(ctx context.Context, l *log.Log, table string, start []byte, fn fu
 func (a *Log) loadRegistry(ctx context.Context, logger *slog.Logger) error {
 	start := time.Now()
 	events, pledges := 0, 0
-	err := ScanRows(ctx, a.log, attest.TableRegistry, nil, func(r log.Row) error {
+	err := scanRows(ctx, a.log, attest.TableRegistry, nil, nil, func(r log.Row) error {
 		events++
 		return a.replay(ctx, r.Key)
 	})
 	if err != nil {
 		return err
 	}
-	err = ScanRows(ctx, a.log, attest.TablePledges, nil, func(r log.Row) error {
+	err = scanRows(ctx, a.log, attest.TablePledges, nil, nil, func(r log.Row) error {
 		pledges++
 		return a.reg.RestorePledge(r.Key, r.Value)
 	})

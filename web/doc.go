@@ -155,7 +155,7 @@
 // principle needs accord; status is committed, reaffirmed, progress,
 // withdrawn or void; subject is a lowercase hex SHA-256. Unknown, repeated
 // or malformed parameters are 400 bad-parameter. Lookups by leaf hash use
-// the TableLeaf rows.
+// the attestation log's leaf-hash rows (attestlog.Log.IndexByLeafHash).
 //
 // # Web UI
 //

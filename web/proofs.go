@@ -2,7 +2,7 @@ package web
 
 import (
 	"context"
-	"encoding/binary"
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -60,15 +60,14 @@ func (s *Server) proofIndex(c echo.Context) (uint64, error) {
 	if err != nil {
 		return 0, problemf(kindBadParameter, "hash must be a standard base64 SHA-256 leaf hash")
 	}
-	return s.lookupLeaf(c, h)
+	return s.lookupLeaf(c.Request().Context(), h)
 }
 
 // lookupLeaf returns the index of the entry with leaf hash h: from
-// attestlog.TableLeaf in an attestation log, else from the log's dedup index (keyed
+// the attestation log's leaf-hash rows (attestlog.Log.IndexByLeafHash), else from the log's dedup index (keyed
 // by leaf hash by default). Either way it checks the stored leaf hash, so
 // that a wrong row answers "not found" rather than a wrong index.
-func (s *Server) lookupLeaf(c echo.Context, h verify.Hash) (uint64, error) {
-	ctx := c.Request().Context()
+func (s *Server) lookupLeaf(ctx context.Context, h verify.Hash) (uint64, error) {
 	index, found, err := s.leafIndex(ctx, h)
 	if err != nil {
 		return 0, err
@@ -91,11 +90,11 @@ func (s *Server) leafIndex(ctx context.Context, h verify.Hash) (uint64, bool, er
 	if s.reg == nil {
 		return s.log.Lookup(ctx, h[:])
 	}
-	rows, err := s.log.Rows(ctx, attestlog.TableLeaf, h[:], append(h[:], 0), 1)
-	if err != nil || len(rows) == 0 || len(rows[0].Value) != 8 {
-		return 0, false, err
+	index, err := s.alog.IndexByLeafHash(ctx, h)
+	if errors.Is(err, attestlog.ErrNotFound) {
+		return 0, false, nil
 	}
-	return binary.BigEndian.Uint64(rows[0].Value), true, nil
+	return index, err == nil, err
 }
 
 func (s *Server) getConsistency(c echo.Context) error {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"regexp"
 
@@ -9,7 +10,6 @@ import (
 	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/attestlog"
-	"github.com/pledgelog/pledgelog/log"
 )
 
 // idPattern is the syntax of accord, principle and signatory ids
@@ -20,13 +20,13 @@ func (s *Server) getAccords(c echo.Context) error {
 	if err := onlyParams(c); err != nil {
 		return err
 	}
-	out := api.Accords{Accords: []json.RawMessage{}}
-	err := attestlog.ScanRows(c.Request().Context(), s.log, attest.TableAccords, nil, func(r log.Row) error {
-		out.Accords = append(out.Accords, r.Value)
-		return nil
-	})
+	accords, err := s.alog.Accords(c.Request().Context())
 	if err != nil {
 		return err
+	}
+	out := api.Accords{Accords: make([]json.RawMessage, 0, len(accords))}
+	for _, a := range accords {
+		out.Accords = append(out.Accords, a.JSON)
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, cacheCheckpoint)
 	return c.JSON(http.StatusOK, out)
@@ -37,15 +37,13 @@ func (s *Server) getSignatories(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, next, err := s.page(c, attest.TableSignatories, nil, pg)
+	docs, next, err := s.alog.Signatories(c.Request().Context(), pg)
 	if err != nil {
-		return err
+		return pageError(err)
 	}
-	out := api.Signatories{Signatories: []json.RawMessage{}, Next: next}
-	for _, r := range rows {
-		if string(r.Key) != attest.RegistrarID {
-			out.Signatories = append(out.Signatories, r.Value)
-		}
+	out := api.Signatories{Signatories: make([]json.RawMessage, 0, len(docs)), Next: cursor(next)}
+	for _, d := range docs {
+		out.Signatories = append(out.Signatories, d.JSON)
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, cacheCheckpoint)
 	return c.JSON(http.StatusOK, out)
@@ -60,42 +58,30 @@ func (s *Server) getSignatory(c echo.Context) error {
 		return problemf(kindBadParameter, "id must be a signatory id (lowercase letters, digits and '-')")
 	}
 	ctx := c.Request().Context()
-	rows, err := s.log.Rows(ctx, attest.TableSignatories, []byte(id), []byte(id+"\x00"), 1)
-	if err != nil {
-		return err
-	}
-	if len(rows) == 0 {
+	doc, err := s.alog.Signatory(ctx, id)
+	if errors.Is(err, attestlog.ErrNotFound) {
 		return problemf(kindSignatoryNotFound, "no signatory has this id")
 	}
-	out, err := signatoryDetail(rows[0].Value)
 	if err != nil {
 		return err
 	}
-	err = attestlog.ScanRows(ctx, s.log, attest.TableLatest, []byte(id+"/"), func(r log.Row) error {
-		if len(r.Key) <= len(id) || string(r.Key[:len(id)+1]) != id+"/" {
-			return errStop
-		}
-		out.Latest = append(out.Latest, r.Value)
-		return nil
-	})
-	if err != nil && err != errStop {
+	info, err := doc.Decode()
+	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderCacheControl, cacheCheckpoint)
-	return c.JSON(http.StatusOK, out)
-}
-
-// signatoryDetail starts the detail of a signatory from its row.
-func signatoryDetail(value []byte) (*api.SignatoryDetail, error) {
-	var info attest.SignatoryInfo
-	if err := json.Unmarshal(value, &info); err != nil {
-		return nil, err
-	}
-	out := &api.SignatoryDetail{Signatory: value, Recovered: []uint64{}, Latest: []json.RawMessage{}}
+	out := &api.SignatoryDetail{Signatory: doc.JSON, Recovered: []uint64{}, Latest: []json.RawMessage{}}
 	for _, e := range info.Events {
 		if e.Action == attest.ActionRecover {
 			out.Recovered = append(out.Recovered, e.Index)
 		}
 	}
-	return out, nil
+	latest, err := s.alog.LatestBySignatory(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, l := range latest {
+		out.Latest = append(out.Latest, l.JSON)
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, cacheCheckpoint)
+	return c.JSON(http.StatusOK, out)
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
-	"github.com/pledgelog/pledgelog/log"
+	"github.com/pledgelog/pledgelog/attestlog"
 )
 
 // Page sizes of the paginated reads.
@@ -24,18 +23,9 @@ var (
 	hex64    = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	statuses = []string{attest.StatusCommitted, attest.StatusReaffirmed, attest.StatusProgress,
 		attest.StatusWithdrawn, attest.StatusVoid}
-	// searchFields are the filters of /api/v1/search, the first present
-	// driving the scan: the most selective first.
+	// searchFields are the filters of /api/v1/search (attestlog.Query).
 	searchFields = []string{"subject", "principle", "signatory", "accord", "status"}
-	errStop      = errors.New("stop")
 )
-
-// pageParams are a cursor (the last key of the previous page) and a
-// limit.
-type pageParams struct {
-	after []byte
-	limit int
-}
 
 // params returns the query parameters, each at most once and all among
 // allowed.
@@ -58,59 +48,44 @@ func onlyParams(c echo.Context, allowed ...string) error {
 	return err
 }
 
-func parsePage(c echo.Context, allowed ...string) (pageParams, error) {
+func parsePage(c echo.Context, allowed ...string) (attestlog.Page, error) {
 	q, err := params(c, allowed...)
 	if err != nil {
-		return pageParams{}, err
+		return attestlog.Page{}, err
 	}
 	return pageOf(q)
 }
 
-func pageOf(q map[string]string) (pageParams, error) {
-	pg := pageParams{limit: defaultLimit}
+// pageOf returns the page that the limit and cursor parameters of q ask
+// for. A cursor is the base64url of a page's attestlog Next.
+func pageOf(q map[string]string) (attestlog.Page, error) {
+	pg := attestlog.Page{Limit: defaultLimit}
 	if v, ok := q["limit"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxLimit || strconv.Itoa(n) != v {
 			return pg, problemf(kindBadParameter, "limit must be an integer from 1 to 500")
 		}
-		pg.limit = n
+		pg.Limit = n
 	}
 	if v, ok := q["cursor"]; ok {
 		after, err := base64.RawURLEncoding.DecodeString(v)
 		if err != nil || len(after) == 0 || base64.RawURLEncoding.EncodeToString(after) != v {
 			return pg, problemf(kindBadParameter, "cursor must be the next value of a previous page")
 		}
-		pg.after = after
+		pg.After = after
 	}
 	return pg, nil
 }
 
-// page reads up to pg.limit rows of table under prefix after the cursor.
-func (s *Server) page(c echo.Context, table string, prefix []byte, pg pageParams) ([]log.Row, string, error) {
-	start, end := prefix, prefixEnd(prefix)
-	if pg.after != nil {
-		if !bytes.HasPrefix(pg.after, prefix) {
-			return nil, "", problemf(kindBadParameter, "cursor does not belong to this query")
-		}
-		start = append(slices.Clone(pg.after), 0)
-	}
-	rows, err := s.log.Rows(c.Request().Context(), table, start, end, pg.limit)
-	if err != nil || len(rows) < pg.limit {
-		return rows, "", err
-	}
-	return rows, base64.RawURLEncoding.EncodeToString(rows[len(rows)-1].Key), nil
-}
+// cursor encodes the Next of a page ("" for none).
+func cursor(next []byte) string { return base64.RawURLEncoding.EncodeToString(next) }
 
-// prefixEnd is the least key above every key with prefix (nil: none).
-func prefixEnd(prefix []byte) []byte {
-	end := slices.Clone(prefix)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
+// pageError turns attestlog.ErrCursor into the request's problem.
+func pageError(err error) error {
+	if errors.Is(err, attestlog.ErrCursor) {
+		return problemf(kindBadParameter, "cursor does not belong to this query")
 	}
-	return nil
+	return err
 }
 
 func (s *Server) getSearch(c echo.Context) error {
@@ -118,7 +93,7 @@ func (s *Server) getSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	prefixes, err := searchPrefixes(q)
+	query, err := searchQuery(q)
 	if err != nil {
 		return err
 	}
@@ -126,7 +101,7 @@ func (s *Server) getSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.search(c, prefixes, pg)
+	out, err := s.search(c.Request().Context(), query, pg)
 	if err != nil {
 		return err
 	}
@@ -134,27 +109,18 @@ func (s *Server) getSearch(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// searchPrefixes checks the filters and returns their TableSearch
-// prefixes, the scan's driver first.
-func searchPrefixes(q map[string]string) ([][]byte, error) {
+// searchQuery checks the filters and returns their query.
+func searchQuery(q map[string]string) (attestlog.Query, error) {
 	if err := checkFilters(q); err != nil {
-		return nil, err
+		return attestlog.Query{}, err
 	}
-	var out [][]byte
-	for _, f := range searchFields {
-		v, ok := q[f]
-		if !ok {
-			continue
-		}
-		if f == "principle" {
-			v = q["accord"] + "/" + v
-		}
-		out = append(out, attest.SearchPrefix(f, v))
+	// checkFilters refuses every empty value: a field set is one given.
+	query := attestlog.Query{Subject: q["subject"], Principle: q["principle"], Signatory: q["signatory"],
+		Accord: q["accord"], Status: q["status"]}
+	if query == (attestlog.Query{}) {
+		return query, problemf(kindBadParameter, "give at least one of signatory, accord, principle, status and subject")
 	}
-	if len(out) == 0 {
-		return nil, problemf(kindBadParameter, "give at least one of signatory, accord, principle, status and subject")
-	}
-	return out, nil
+	return query, nil
 }
 
 func checkFilters(q map[string]string) error {

@@ -26,7 +26,7 @@ type Config struct {
 	// Attest, if not nil, is the attestation log served. It enables the
 	// write API (POST /api/v1/entries, /api/v1/entries/batch) and the
 	// attestation reads (accords, signatories, search), and makes lookups
-	// by leaf hash use attestlog.TableLeaf. The caller runs its sequencer.
+	// by leaf hash use its leaf-hash rows. The caller runs its sequencer.
 	Attest *attestlog.Log
 	// Log is the log served: Attest's, or without Attest a plain log,
 	// served read-only. The caller runs its sequencer (Log.Run).

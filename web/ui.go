@@ -2,8 +2,9 @@ package web
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -12,9 +13,7 @@ import (
 	"sync"
 
 	"github.com/labstack/echo/v4"
-	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/attestlog"
-	"github.com/pledgelog/pledgelog/log"
 )
 
 // The web UI: server-rendered pages readable without JavaScript, whose
@@ -166,7 +165,7 @@ func (u *ui) render(c echo.Context, status int, name, title string, data any) er
 		VKey: u.s.log.VerifierKey(), VKeys: strings.Join(u.s.log.VerifierKeys(), " "),
 		Witnesses: strings.Join(u.s.cfg.Witnesses, " "), WitnessQuorum: u.s.cfg.WitnessQuorum,
 		Size: u.s.log.Published().Size, Data: data}
-	sum, err := u.summary(c)
+	sum, err := u.summary(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -198,7 +197,7 @@ type summaryCache struct {
 }
 
 // summary returns the registry summary of the committed tree.
-func (u *ui) summary(c echo.Context) (*summary, error) {
+func (u *ui) summary(ctx context.Context) (*summary, error) {
 	size := u.s.log.Latest().Size
 	u.sums.mu.Lock()
 	last := u.sums.last
@@ -208,16 +207,10 @@ func (u *ui) summary(c echo.Context) (*summary, error) {
 	}
 	sum := &summary{size: size}
 	var err error
-	if sum.demo, sum.notices, err = u.demoNotices(c); err != nil {
+	if sum.demo, sum.notices, err = u.demoNotices(ctx); err != nil {
 		return nil, err
 	}
-	err = attestlog.ScanRows(c.Request().Context(), u.s.log, attest.TableSignatories, nil, func(r log.Row) error {
-		if string(r.Key) != attest.RegistrarID {
-			sum.signatories++
-		}
-		return nil
-	})
-	if err != nil {
+	if sum.signatories, err = u.s.alog.CountSignatories(ctx); err != nil {
 		return nil, err
 	}
 	u.sums.mu.Lock()
@@ -228,32 +221,37 @@ func (u *ui) summary(c echo.Context) (*summary, error) {
 	return sum, nil
 }
 
+// demoPrincipals is how many principals, by id, demoNotices reads.
+const demoPrincipals = 8
+
 // demoNotices says whether the log holds demo data: an accord or one of
-// the first signatories with a notice that says "demo". It returns the
+// the first principals with a notice that says "demo". It returns the
 // accords' notices, which the banner quotes.
-func (u *ui) demoNotices(c echo.Context) (demo bool, notices []string, err error) {
-	mark := func(r log.Row, quote bool) error {
-		var v struct{ Notice string }
-		if err := json.Unmarshal(r.Value, &v); err != nil {
-			return err
-		}
-		if strings.Contains(strings.ToLower(v.Notice), "demo") {
+func (u *ui) demoNotices(ctx context.Context) (demo bool, notices []string, err error) {
+	mark := func(notice string, quote bool) {
+		if strings.Contains(strings.ToLower(notice), "demo") {
 			demo = true
 			if quote && len(notices) < 3 {
-				notices = append(notices, v.Notice)
+				notices = append(notices, notice)
 			}
 		}
-		return nil
 	}
-	ctx := c.Request().Context()
-	err = attestlog.ScanRows(ctx, u.s.log, attest.TableAccords, nil, func(r log.Row) error { return mark(r, true) })
+	accords, err := u.s.alog.Accords(ctx)
 	if err != nil {
 		return false, nil, err
 	}
-	rows, err := u.s.log.Rows(ctx, attest.TableSignatories, nil, nil, 8)
-	for _, r := range rows {
-		if err == nil {
-			err = mark(r, false)
+	for _, d := range accords {
+		a, err := d.Decode()
+		if err != nil {
+			return false, nil, err
+		}
+		mark(a.Notice, true)
+	}
+	principals, _, err := u.s.alog.Principals(ctx, attestlog.Page{Limit: demoPrincipals})
+	for _, d := range principals {
+		p, derr := d.Decode()
+		if err = cmp.Or(err, derr); err == nil {
+			mark(p.Notice, false)
 		}
 	}
 	return demo, notices, err

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/verify"
 )
 
@@ -73,19 +75,20 @@ type homeData struct {
 
 func (u *ui) home(c echo.Context) error {
 	d := homeData{Checkpoint: u.checkpointView(u.s.log.Published().Checkpoint)}
-	history, err := u.history(c, 200)
+	ctx := c.Request().Context()
+	history, err := u.history(ctx, 200)
 	if err != nil {
 		return err
 	}
 	d.Chart = growthChart(history)
-	err = scanJSON(u, c, attest.TableAccords, func(_ string, a attest.AccordInfo) error {
-		d.Accords = append(d.Accords, a)
-		return nil
-	})
+	accords, err := u.s.alog.Accords(ctx)
 	if err != nil {
 		return err
 	}
-	sum, err := u.summary(c)
+	if d.Accords, err = attestlog.DecodeAll(accords); err != nil {
+		return err
+	}
+	sum, err := u.summary(ctx)
 	if err != nil {
 		return err
 	}
@@ -94,9 +97,9 @@ func (u *ui) home(c echo.Context) error {
 }
 
 // history returns up to limit published checkpoints, newest first.
-func (u *ui) history(c echo.Context, limit int) ([]checkpointView, error) {
+func (u *ui) history(ctx context.Context, limit int) ([]checkpointView, error) {
 	published := u.s.log.Published().Size
-	notes, err := u.s.log.Checkpoints(c.Request().Context(), published+1, limit)
+	notes, err := u.s.log.Checkpoints(ctx, published+1, limit)
 	if err != nil {
 		return nil, err
 	}

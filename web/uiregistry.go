@@ -2,49 +2,15 @@ package web
 
 import (
 	"cmp"
-	"encoding/json"
-	"fmt"
+	"context"
+	"errors"
 	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/attestlog"
-	"github.com/pledgelog/pledgelog/log"
 )
-
-// scanJSON decodes the JSON value of every row of table into a T and
-// calls fn with its key and it.
-func scanJSON[T any](u *ui, c echo.Context, table string, fn func(key string, v T) error) error {
-	return attestlog.ScanRows(c.Request().Context(), u.s.log, table, nil, func(r log.Row) error {
-		var v T
-		if err := json.Unmarshal(r.Value, &v); err != nil {
-			return fmt.Errorf("decoding %s row %q: %w", table, r.Key, err)
-		}
-		return fn(string(r.Key), v)
-	})
-}
-
-// signatoryRows reads every signatory but the registrar, by id.
-func (u *ui) signatoryRows(c echo.Context) ([]attest.SignatoryInfo, error) {
-	var out []attest.SignatoryInfo
-	err := scanJSON(u, c, attest.TableSignatories, func(id string, s attest.SignatoryInfo) error {
-		if id != attest.RegistrarID {
-			out = append(out, s)
-		}
-		return nil
-	})
-	return out, err
-}
-
-// row reads the JSON value of one row into v; ok is false if it is absent.
-func (u *ui) row(c echo.Context, table, key string, v any) (ok bool, err error) {
-	rows, err := u.s.log.Rows(c.Request().Context(), table, []byte(key), []byte(key+"\x00"), 1)
-	if err != nil || len(rows) == 0 {
-		return false, err
-	}
-	return true, json.Unmarshal(rows[0].Value, v)
-}
 
 type accordData struct {
 	Accord      attest.AccordInfo
@@ -62,20 +28,26 @@ func (u *ui) accord(c echo.Context) error {
 	if !idPattern.MatchString(id) {
 		return problemf(kindBadParameter, "An accord id has lowercase letters, digits and '-' only.")
 	}
+	ctx := c.Request().Context()
 	var d accordData
-	ok, err := u.row(c, attest.TableAccords, id, &d.Accord)
-	if err != nil {
-		return err
-	}
-	if !ok {
+	var err error
+	d.Accord, err = u.s.alog.Accord(ctx, id)
+	if errors.Is(err, attestlog.ErrNotFound) {
 		return problemf(kindRouteNotFound, "This log holds no accord with this id.")
 	}
-	if d.Signatories, err = u.signatoryRows(c); err != nil {
-		return err
-	}
-	latest, err := u.latest(c, id)
 	if err != nil {
 		return err
+	}
+	if d.Signatories, err = u.s.alog.AllSignatories(ctx); err != nil {
+		return err
+	}
+	cells, err := u.s.alog.LatestByAccord(ctx, id)
+	if err != nil {
+		return err
+	}
+	latest := map[string]attest.LatestPledge{} // by "signatory/principle"
+	for _, p := range cells {
+		latest[p.Signatory+"/"+p.Principle] = p
 	}
 	for _, s := range d.Signatories {
 		mr := matrixRow{Signatory: s}
@@ -85,18 +57,6 @@ func (u *ui) accord(c echo.Context) error {
 		d.Matrix = append(d.Matrix, mr)
 	}
 	return u.render(c, 200, "accord", d.Accord.Title, d)
-}
-
-// latest returns the latest pledges to accord by "signatory/principle".
-func (u *ui) latest(c echo.Context, accord string) (map[string]attest.LatestPledge, error) {
-	out := map[string]attest.LatestPledge{}
-	err := scanJSON(u, c, attest.TableLatest, func(_ string, p attest.LatestPledge) error {
-		if p.Accord == accord {
-			out[p.Signatory+"/"+p.Principle] = p
-		}
-		return nil
-	})
-	return out, err
 }
 
 // signatoriesPage is how many signatories a page of /signatories lists.
@@ -116,19 +76,13 @@ func (u *ui) signatories(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, next, err := u.s.page(c, attest.TableSignatories, nil, pg)
+	docs, next, err := u.s.alog.Signatories(c.Request().Context(), pg)
 	if err != nil {
-		return err
+		return pageError(err)
 	}
-	d := signatoriesData{Next: next}
-	for _, r := range rows {
-		var s attest.SignatoryInfo
-		if err := json.Unmarshal(r.Value, &s); err != nil {
-			return err
-		}
-		if s.ID != attest.RegistrarID {
-			d.Signatories = append(d.Signatories, s)
-		}
+	d := signatoriesData{Next: cursor(next)}
+	if d.Signatories, err = attestlog.DecodeAll(docs); err != nil {
+		return err
 	}
 	return u.render(c, 200, "signatories", "Signatories", d)
 }
@@ -157,13 +111,17 @@ func (u *ui) signatory(c echo.Context) error {
 	if !idPattern.MatchString(id) {
 		return problemf(kindBadParameter, "A signatory id has lowercase letters, digits and '-' only.")
 	}
+	ctx := c.Request().Context()
 	d := signatoryData{RecoveredAt: map[uint64]bool{}}
-	ok, err := u.row(c, attest.TableSignatories, id, &d.Signatory)
+	doc, err := u.s.alog.Signatory(ctx, id)
+	if err == nil {
+		d.Signatory, err = doc.Decode()
+	}
+	if errors.Is(err, attestlog.ErrNotFound) || err == nil && id == attest.RegistrarID {
+		return problemf(kindSignatoryNotFound, "This log has no signatory with this id.")
+	}
 	if err != nil {
 		return err
-	}
-	if !ok || id == attest.RegistrarID {
-		return problemf(kindSignatoryNotFound, "This log has no signatory with this id.")
 	}
 	for _, e := range d.Signatory.Events {
 		if e.Action == attest.ActionRecover {
@@ -171,7 +129,7 @@ func (u *ui) signatory(c echo.Context) error {
 			d.RecoveredAt[e.Index] = true
 		}
 	}
-	if d.Timeline, err = u.timeline(c, d.Signatory); err != nil {
+	if d.Timeline, err = u.timeline(ctx, d.Signatory); err != nil {
 		return err
 	}
 	return u.render(c, 200, "signatory", d.Signatory.Name, d)
@@ -179,8 +137,8 @@ func (u *ui) signatory(c echo.Context) error {
 
 // timeline lists the signatory's registry events and pledges, newest
 // first.
-func (u *ui) timeline(c echo.Context, s attest.SignatoryInfo) ([]timelineItem, error) {
-	out, err := u.pledges(c, s.ID)
+func (u *ui) timeline(ctx context.Context, s attest.SignatoryInfo) ([]timelineItem, error) {
+	out, err := u.pledges(ctx, s.ID)
 	for _, e := range s.Events {
 		out = append(out, timelineItem{Index: e.Index, Action: e.Action})
 	}
@@ -189,46 +147,24 @@ func (u *ui) timeline(c echo.Context, s attest.SignatoryInfo) ([]timelineItem, e
 }
 
 // pledges lists the pledges of a signatory (up to maxTimeline entries
-// that name it).
-func (u *ui) pledges(c echo.Context, id string) ([]timelineItem, error) {
-	prefix := attest.SearchPrefix(attest.SearchSignatory, id)
-	rows, err := u.s.log.Rows(c.Request().Context(), attest.TableSearch, prefix, prefixEnd(prefix), maxTimeline)
+// that name it), each decoded from its entry.
+func (u *ui) pledges(ctx context.Context, id string) ([]timelineItem, error) {
+	logged, err := u.s.alog.Pledges(ctx, id, maxTimeline)
 	var out []timelineItem
-	for _, r := range rows {
-		index, err := attest.ParseIndexKey(r.Key)
+	for _, lp := range logged {
+		p, err := u.pledgeAt(ctx, lp.Index)
 		if err != nil {
 			return nil, err
 		}
-		info, err := u.pledgeInfo(c, index)
-		if err != nil {
-			return nil, err
-		}
-		if info == nil {
-			continue // a registry event
-		}
-		p, err := u.pledgeAt(c, index)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, timelineItem{Index: index, Pledge: p, Void: info.Void})
+		out = append(out, timelineItem{Index: lp.Index, Pledge: p, Void: lp.Info.Void})
 	}
 	return out, err
 }
 
-// pledgeInfo returns the TablePledges row of the entry at index, or nil
-// if it is not a pledge.
-func (u *ui) pledgeInfo(c echo.Context, index uint64) (*attest.PledgeInfo, error) {
-	var info attest.PledgeInfo
-	ok, err := u.row(c, attest.TablePledges, string(attest.IndexKey(index)), &info)
-	if err != nil || !ok {
-		return nil, err
-	}
-	return &info, nil
-}
-
-// pledgeAt decodes the pledge at index.
-func (u *ui) pledgeAt(c echo.Context, index uint64) (*attest.Pledge, error) {
-	entry, err := u.s.entry(c.Request().Context(), index)
+// pledgeAt decodes the pledge at index, from the entry bundles the server
+// caches.
+func (u *ui) pledgeAt(ctx context.Context, index uint64) (*attest.Pledge, error) {
+	entry, err := u.s.entry(ctx, index)
 	if err != nil {
 		return nil, err
 	}

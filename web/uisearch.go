@@ -1,9 +1,10 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/attestlog"
+	"github.com/pledgelog/pledgelog/verify"
 )
 
 // searchData is the search form, as submitted, and its results.
@@ -43,7 +45,7 @@ func (u *ui) search(c echo.Context) error {
 		return u.render(c, 200, "search", "Search", d)
 	}
 	d.Asked = true
-	if target, err := u.directHit(c, d.Query); err != nil || target != "" {
+	if target, err := u.directHit(c.Request().Context(), d.Query); err != nil || target != "" {
 		if err != nil {
 			return u.searchError(c, d, err)
 		}
@@ -66,7 +68,7 @@ func (u *ui) searchError(c echo.Context, d searchData, err error) error {
 
 // directHit returns the entry page of an index or an entry hash query,
 // or "" for other queries.
-func (u *ui) directHit(c echo.Context, q map[string]string) (string, error) {
+func (u *ui) directHit(ctx context.Context, q map[string]string) (string, error) {
 	if v, ok := q["index"]; ok {
 		n, err := parseNumber("index", v)
 		if err == nil && n >= u.s.log.Latest().Size {
@@ -75,13 +77,13 @@ func (u *ui) directHit(c echo.Context, q map[string]string) (string, error) {
 		return "/entries/" + v, err
 	}
 	if v, ok := q["hash"]; ok {
-		return u.hashHit(c, v)
+		return u.hashHit(ctx, v)
 	}
 	return "", nil
 }
 
 // hashHit returns the entry page of a leaf hash, hex or base64.
-func (u *ui) hashHit(c echo.Context, v string) (string, error) {
+func (u *ui) hashHit(ctx context.Context, v string) (string, error) {
 	h, err := hex.DecodeString(v)
 	if err != nil || len(h) != 32 {
 		h, err = base64.StdEncoding.DecodeString(v)
@@ -89,18 +91,18 @@ func (u *ui) hashHit(c echo.Context, v string) (string, error) {
 	if err != nil || len(h) != 32 {
 		return "", problemf(kindBadParameter, "an entry hash is 64 hex digits or 44 characters of base64")
 	}
-	rows, err := u.s.log.Rows(c.Request().Context(), attestlog.TableLeaf, h, append(h, 0), 1)
+	index, err := u.s.alog.IndexByLeafHash(ctx, verify.Hash(h))
+	if errors.Is(err, attestlog.ErrNotFound) {
+		return "", problemf(kindEntryNotFound, "no entry has this leaf hash")
+	}
 	if err != nil {
 		return "", err
 	}
-	if len(rows) == 0 || len(rows[0].Value) != 8 {
-		return "", problemf(kindEntryNotFound, "no entry has this leaf hash")
-	}
-	return "/entries/" + strconv.FormatUint(binary.BigEndian.Uint64(rows[0].Value), 10), nil
+	return "/entries/" + strconv.FormatUint(index, 10), nil
 }
 
 func (u *ui) runSearch(c echo.Context, d *searchData) error {
-	prefixes, err := searchPrefixes(d.Query)
+	query, err := searchQuery(d.Query)
 	if err != nil {
 		return err
 	}
@@ -108,16 +110,21 @@ func (u *ui) runSearch(c echo.Context, d *searchData) error {
 	if err != nil {
 		return err
 	}
-	res, err := u.s.search(c, prefixes, pg)
+	ctx := c.Request().Context()
+	res, err := u.s.search(ctx, query, pg)
 	if err != nil {
 		return err
 	}
 	for _, r := range res.Results {
-		info, err := u.pledgeInfo(c, r.Index)
-		if err != nil {
+		item := searchItem{Index: r.Index}
+		info, err := u.s.alog.PledgeInfo(ctx, r.Index)
+		switch {
+		case err == nil:
+			item.Pledge = &info
+		case !errors.Is(err, attestlog.ErrNotFound): // else no pledge
 			return err
 		}
-		d.Results = append(d.Results, searchItem{Index: r.Index, Pledge: info})
+		d.Results = append(d.Results, item)
 	}
 	if res.Next != "" {
 		q := c.QueryParams()

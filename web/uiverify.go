@@ -1,14 +1,17 @@
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/attestlog"
 )
 
 // verifyData are the pledge-verify commands for this log.
@@ -40,7 +43,7 @@ func (u *ui) verifyYourself(c echo.Context) error {
 	public := u.s.cfg.PublicURL
 	vkey := u.s.log.VerifierKey()
 	flags := " --url " + public + " --log-key " + vkey
-	registrar, err := u.genesisKey(c)
+	registrar, err := u.genesisKey(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -78,10 +81,16 @@ func (u *ui) pinLink() string {
 
 // genesisKey returns the --registrar-key flag of the registrar's first
 // key, the one the genesis entry names, or "" if the log has none yet.
-func (u *ui) genesisKey(c echo.Context) (string, error) {
-	var r attest.SignatoryInfo
-	ok, err := u.row(c, attest.TableSignatories, attest.RegistrarID, &r)
-	if err != nil || !ok || len(r.Keys) == 0 {
+func (u *ui) genesisKey(ctx context.Context) (string, error) {
+	doc, err := u.s.alog.Signatory(ctx, attest.RegistrarID)
+	if errors.Is(err, attestlog.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	r, err := doc.Decode()
+	if err != nil {
 		return "", err
 	}
 	for _, k := range r.Keys {
