@@ -8,7 +8,8 @@
 //
 // Requests go through verify/client's HTTP client (per-request timeout,
 // User-Agent). Those safe to repeat are retried, up to Client.Retries
-// more times (default 3), after a network error (not the context's) or a
+// more times (default 3), after a network error (a refused or reset
+// connection, a timeout; not the context's end, nor a bad URL) or a
 // 429, 500, 502, 503 or 504 answer; a 4xx other than 429, or any other
 // answer, is returned at once. The pause before retry n (0-based) is the
 // server's Retry-After in seconds if it sent one, else 250 ms << n, and
@@ -32,8 +33,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -196,7 +199,11 @@ func (c *Client) retry(ctx context.Context, newReq func() (*http.Request, error)
 func (c *Client) do(req *http.Request) (status int, body []byte, pause time.Duration, err error) {
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return 0, nil, 0, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+		pause = -1
+		if transient(err) {
+			pause = 0
+		}
+		return 0, nil, pause, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse))
@@ -220,4 +227,15 @@ func (c *Client) do(req *http.Request) (status int, body []byte, pause time.Dura
 		return resp.StatusCode, nil, pause, p
 	}
 	return resp.StatusCode, body, -1, nil
+}
+
+// transient reports whether an error of http.Client.Do is the network's
+// (a refused or reset connection, a timeout, an answer cut short), not
+// the request's own, such as an unsupported URL scheme.
+func transient(err error) bool {
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		err = ue.Err
+	}
+	ne := net.Error(nil)
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -95,6 +95,11 @@ func TestRetryLimits(t *testing.T) {
 		t.Errorf("a 400 was tried %d times, want once", n)
 	}
 
+	start := time.Now()
+	if _, err := New("ftp://" + strings.TrimPrefix(f.srv.URL, "http://")).Log(context.Background()); err == nil || time.Since(start) > 200*time.Millisecond {
+		t.Errorf("an unsupported scheme: %v after %v, want an error at once, not retried", err, time.Since(start))
+	}
+
 	f, c = newFlaky(t, "503", "429", "503", "503", "503")
 	c.Retries = 2
 	if _, err := c.Log(context.Background()); !errors.As(err, &p) || p.Status != 503 {
@@ -107,7 +112,7 @@ func TestRetryLimits(t *testing.T) {
 	f, c = newFlaky(t, "503 retry-after", "503 retry-after", "503 retry-after", "503 retry-after")
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	start := time.Now()
+	start = time.Now()
 	if _, err := c.Log(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Log under a 200 ms context = %v, want its deadline", err)
 	}
