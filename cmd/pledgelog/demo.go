@@ -120,6 +120,11 @@ func (f *demoFlags) initOnce(ctx context.Context, d dataDir, stdout, stderr io.W
 	if _, err := os.Stat(d.demoKeyFile()); err != nil {
 		return fmt.Errorf("--data %s: not a demo log (no %s): serve it with pledgelog serve --policy FILE and its own witnesses", d, d.demoKeyFile())
 	}
+	g, err := genesisKey(ctx, d) // init printed it when it made the log
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, registrarLine(g.ID(), d))
 	return nil
 }
 

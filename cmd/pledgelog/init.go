@@ -44,6 +44,9 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "created a log in %s\norigin: %s\nvkey: %s\n", d, f.origin, vkey)
 	fmt.Fprint(stdout, first.summary)
 	fmt.Fprintf(stdout, "The log key %s is secret and is not in backups: keep a copy offline.\n", d.keyFile())
+	if g, err := genesisOf(first.entries[0], f.origin); err == nil {
+		fmt.Fprint(stdout, registrarLine(g.ID(), d))
+	}
 	return nil
 }
 

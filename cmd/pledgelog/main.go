@@ -11,6 +11,8 @@
 //	pledgelog reindex --data DIR                  rebuild its derived rows
 //	pledgelog key add|finish --data DIR           rotate its key
 //	pledgelog accord|signatory|registrar ...      registry writes through the API
+//	pledgelog registrar key --data DIR            print the registrar's genesis
+//	                 public key, which auditors pin (--id: its key id)
 //	pledgelog bench                               load-test the write API
 //
 // Every flag can also be set by an environment variable: --log-level is
@@ -45,6 +47,8 @@ through the API of a running log, with the registrar key:
   signatory list       list the signatories
   registrar rotate     replace the registrar key
 
+  registrar key        print the registrar's genesis public key (or --id), for auditors
+
   bench    load-test the write API on localhost (docs/performance.md)
 
 Run "pledgelog <command> -h" for a command's flags.
@@ -54,7 +58,7 @@ Run "pledgelog <command> -h" for a command's flags.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
 		"init": runInit, "serve": runServe, "demo": runDemo, "backup": runBackup, "reindex": runReindex, "key": runKey,
-		"accord": runAccord, "signatory": runSignatory, "registrar": runRegistrar, "bench": runBench,
+		"accord": runAccord, "signatory": runSignatory, "registrar": runRegistrarCmd, "bench": runBench,
 	})
 }
 

@@ -2,10 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pledgelog/pledgelog/api"
+	"github.com/pledgelog/pledgelog/log"
+	vclient "github.com/pledgelog/pledgelog/verify/client"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/client"
@@ -78,4 +89,121 @@ func (r *registrar) post(ctx context.Context, leaf []byte) (uint64, error) {
 		return 0, err
 	}
 	return res.Index, nil
+}
+
+// runRegistrarCmd runs pledgelog registrar: key prints the registrar's
+// genesis key, rotate replaces the registrar key.
+func runRegistrarCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "key" {
+		return runRegistrarKey(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) == 0 || args[0] != "rotate" {
+		fmt.Fprint(stderr, "usage: pledgelog registrar key [--id] --data DIR\n       pledgelog registrar rotate --new-key FILE --registrar-key FILE\n")
+		return usageError{Err: errors.New("registrar: give the subcommand key or rotate")}
+	}
+	return runRegistrar(ctx, args, stdout, stderr)
+}
+
+// runRegistrarKey runs pledgelog registrar key: it prints the public key
+// of the log's genesis, the registrar key auditors pin (pledge-verify
+// --registrar-key), as PEM, or with --id its hex key id. It reads the
+// genesis entry (index 0) from the store of the data directory or, while
+// serve holds the store, from the running server that serve.url names:
+// the operator's own server, whose answer must still be a genesis of
+// this log's origin.
+func runRegistrarKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := newFlags("registrar key", "[--id] --data DIR", stderr)
+	dir := fl.String("data", "./pledgelog-data", "the data directory of the log")
+	idOnly := fl.Bool("id", false, "print the key id (64 hex digits) instead of the PEM public key")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	key, err := genesisKey(ctx, dataDir(*dir))
+	if err != nil {
+		return err
+	}
+	if *idOnly {
+		fmt.Fprintln(stdout, key.ID())
+		return nil
+	}
+	return pem.Encode(stdout, &pem.Block{Type: "PUBLIC KEY", Bytes: key.SPKI})
+}
+
+// genesisKey returns the registrar key that the genesis of the log in d
+// introduces.
+func genesisKey(ctx context.Context, d dataDir) (attest.PublicKey, error) {
+	origin, err := d.readOrigin()
+	if err != nil {
+		return attest.PublicKey{}, err
+	}
+	leaf, err := storedGenesis(ctx, d)
+	if errors.Is(err, errLocked) {
+		leaf, err = servedGenesis(ctx, d)
+	}
+	if err != nil {
+		return attest.PublicKey{}, err
+	}
+	return genesisOf(leaf, origin)
+}
+
+// storedGenesis reads entry 0 from the store of d.
+func storedGenesis(ctx context.Context, d dataDir) ([]byte, error) {
+	al, st, err := openAttestLog(ctx, d, log.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return al.Log().Entry(ctx, 0)
+}
+
+// servedGenesis reads entry 0 from the server that serves d.
+func servedGenesis(ctx context.Context, d dataDir) ([]byte, error) {
+	b, err := os.ReadFile(d.urlFile())
+	if err != nil {
+		return nil, fmt.Errorf("the log is in use but its server's URL is unknown: %w", err)
+	}
+	url, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n") // the URL, then "pid N"
+	fail := func(err error) ([]byte, error) {
+		return nil, fmt.Errorf("reading the genesis from the running server %s: %w", url, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/api/v1/entries/0", nil)
+	if err != nil {
+		return fail(err)
+	}
+	resp, err := vclient.NewHTTP(vclient.Agent(""), 30*time.Second).Do(req)
+	if err != nil {
+		return fail(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fail(problemError(resp))
+	}
+	var e api.Entry
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e); err != nil {
+		return fail(err)
+	}
+	return e.Entry, nil
+}
+
+// genesisOf returns the key of the genesis leaf of origin.
+func genesisOf(leaf []byte, origin string) (attest.PublicKey, error) {
+	env, err := attest.ParseLeaf(leaf)
+	if err != nil {
+		return attest.PublicKey{}, fmt.Errorf("entry 0: %w", err)
+	}
+	g, ok := env.Statement.Predicate.(*attest.Registrar)
+	switch {
+	case !ok || g.Action != "genesis":
+		return attest.PublicKey{}, errors.New("entry 0 is not a registrar genesis")
+	case g.Origin != origin:
+		return attest.PublicKey{}, fmt.Errorf("entry 0 is the genesis of %q, not of this log's origin %q", g.Origin, origin)
+	}
+	return g.Key, nil
+}
+
+// registrarLine is the line init and demo print about the registrar key.
+func registrarLine(id string, d dataDir) string {
+	return fmt.Sprintf("registrar key: %s (its public key for auditors: pledgelog registrar key --data %s)\n", id, d)
 }
