@@ -3,6 +3,7 @@
 GO          ?= go
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
+GOTESTSUM   := $(GOBIN)/gotestsum
 DATA        ?= ./pledgelog-data
 ORIGIN      ?= localhost/pledgelog
 LISTEN      ?= 127.0.0.1:8080
@@ -22,9 +23,11 @@ build:
 run: build
 	./bin/pledgelog demo --data $(DATA) --origin $(ORIGIN) --listen $(LISTEN)
 
-## test: lint, then every test with the race detector (-short: the quick crash test)
-test: lint
-	$(GO) test -race -short -timeout 15m ./...
+## test: lint, then every test with the race detector (-short: the quick crash test);
+## a line per package, the output of what failed, and at the end every skipped
+## test with the reason it gave
+test: lint $(GOTESTSUM)
+	$(GOTESTSUM) --format pkgname-and-test-fails --format-hide-empty-pkg -- -race -short -timeout 15m ./...
 
 ## lint: gofmt, go vet, staticcheck
 lint: tools
@@ -33,9 +36,11 @@ lint: tools
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 
-tools: $(STATICCHECK)
+tools: $(STATICCHECK) $(GOTESTSUM)
 $(STATICCHECK):
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+$(GOTESTSUM):
+	$(GO) install gotest.tools/gotestsum@v1.13.0
 
 ## fuzz: every fuzz target for $(FUZZTIME)
 fuzz:
