@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/pledgelog/pledgelog/attest"
@@ -58,16 +59,20 @@ func genesisKey(b *bundle.Bundle) ([]attest.PublicKey, error) {
 // the log key vkey. created is false when the log already held the
 // statement (the bundle is then that of the first index).
 func (c *Client) Submit(ctx context.Context, key *Key, issuer string, leaf []byte, info *LogInfo, vkey string) (data []byte, res *bundle.Result, created bool, err error) {
-	var token string
-	if issuer == attest.RegistrarID {
-		token, err = key.RegistrarToken(info.Origin, leaf, time.Now())
-	} else {
-		token, err = key.Token(issuer, info.Origin, time.Now())
-	}
-	if err != nil {
-		return nil, nil, false, err
-	}
-	status, data, err := c.Post(ctx, "/api/v1/entries", token, leaf)
+	// Each attempt has its own token: a registrar token is single-use.
+	status, data, err := c.retry(ctx, func() (*http.Request, error) {
+		var token string
+		var err error
+		if issuer == attest.RegistrarID {
+			token, err = key.RegistrarToken(info.Origin, leaf, time.Now())
+		} else {
+			token, err = key.Token(issuer, info.Origin, time.Now())
+		}
+		if err != nil {
+			return nil, err
+		}
+		return c.newPost(ctx, "/api/v1/entries", token, leaf)
+	})
 	if err != nil {
 		return nil, nil, false, err
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"os"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -81,6 +82,24 @@ func LoadKey(pemBytes []byte) (*Key, error) {
 		return nil, err
 	}
 	return NewKey(s)
+}
+
+// LoadKeyFile reads the private key file name, a PEM private key written
+// by attest.MarshalPrivateKey (Ed25519 or ECDSA P-256, PKCS #8): the one
+// loader of key files of the commands (a signatory's key, the registrar's,
+// the log's). what names the key in errors, usually its flag: a file that
+// cannot be read is "what: open name: …" (an *fs.PathError wrapped), a
+// file that is not such a key is "what name: …" saying what is wrong.
+func LoadKeyFile(what, name string) (*Key, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	k, err := LoadKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, name, err)
+	}
+	return k, nil
 }
 
 // NewKey wraps a signer of an Ed25519 or ECDSA P-256 key.

@@ -16,11 +16,7 @@ import (
 
 // Policy fetches the log's witness policy (GET /api/v1/policy).
 func (c *Client) Policy(ctx context.Context) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL+"/api/v1/policy", nil)
-	if err != nil {
-		return nil, err
-	}
-	_, body, err := c.do(req)
+	_, body, err := c.getBody(ctx, "/api/v1/policy")
 	return body, err
 }
 
@@ -32,11 +28,7 @@ func (c *Client) WaitWitnessed(ctx context.Context, index uint64, leaf []byte, o
 	path := fmt.Sprintf("/api/v1/entries/%d/bundle", index)
 	var last error
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL+path, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		_, data, err := c.do(req)
+		_, data, err := c.getBody(ctx, path)
 		if err == nil {
 			res, verr := witnessedBundle(data, leaf, origin, vkey, pol)
 			if verr == nil {

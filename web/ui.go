@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -34,6 +35,14 @@ var (
 	uiPrefixes = []string{"/accords/", "/signatories/", "/entries/", "/static/"}
 )
 
+// apiSegments are the first path segments of the server's own routes
+// (server.go): the API, the c2sp.org paths, health, metrics and admin. An
+// unknown path under them is the API's problem; any other unknown path
+// is the UI's HTML 404 page for a client that accepts HTML (a mistyped
+// address in a browser), and a problem for any other client.
+var apiSegments = map[string]bool{"api": true, "checkpoint": true, "tile": true, "healthz": true,
+	"readyz": true, "metrics": true, "admin": true}
+
 // ui is the web UI: its own router and templates, entered from the
 // server's router before routing (see uiMiddleware), so that the API's
 // routes and error handling stay those of the API.
@@ -55,7 +64,8 @@ func (s *Server) uiMiddleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
-			if (r.Method != http.MethodGet && r.Method != http.MethodHead) || !isUIPath(r.URL.Path) {
+			if (r.Method != http.MethodGet && r.Method != http.MethodHead) ||
+				!(isUIPath(r.URL.Path) || (!isAPIPath(r.URL.Path) && acceptsHTML(r))) {
 				return next(c)
 			}
 			if r.Method == http.MethodHead { // served as a GET; net/http drops the body
@@ -77,6 +87,35 @@ func isUIPath(p string) bool {
 	for _, pre := range uiPrefixes {
 		if strings.HasPrefix(p, pre) {
 			return true
+		}
+	}
+	return false
+}
+
+// isAPIPath says whether p is under one of the server's own routes.
+func isAPIPath(p string) bool {
+	seg, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	return apiSegments[seg]
+}
+
+// acceptsHTML says whether the request's Accept header names text/html
+// with a q-value that is not 0, as a browser's does.
+func acceptsHTML(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept") {
+		for _, rng := range strings.Split(v, ",") {
+			params := strings.Split(rng, ";")
+			if !strings.EqualFold(strings.TrimSpace(params[0]), "text/html") {
+				continue
+			}
+			q := 1.0
+			for _, p := range params[1:] {
+				if k, v, _ := strings.Cut(strings.TrimSpace(p), "="); strings.EqualFold(k, "q") {
+					q, _ = strconv.ParseFloat(v, 64) // a bad q-value is 0
+				}
+			}
+			if q > 0 {
+				return true
+			}
 		}
 	}
 	return false

@@ -14,6 +14,41 @@ import (
 // the revoked key and the void pledges.
 func TestUIRecover(t *testing.T) {
 	h := newDemoHarness(t, nil, nil)
+	recovered := recoverMicrosoft(t, h)
+
+	tb := newTab(t)
+	srv := newUIServer(t, h.srv.Config.Handler)
+	tb.open(srv.URL + "/signatories/microsoft")
+	body := tb.text("main")
+	for _, w := range []string{"Keys added by the registrar (recover)", "entry #" + strconv.FormatUint(recovered, 10),
+		"revoked at #172 (compromised); its signatures from #125 on are void", "void", "withdrawn", "registry event recover", "registrar (recover)"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("signatory page does not show %q", w)
+		}
+	}
+	tb.shoot("signatory-recovered")
+	tb.open(srv.URL + "/entries/" + strconv.FormatUint(recovered, 10))
+	if got := tb.text("#proof-result"); !strings.HasPrefix(got, "Proven:") {
+		t.Errorf("recover entry: proof result %q", got)
+	}
+	if got := tb.text("main"); !strings.Contains(got, "a key added by the registrar, not by the signatory") {
+		t.Errorf("recover entry is not flagged")
+	}
+	tb.open(srv.URL + "/accords/" + accordID)
+	if got := tb.text("table.matrix"); !strings.Contains(got, "withdrawn") {
+		t.Errorf("matrix does not show the withdrawal")
+	}
+	if errs := tb.errors(); len(errs) > 0 {
+		t.Errorf("console errors: %q", errs)
+	}
+}
+
+// recoverMicrosoft revokes the demo key of microsoft as compromised (its
+// signatures void from #125), has the registrar recover it with a new
+// key, and withdraws a pledge with that key. It returns the index of the
+// recover.
+func recoverMicrosoft(t *testing.T, h *demoHarness) uint64 {
+	t.Helper()
 	ctx := context.Background()
 	old := h.demo.Keys["microsoft"]
 	voidFrom := uint64(125)
@@ -45,29 +80,5 @@ func TestUIRecover(t *testing.T) {
 	}
 	waitPublished(t, h.log, 175)
 
-	tb := newTab(t)
-	srv := newUIServer(t, h.srv.Config.Handler)
-	tb.open(srv.URL + "/signatories/microsoft")
-	body := tb.text("main")
-	for _, w := range []string{"Keys added by the registrar (recover)", "entry #" + strconv.FormatUint(recovered, 10),
-		"revoked at #172 (compromised); its signatures from #125 on are void", "void", "withdrawn", "registry event recover", "registrar (recover)"} {
-		if !strings.Contains(body, w) {
-			t.Errorf("signatory page does not show %q", w)
-		}
-	}
-	tb.shoot("signatory-recovered")
-	tb.open(srv.URL + "/entries/" + strconv.FormatUint(recovered, 10))
-	if got := tb.text("#proof-result"); !strings.HasPrefix(got, "Proven:") {
-		t.Errorf("recover entry: proof result %q", got)
-	}
-	if got := tb.text("main"); !strings.Contains(got, "a key added by the registrar, not by the signatory") {
-		t.Errorf("recover entry is not flagged")
-	}
-	tb.open(srv.URL + "/accords/" + accordID)
-	if got := tb.text("table.matrix"); !strings.Contains(got, "withdrawn") {
-		t.Errorf("matrix does not show the withdrawal")
-	}
-	if errs := tb.errors(); len(errs) > 0 {
-		t.Errorf("console errors: %q", errs)
-	}
+	return recovered
 }

@@ -78,15 +78,11 @@ func writeNew(name string, data []byte, perm os.FileMode) error {
 	return err
 }
 
-// loadKey reads a private key file.
+// loadKey reads a private key file (--key or --new-key).
 func loadKey(name string) (*client.Key, error) {
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("--key: %w (make one with: pledge keygen)", err)
+	k, err := client.LoadKeyFile("--key", name)
+	if errors.As(err, new(*fs.PathError)) {
+		err = fmt.Errorf("%w (make one with: pledge keygen)", err)
 	}
-	k, err := client.LoadKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("--key %s: %w", name, err)
-	}
-	return k, nil
+	return k, err
 }

@@ -80,7 +80,7 @@ func runRegistrar(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if newFile == "" {
 		return usageError{Err: errors.New("--new-key is required")}
 	}
-	nk, err := loadNewKey(newFile)
+	nk, err := client.LoadKeyFile("--new-key", newFile)
 	if err != nil {
 		return err
 	}
@@ -99,16 +99,4 @@ func runRegistrar(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "registrar key rotated to %s: index %d\n", nk.ID(), index)
 	return nil
-}
-
-func loadNewKey(name string) (*client.Key, error) {
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("--new-key: %w", err)
-	}
-	k, err := client.LoadKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("--new-key %s: %w", name, err)
-	}
-	return k, nil
 }

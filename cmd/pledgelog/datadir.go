@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/pledgelog/pledgelog/client"
 	"github.com/pledgelog/pledgelog/internal/durable"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -149,12 +149,11 @@ func loadKeyFile(path string) (signature.Signer, error) {
 	if err := private("log key", path); err != nil {
 		return nil, err
 	}
-	// Ed25519 signs the message itself: the hash function is not used.
-	s, err := signature.LoadSignerFromPEMFile(path, crypto.Hash(0), cryptoutils.SkipPassword)
+	k, err := client.LoadKeyFile("log key", path)
 	if err != nil {
-		return nil, fmt.Errorf("log key %s: %w", path, err)
+		return nil, err
 	}
-	return s, nil
+	return k.Signer, nil
 }
 
 // adminToken returns the admin token of d, creating it if there is none

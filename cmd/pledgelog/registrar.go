@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/client"
@@ -38,13 +37,9 @@ func (f *apiFlags) open(ctx context.Context, stderr io.Writer) (*registrar, erro
 	if f.keyFile == "" {
 		return nil, usageError{Err: errors.New("--registrar-key FILE is required")}
 	}
-	b, err := os.ReadFile(f.keyFile)
+	key, err := client.LoadKeyFile("--registrar-key", f.keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("--registrar-key: %w", err)
-	}
-	key, err := client.LoadKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("--registrar-key %s: %w", f.keyFile, err)
+		return nil, err
 	}
 	r := &registrar{c: client.New(f.url), key: key}
 	if r.info, err = r.c.Log(ctx); err != nil {

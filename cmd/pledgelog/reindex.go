@@ -26,7 +26,7 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer st.Close()
 	start := time.Now()
-	err = attestlog.Reindex(ctx, l, st, func(done, size uint64) {
+	err = attestlog.Reindex(ctx, l, func(done, size uint64) {
 		fmt.Fprintf(stderr, "reindex: %d/%d entries\n", done, size)
 	})
 	if err != nil {

@@ -184,12 +184,30 @@ function showWitnesses(witnesses, cosigs) {
   ul.hidden = witnesses.length === 0;
 }
 
+// showKey says which keys are pinned, in #trust-key. On a narrow screen
+// (style.css) only its brief line shows, the first key's fingerprint,
+// with a button that shows the rest; the rest shows by itself when a
+// link offers other keys.
 async function showKey(pin, wpin, offer) {
   const el = $('trust-key');
-  const fps = [];
+  const fps = [], brief = document.createElement('span'), toggle = document.createElement('button'), more = document.createElement('span');
   for (const k of pin.vkeys) fps.push(`${k}, fingerprint ${await note.fingerprint(k)}`);
-  el.textContent = `Pinned log key${fps.length > 1 ? 's' : ''} ${fps.join('; ')}, from ${pin.from} (${pin.since.slice(0, 10)}). Compare the fingerprint with one you got elsewhere. ` +
+  brief.className = 'key-brief';
+  brief.textContent = `Pinned key, fingerprint ${await note.fingerprint(pin.vkeys[0])}${fps.length > 1 ? ` and ${fps.length - 1} more` : ''}. `;
+  toggle.type = 'button';
+  toggle.className = 'key-toggle';
+  toggle.textContent = 'Details';
+  toggle.setAttribute('aria-expanded', 'false');
+  toggle.setAttribute('aria-controls', 'trust-key-more');
+  toggle.addEventListener('click', () => toggle.setAttribute('aria-expanded', String(el.classList.toggle('open'))));
+  more.className = 'key-more';
+  more.id = 'trust-key-more';
+  more.textContent = `Pinned log key${fps.length > 1 ? 's' : ''} ${fps.join('; ')}, from ${pin.from} (${pin.since.slice(0, 10)}). Compare the fingerprint with one you got elsewhere. ` +
     (wpin?.vkeys.length ? `Pinned witnesses (quorum ${wpin.quorum} of ${wpin.vkeys.length}, from ${wpin.from}): ${wpin.vkeys.map((w) => w.split('+')[0]).join(', ')}. ` : '');
+  const open = !!offer || el.classList.contains('open'); // the home page shows the key again every 15 s
+  el.classList.toggle('open', open);
+  toggle.setAttribute('aria-expanded', String(open));
+  el.replaceChildren(brief, toggle, more);
   const button = (id, text, click) => {
     const b = document.createElement('button');
     b.type = 'button';
@@ -197,7 +215,7 @@ async function showKey(pin, wpin, offer) {
     b.id = id;
     b.textContent = text;
     b.addEventListener('click', click);
-    el.append(b, ' ');
+    more.append(b, ' ');
   };
   if (offer) button('pin-link', 'Pin the keys of the link you followed instead', () => { pinOffer(offer); location.reload(); });
   button('forget', 'Forget the pinned key and checkpoint', () => { store.clear(); location.reload(); });
