@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +44,20 @@ func TestLogFormatBad(t *testing.T) {
 		code, _, stderr := pledgelog(t, nil, cmd, "--log-format", "xml")
 		if code != 2 || !strings.Contains(stderr, "-log-format") || !strings.Contains(stderr, `"xml" is not text or json`) {
 			t.Errorf("%s --log-format xml: exit %d, stderr %q; want 2 naming the flag and the value", cmd, code, stderr)
+		}
+	}
+}
+
+// TestVersion: pledgelog and pledge-verify, built as users build them,
+// name themselves and their version on stdout and exit 0.
+func TestVersion(t *testing.T) {
+	for _, bin := range []string{binary, verifyBinary} {
+		for _, arg := range []string{"version", "--version"} {
+			out, err := exec.Command(bin, arg).Output()
+			name := filepath.Base(bin)
+			if err != nil || !strings.HasPrefix(string(out), name+" (devel) ") || !strings.Contains(string(out), " go1.") {
+				t.Errorf("%s %s = %q, %v; want %q, the Go version, exit 0", name, arg, out, err, name+" (devel) …")
+			}
 		}
 	}
 }
