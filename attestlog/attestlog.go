@@ -22,10 +22,27 @@
 // # Derived state
 //
 // The derived rows ([DerivedTables]) are a function of the entries alone:
-// [Reindex] rebuilds them from the entries of a stopped log and must
-// reproduce them byte for byte. At start, [Open] rebuilds the registry
-// from the rows (registry events replayed, pledges restored) rather than
-// from every entry.
+// [Reindex] rebuilds them from the entries of a stopped log, through the
+// log's rows-only rewrite ([log.Log.RewriteRows]), and must reproduce
+// them byte for byte. At start, [Open] rebuilds the registry from the
+// rows (registry events replayed, pledges restored) rather than from
+// every entry.
+//
+// # The read model
+//
+// Readers ask the Log, never the rows: [Log.Accords], [Log.Accord],
+// [Log.Principals] and [Log.Signatories] (pages by id), [Log.AllSignatories],
+// [Log.CountSignatories], [Log.Signatory], [Log.LatestBySignatory],
+// [Log.LatestByAccord], [Log.Pledges], [Log.PledgeInfo],
+// [Log.IndexByLeafHash] and [Log.Search]. They answer attest's types, or
+// a [Doc]: a registry document's stored JSON, which a server answers as
+// it is, and its Decode. A lookup that finds nothing is [ErrNotFound].
+// A [Page] asks for up to Limit items after After, which is nil or the
+// Next of the page before of the same query ([ErrCursor] otherwise): the
+// last row key read, so that a page is a scan from it, exclusive, and a
+// full page may be followed by an empty one. A search scans its most
+// selective field's rows ([Query]) and checks the others for each entry,
+// at most [SearchBudget] rows a page.
 package attestlog
 
 import (

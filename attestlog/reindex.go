@@ -9,49 +9,47 @@ import (
 	"github.com/pledgelog/pledgelog/verify"
 )
 
-// reindexChunk is how many rows one rows-only commit of Reindex writes.
+// reindexChunk is how many entries Reindex admits between two calls of
+// its progress func.
 const reindexChunk = 4096
 
-// Reindex rebuilds every derived row (DerivedTables) of the stopped log l,
-// whose storage is st, from its entries alone: it deletes the rows, then
-// admits every entry, in index order, into a fresh registry and writes the
-// rows the hooks would have written. Open it without hooks: log.Open. The rows are committed in chunks by rows-only
-// updates (the checkpoint does not move); if Reindex fails midway, run it
-// again. progress, if not nil, is called after each chunk with the entries
-// done and the tree size.
-func Reindex(ctx context.Context, l *log.Log, st log.Storage, progress func(done, size uint64)) error {
-	cp := l.Latest()
-	w := &rowWriter{ctx: ctx, st: st, cp: cp}
-	for _, table := range DerivedTables {
-		if err := w.deleteAll(table); err != nil {
-			return err
-		}
-	}
-	reg := attest.NewRegistry(l.Origin())
-	err := forEntries(ctx, l, cp.Size, func(index uint64, entry []byte) error {
-		env, err := attest.ParseLeaf(entry)
-		h := verify.LeafHash(entry)
-		if err == nil {
-			_, err = reg.AdmitEnvelope(index, env, h)
-		}
-		if err != nil {
-			return fmt.Errorf("reindex: entry %d is not admitted: %w", index, err)
-		}
-		if err := w.add(indexRows(reg, index, h)...); err != nil {
-			return err
-		}
-		if progress != nil && (index+1)%reindexChunk == 0 {
-			progress(index+1, cp.Size)
-		}
-		return nil
+// Reindex rebuilds every derived row (DerivedTables) of l from its
+// entries alone, through l's rows-only rewrite (log.Log.RewriteRows): it
+// deletes the rows, then admits every entry, in index order, into a fresh
+// registry and writes the rows the hooks would have written. The
+// checkpoint does not move, and no batch is sequenced meanwhile; open l
+// without hooks (log.Open) on a stopped log. If Reindex fails midway, run
+// it again. progress, if not nil, is called every 4096 entries and at the
+// end with the entries done and the tree size.
+func Reindex(ctx context.Context, l *log.Log, progress func(done, size uint64)) error {
+	size := l.Latest().Size
+	err := l.RewriteRows(ctx, DerivedTables, func(put func(...log.Row) error) error {
+		reg := attest.NewRegistry(l.Origin())
+		return forEntries(ctx, l, size, func(index uint64, entry []byte) error {
+			env, err := attest.ParseLeaf(entry)
+			h := verify.LeafHash(entry)
+			if err == nil {
+				_, err = reg.AdmitEnvelope(index, env, h)
+			}
+			if err != nil {
+				return fmt.Errorf("reindex: entry %d is not admitted: %w", index, err)
+			}
+			if err := put(indexRows(reg, index, h)...); err != nil {
+				return err
+			}
+			if progress != nil && (index+1)%reindexChunk == 0 {
+				progress(index+1, size)
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return err
 	}
 	if progress != nil {
-		defer progress(cp.Size, cp.Size)
+		progress(size, size)
 	}
-	return w.flush()
+	return nil
 }
 
 // forEntries calls fn for every entry below size, reading whole bundles.
@@ -73,48 +71,4 @@ func forEntries(ctx context.Context, l *log.Log, size uint64, fn func(uint64, []
 		}
 	}
 	return nil
-}
-
-// rowWriter commits rows in rows-only updates of the checkpoint cp.
-type rowWriter struct {
-	ctx  context.Context
-	st   log.Storage
-	cp   *log.State
-	rows []log.Row
-}
-
-func (w *rowWriter) add(rows ...log.Row) error {
-	w.rows = append(w.rows, rows...)
-	if len(w.rows) < reindexChunk {
-		return nil
-	}
-	return w.flush()
-}
-
-func (w *rowWriter) flush() error {
-	if len(w.rows) == 0 {
-		return nil
-	}
-	u := &log.Update{Prev: w.cp.Checkpoint, Checkpoint: w.cp.Checkpoint, Size: w.cp.Size, Rows: w.rows}
-	if err := w.st.Commit(w.ctx, u); err != nil {
-		return fmt.Errorf("reindex: committing rows: %w", err)
-	}
-	w.rows = nil
-	return nil
-}
-
-// deleteAll deletes every row of table.
-func (w *rowWriter) deleteAll(table string) error {
-	for {
-		rows, err := w.st.Rows(w.ctx, table, nil, nil, reindexChunk)
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		for _, r := range rows {
-			w.rows = append(w.rows, log.Row{Table: table, Key: r.Key, Delete: true})
-		}
-		if err := w.flush(); err != nil {
-			return err
-		}
-	}
 }

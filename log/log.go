@@ -111,6 +111,10 @@ type Log struct {
 	cosignedMu sync.Mutex
 	cosigned   int64
 
+	// sequencing is held by the sequencer while it sequences a batch and
+	// by RewriteRows for the whole of a rewrite.
+	sequencing sync.Mutex
+
 	running     atomic.Bool
 	freeUnknown atomic.Bool   // the storage could not tell its free space
 	diskFull    atomic.Bool   // the last free-space check refused appends

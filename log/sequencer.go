@@ -37,7 +37,10 @@ func (l *Log) Run(ctx context.Context) error {
 		n, age := l.poolState()
 		ready := n >= l.cfg.MaxBatchSize || (n > 0 && age >= l.cfg.MaxBatchAge)
 		if ready {
-			if err := l.sequence(ctx, l.take()); err != nil {
+			l.sequencing.Lock()
+			err := l.sequence(ctx, l.take())
+			l.sequencing.Unlock()
+			if err != nil {
 				return err
 			}
 			continue

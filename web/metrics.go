@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -22,10 +23,14 @@ type metrics struct {
 	// readLimited counts the reads refused by the read limit, before
 	// routing.
 	readLimited prometheus.Counter
+	// build is pledgelog_build_info: 1, labelled with the build.
+	build *prometheus.GaugeVec
+	// access receives the access log: a line per request at info level.
+	access *slog.Logger
 }
 
-func newMetrics(r prometheus.Registerer) (*metrics, error) {
-	m := &metrics{
+func newMetrics(r prometheus.Registerer, access *slog.Logger) (*metrics, error) {
+	m := &metrics{access: access,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pledgelog_http_requests_total",
 			Help: "HTTP requests by route template, method and status code.",
@@ -39,11 +44,16 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 			Name: "pledgelog_http_read_limited_total",
 			Help: "GET and HEAD requests refused (429) by the per-client read limit.",
 		}),
+		build: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pledgelog_build_info",
+			Help: "Always 1; the labels name the server's build: its module version and Go version.",
+		}, []string{"version", "goversion"}),
 	}
+	m.build.WithLabelValues(buildInfo()).Set(1)
 	if r == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.readLimited} {
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.readLimited, m.build} {
 		if err := r.Register(c); err != nil {
 			return nil, errors.Join(errors.New("web: registering metrics"), err)
 		}
@@ -51,8 +61,22 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// middleware counts and times each request. It answers errors itself (via
-// the error handler) so that it sees their final status.
+// buildInfo returns the main module's version ("(devel)" for a build from
+// a work tree) and the Go version that built the binary.
+func buildInfo() (version, goVersion string) {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)", "(unknown)"
+	}
+	version = bi.Main.Version
+	if version == "" {
+		version = "(devel)"
+	}
+	return version, bi.GoVersion
+}
+
+// middleware counts, times and logs each request. It answers errors
+// itself (via the error handler) so that it sees their final status.
 func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -65,9 +89,28 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		code := strconv.Itoa(c.Response().Status)
 		m.requests.WithLabelValues(route, methodLabel(c.Request().Method), code).Inc()
-		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		elapsed := time.Since(start)
+		m.latency.WithLabelValues(route).Observe(elapsed.Seconds())
+		if m.access.Enabled(c.Request().Context(), slog.LevelInfo) {
+			m.logAccess(c, route, elapsed)
+		}
 		return nil
 	}
+}
+
+// logAccess writes the access log's line for the request c answered:
+// the raw path is quoted by the handler, never trusted as a key, and the
+// route template says which handler answered.
+func (m *metrics) logAccess(c echo.Context, route string, elapsed time.Duration) {
+	r := c.Request()
+	m.access.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.String("path", r.URL.EscapedPath()),
+		slog.Int("status", c.Response().Status),
+		slog.Int64("bytes", c.Response().Size),
+		slog.Duration("duration", elapsed),
+		slog.String("client", c.RealIP()))
 }
 
 // metricsHandler serves Config.Gatherer in the Prometheus exposition

@@ -166,7 +166,7 @@ func TestReindex(t *testing.T) {
 	h.mustPost(tok2, h.pledge("github", "no-offense", "With the new key.", gg2))
 
 	before := allRows(t, h.st)
-	if err := attestlog.Reindex(context.Background(), h.log, h.st, nil); err != nil {
+	if err := attestlog.Reindex(context.Background(), h.log, nil); err != nil {
 		t.Fatal(err)
 	}
 	after := allRows(t, h.st)

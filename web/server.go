@@ -31,7 +31,9 @@ type Config struct {
 	// Log is the log served: Attest's, or without Attest a plain log,
 	// served read-only. The caller runs its sequencer (Log.Run).
 	Log *log.Log
-	// Logger receives request errors and server events. Nil discards them.
+	// Logger receives request errors, server events and, at info level,
+	// the access log: a line per request with its method, route, path,
+	// status, bytes, duration and client. Nil discards them.
 	Logger *slog.Logger
 
 	// Registerer registers the server's HTTP metrics; nil leaves them
@@ -214,7 +216,7 @@ func New(cfg Config) (*Server, error) {
 	if (len(cfg.AdminToken) > 0) != (cfg.Backup != nil) {
 		return nil, errors.New("web: AdminToken and Backup go together")
 	}
-	m, err := newMetrics(cfg.Registerer)
+	m, err := newMetrics(cfg.Registerer, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +272,7 @@ func (s *Server) routes() *echo.Echo {
 	getHead(e, "/healthz", s.getHealthz)
 	getHead(e, "/readyz", s.getReadyz)
 	if s.cfg.Gatherer != nil {
-		getHead(e, "/metrics", s.metricsHandler())
+		e.Match([]string{http.MethodGet, http.MethodHead}, "/metrics", s.metricsHandler()) // not for other origins' pages
 	}
 	if s.cfg.Backup != nil {
 		e.POST("/admin/backup", s.postBackup)
@@ -279,11 +281,24 @@ func (s *Server) routes() *echo.Echo {
 }
 
 // getHead routes GET and HEAD of path to h: RFC 9110 §9.1 wants HEAD
-// wherever GET is (net/http drops the body of a HEAD's answer).
+// wherever GET is (net/http drops the body of a HEAD's answer). These are
+// the public read path, so its answers, errors included, carry
+// Access-Control-Allow-Origin: * and scripts on any origin may read the
+// log as a tile client does. They are simple requests (no credentials, no
+// custom headers), so no preflight is needed; the writes and /admin do
+// not allow other origins.
 func getHead(r interface {
 	Match([]string, string, echo.HandlerFunc, ...echo.MiddlewareFunc) []*echo.Route
 }, path string, h echo.HandlerFunc) {
-	r.Match([]string{http.MethodGet, http.MethodHead}, path, h)
+	r.Match([]string{http.MethodGet, http.MethodHead}, path, h, anyOrigin)
+}
+
+// anyOrigin lets scripts of every origin read the answer.
+func anyOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderAccessControlAllowOrigin, "*")
+		return next(c)
+	}
 }
 
 // headerSlop is what net/http reads beyond http.Server.MaxHeaderBytes

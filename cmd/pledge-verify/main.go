@@ -43,13 +43,14 @@ commands:
 Trust: --log-key VKEY (repeatable), --witness VKEY (repeatable) and --quorum N,
 or --policy FILE (c2sp.org/tlog-policy); and --registrar-key FILE|KEYID.
 Exit status: 0 verified, 1 verification failed, 2 usage or network error.
-Run "pledge-verify <command> -h" for a command's flags.
+Run "pledge-verify <command> -h" for a command's flags, "pledge-verify version" for its version.
 `
 
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
-		"bundle": runBundle, "inclusion": runInclusion, "consistency": runConsistency,
+		"version": cli.VersionCommand("pledge-verify"),
+		"bundle":  runBundle, "inclusion": runInclusion, "consistency": runConsistency,
 		"audit": runAudit, "monitor": runMonitor, "witness": runWitness,
 	})
 }

@@ -35,13 +35,14 @@ commands:
   verify   verify a saved proof bundle offline
   status   show what the log holds for a signatory, with alarms
 
-Run "pledge <command> -h" for a command's flags.
+Run "pledge <command> -h" for a command's flags, "pledge version" for its version.
 `
 
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
-		"keygen": runKeygen, "request": runRequest, "sign": runSign, "submit": runSubmit,
+		"version": cli.VersionCommand("pledge"),
+		"keygen":  runKeygen, "request": runRequest, "sign": runSign, "submit": runSubmit,
 		"add-key": runAddKey, "status": runStatus, "verify": runVerify,
 	})
 }

@@ -28,8 +28,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dir := fl.String("data", "./pledgelog-data", "the data directory of the log")
 	out := fl.String("out", "", "the directory to write the backup to (must not exist)")
 	server := fl.String("server", "", "ask the server at this URL (default: if the log is running, the URL in DIR/serve.url)")
-	level := &levelFlag{}
-	fl.Var(level, "log-level", "debug, info, warn or error")
+	var logging logFlags
+	logging.register(fl)
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("--out %s: already exists", dest)
 	}
-	d, logger := dataDir(*dir), newLogger(stderr, level.Level)
+	d, logger := dataDir(*dir), logging.logger(stderr)
 	if err := backup(ctx, d, dest, *server, logger); err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	logger := newLogger(stderr, f.level.Level)
+	logger := f.logging.logger(stderr)
 	defer stopWitnesses(ws, logger)
 	for _, w := range ws {
 		if err := w.start(bin, logKeys, stderr, logger); err != nil {
@@ -108,7 +108,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func (f *demoFlags) initOnce(ctx context.Context, d dataDir, stdout, stderr io.Writer) error {
 	entries, err := os.ReadDir(string(d))
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
-		args := []string{"--demo", "--data", string(d), "--origin", f.origin, "--log-level", f.level.String()}
+		args := []string{"--demo", "--data", string(d), "--origin", f.origin}
+		args = append(args, f.logging.args()...)
 		if f.seed != "" {
 			args = append(args, "--demo-seed", f.seed)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -27,7 +28,46 @@ type levelFlag struct{ slog.Level }
 
 func (l *levelFlag) Set(s string) error { return l.UnmarshalText([]byte(s)) }
 
-// newLogger returns the text logger to stderr that every command uses.
+// logFlags are the logging flags of every command that logs: --log-level
+// and --log-format.
+type logFlags struct {
+	level levelFlag
+	json  bool
+}
+
+// register defines the logging flags on fl.
+func (f *logFlags) register(fl *flag.FlagSet) {
+	fl.Var(&f.level, "log-level", "debug, info, warn or error (info: serve's access log too, a line per request)")
+	fl.Func("log-format", "text or json (one JSON object per line, for log collectors)", func(s string) error {
+		switch s {
+		case "text", "json":
+			f.json = s == "json"
+			return nil
+		}
+		return fmt.Errorf("%q is not text or json", s)
+	})
+}
+
+// args returns the flags that give another command the same logging.
+func (f *logFlags) args() []string {
+	format := "text"
+	if f.json {
+		format = "json"
+	}
+	return []string{"--log-level", f.level.String(), "--log-format", format}
+}
+
+// logger returns the logger to stderr that the flags ask for.
+func (f *logFlags) logger(stderr io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: f.level.Level}
+	if f.json {
+		return slog.New(slog.NewJSONHandler(stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(stderr, opts))
+}
+
+// newLogger returns the text logger to stderr at level.
 func newLogger(stderr io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	f := logFlags{level: levelFlag{level}}
+	return f.logger(stderr)
 }

@@ -31,7 +31,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	logger := newLogger(stderr, f.level.Level)
+	logger := f.logging.logger(stderr)
 	vkey, err := initDataDir(ctx, d, f.origin, logger)
 	if err == nil {
 		err = first.write(ctx, d, logger)
@@ -53,7 +53,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // initFlags are the flags of init.
 type initFlags struct {
 	dir, origin  string
-	level        levelFlag
+	logging      logFlags
 	demo         bool
 	demoSeed     string
 	registrarOut string
@@ -66,7 +66,7 @@ func parseInit(args []string, stderr io.Writer) (*initFlags, error) {
 	fl := newFlags("init", "--data DIR --origin ORIGIN (--registrar-key-out FILE | --registrar-pub FILE --genesis FILE | --demo)", stderr)
 	fl.StringVar(&f.dir, "data", "./pledgelog-data", "the data directory to create (it must not exist or be empty)")
 	fl.StringVar(&f.origin, "origin", "", "the log's origin, its name in checkpoints, e.g. log.example.org/pledges")
-	fl.Var(&f.level, "log-level", "debug, info, warn or error")
+	f.logging.register(fl)
 	fl.StringVar(&f.registrarOut, "registrar-key-out", "", "generate the registrar key into this new file, outside the data directory, and log its genesis")
 	fl.StringVar(&f.registrarPub, "registrar-pub", "", "the registrar's public key (PEM), with --genesis")
 	fl.StringVar(&f.genesis, "genesis", "", "the genesis envelope (JSON), signed offline by the registrar key")

@@ -51,13 +51,14 @@ through the API of a running log, with the registrar key:
 
   bench    load-test the write API on localhost (docs/performance.md)
 
-Run "pledgelog <command> -h" for a command's flags.
+Run "pledgelog <command> -h" for a command's flags, "pledgelog version" for its version.
 `
 
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
-		"init": runInit, "serve": runServe, "demo": runDemo, "backup": runBackup, "reindex": runReindex, "key": runKey,
+		"version": cli.VersionCommand("pledgelog"),
+		"init":    runInit, "serve": runServe, "demo": runDemo, "backup": runBackup, "reindex": runReindex, "key": runKey,
 		"accord": runAccord, "signatory": runSignatory, "registrar": runRegistrarCmd, "bench": runBench,
 	})
 }

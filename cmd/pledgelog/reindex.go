@@ -14,19 +14,19 @@ import (
 func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := newFlags("reindex", "--data DIR", stderr)
 	dir := fl.String("data", "./pledgelog-data", "the data directory of the log (stopped)")
-	level := &levelFlag{}
-	fl.Var(level, "log-level", "debug, info, warn or error")
+	var logging logFlags
+	logging.register(fl)
 	if err := parse(fl, args); err != nil {
 		return err
 	}
-	d, logger := dataDir(*dir), newLogger(stderr, level.Level)
+	d, logger := dataDir(*dir), logging.logger(stderr)
 	l, st, err := openLog(ctx, d, d.db(), log.Config{Logger: logger})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	start := time.Now()
-	err = attestlog.Reindex(ctx, l, st, func(done, size uint64) {
+	err = attestlog.Reindex(ctx, l, func(done, size uint64) {
 		fmt.Fprintf(stderr, "reindex: %d/%d entries\n", done, size)
 	})
 	if err != nil {

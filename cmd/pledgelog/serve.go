@@ -28,7 +28,7 @@ import (
 type serveFlags struct {
 	dir, listen       string
 	policy            string
-	level             levelFlag
+	logging           logFlags
 	publish, stale    time.Duration
 	minFreeMiB        uint64
 	ballastMiB        int64
@@ -60,7 +60,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 func (f *serveFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&f.dir, "data", "./pledgelog-data", "the data directory of the log (made by init)")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "the address to serve HTTP on")
-	fl.Var(&f.level, "log-level", "debug, info, warn or error")
+	f.logging.register(fl)
 	fl.StringVar(&f.publicURL, "public-url", "", "the URL at which clients reach the log, shown in the pages' commands (default: http:// and the listen address)")
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the least time between two publications of /checkpoint")
 	fl.DurationVar(&f.stale, "max-staleness", 30*time.Second, "how long committed entries may wait for publication before /readyz fails")
@@ -125,7 +125,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // run serves the log of f until ctx is done.
 func (f *serveFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
-	logger := newLogger(stderr, f.level.Level)
+	logger := f.logging.logger(stderr)
 	d := dataDir(f.dir)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -31,13 +31,18 @@ func Main(prog string, run Command, exitCode func(error) int) {
 
 // Dispatch runs the command that args[0] names. It prints usage to stdout
 // for help, and to stderr with a UsageError for no or an unknown command;
-// a command's -h is not an error.
+// a command's -h is not an error. --version and -version run the
+// "version" command, if there is one.
 func Dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, usage string, commands map[string]Command) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return UsageError{errors.New("no command given")}
 	}
-	cmd, ok := commands[args[0]]
+	name := args[0]
+	if name == "--version" || name == "-version" {
+		name = "version"
+	}
+	cmd, ok := commands[name]
 	switch {
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		fmt.Fprint(stdout, usage)

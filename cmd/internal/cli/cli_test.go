@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"regexp"
 	"testing"
 )
 
@@ -61,5 +62,26 @@ func TestEnvParse(t *testing.T) {
 	fs, _ = newSet()
 	if err := env.Parse(fs, nil); !IsUsage(err) || !errors.As(err, new(UsageError)) {
 		t.Fatalf("Parse with CLITEST_N_ITEMS=x = %v, want a usage error", err)
+	}
+}
+
+// TestVersion: version, --version and -version print the program, the
+// module's version and Go's; version takes no arguments.
+func TestVersion(t *testing.T) {
+	cmds := map[string]Command{"version": VersionCommand("prog")}
+	for _, arg := range []string{"version", "--version", "-version"} {
+		var out bytes.Buffer
+		if err := Dispatch(context.Background(), []string{arg}, &out, io.Discard, "usage\n", cmds); err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		if !regexp.MustCompile(`^prog \S+( [0-9a-f]{1,12}(\+dirty)?)? go1\.\d+\S*\n$`).MatchString(out.String()) {
+			t.Errorf("%s printed %q, want \"prog VERSION [COMMIT] GOVERSION\"", arg, out.String())
+		}
+	}
+	if err := Dispatch(context.Background(), []string{"version", "x"}, io.Discard, io.Discard, "usage\n", cmds); !IsUsage(err) {
+		t.Errorf("version x = %v, want a usage error", err)
+	}
+	if err := Dispatch(context.Background(), []string{"--version"}, io.Discard, io.Discard, "usage\n", map[string]Command{}); !IsUsage(err) {
+		t.Errorf("--version without a version command = %v, want a usage error", err)
 	}
 }
