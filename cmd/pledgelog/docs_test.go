@@ -170,15 +170,17 @@ func TestReadmeAuditors(t *testing.T) {
 	r.run(t, `the README's "For auditors"`, strings.Join(auditors, ""), "witness quorum met: demo-witnesses", nil, nil)
 }
 
-// TestDocCommands runs the sh blocks of docs/*.md. Every block is in the
-// table, by file and position: run, run until it serves, or skipped with
-// the reason it cannot run in a test.
+// TestDocCommands runs the sh blocks of docs/*.md and the README's others.
+// Every block is in the table, by file and position: run, run until it
+// serves, or skipped with the reason it cannot run in a test. A block's
+// subst replaces a path of the operator's host (/srv, /etc) by one in the
+// script's directory, or a fixed port by a free one.
 func TestDocCommands(t *testing.T) {
 	type block struct {
 		file  string
 		n     int    // its position among the file's sh blocks
-		mode  string // "run", "serves" or "skip"
-		why   string // run: what it prints; serves: the line it prints when serving; skip: the reason
+		mode  string // "run", "serves", "elsewhere" (another test runs it) or "" (not run)
+		why   string // run: what it prints; serves: the line it prints when serving; else: the reason
 		subst []string
 		setup setup
 	}
@@ -186,6 +188,11 @@ func TestDocCommands(t *testing.T) {
 	witnessPaths := []string{"/etc/pledge-witness", "etc/pledge-witness", "/var/lib/pledge-witness", "var/lib/pledge-witness",
 		"127.0.0.1:7380", "127.0.0.1:0"}
 	table := []block{
+		{file: "README.md", n: 0, why: "make run is stood in for by the test's demo; make test runs every test"},
+		{file: "README.md", n: 1, mode: "serves", why: "serving log.example.org/tech-accord ", subst: []string{"/srv/pledgelog", "srv/pledgelog"}},
+		{file: "README.md", n: 2, mode: "elsewhere", why: "the curl tour: TestReadmeAuditors runs it"},
+		{file: "README.md", n: 3, mode: "elsewhere", why: "For auditors: TestReadmeAuditors runs it"},
+		{file: "README.md", n: 4, mode: "elsewhere", why: "For signatories: cmd/pledge's TestReadme runs it"},
 		{file: "docs/auditing.md", n: 0, why: "go install from the network"},
 		{file: "docs/auditing.md", n: 1, mode: "run", why: "witness quorum met: demo-witnesses", setup: func(t *testing.T, r *docRun, dir string) {
 			// The files it names: a bundle, the log's policy, the registrar key.
@@ -263,14 +270,17 @@ func TestDocCommands(t *testing.T) {
 	for _, b := range table {
 		listed[b.file]++
 	}
-	for _, f := range files {
-		name := "docs/" + filepath.Base(f)
+	for _, f := range append(files, "../../README.md") {
+		name := strings.TrimPrefix(f, "../../")
 		if n := len(shBlocks(readDoc(t, name))); n != listed[name] {
 			t.Errorf("%s has %d sh blocks, the table lists %d: add each to it", name, n, listed[name])
 		}
 	}
 	r := startDocDemo(t)
 	for _, b := range table {
+		if b.mode == "elsewhere" {
+			continue
+		}
 		t.Run(fmt.Sprintf("%s#%d", b.file, b.n), func(t *testing.T) {
 			blocks := shBlocks(readDoc(t, b.file))
 			if b.n >= len(blocks) {
