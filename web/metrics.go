@@ -4,11 +4,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
+	"runtime"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pledgelog/pledgelog/verify/client"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -49,7 +50,7 @@ func newMetrics(r prometheus.Registerer, access *slog.Logger) (*metrics, error) 
 			Help: "Always 1; the labels name the server's build: its module version and Go version.",
 		}, []string{"version", "goversion"}),
 	}
-	m.build.WithLabelValues(buildInfo()).Set(1)
+	m.build.WithLabelValues(client.Version(), runtime.Version()).Set(1)
 	if r == nil {
 		return m, nil
 	}
@@ -59,20 +60,6 @@ func newMetrics(r prometheus.Registerer, access *slog.Logger) (*metrics, error) 
 		}
 	}
 	return m, nil
-}
-
-// buildInfo returns the main module's version ("(devel)" for a build from
-// a work tree) and the Go version that built the binary.
-func buildInfo() (version, goVersion string) {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown)", "(unknown)"
-	}
-	version = bi.Main.Version
-	if version == "" {
-		version = "(devel)"
-	}
-	return version, bi.GoVersion
 }
 
 // middleware counts, times and logs each request. It answers errors

@@ -30,11 +30,16 @@ func Agent(tool string) string {
 	if tool == "" {
 		tool = filepath.Base(os.Args[0])
 	}
-	version := "(devel)"
+	return tool + "/" + Version() + " pledgelog"
+}
+
+// Version returns the main module's version as the build recorded it:
+// "(devel)" for a build from a checkout.
+func Version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		version = bi.Main.Version
+		return bi.Main.Version
 	}
-	return tool + "/" + version + " pledgelog"
+	return "(devel)"
 }
 
 // agentTransport sets the User-Agent of requests that have none.
