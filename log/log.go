@@ -90,6 +90,8 @@ type Log struct {
 	// tree and recent are owned by the sequencer goroutine (Run).
 	tree   *tree
 	recent *recent
+	// recentTiles holds the hash tiles committed last, for proofs.
+	recentTiles recentTiles
 
 	// mu guards pool, which the sequencer swaps for an empty one when it
 	// takes a batch, and refusing, the error appends fail with while the

@@ -61,7 +61,7 @@ func (l *Log) InclusionProof(ctx context.Context, index, size uint64) (*Proof, e
 	if err != nil {
 		return nil, err
 	}
-	hashes, err := verify.ProveInclusion(ctx, storageTiles{l.cfg.Storage}, index, size)
+	hashes, err := verify.ProveInclusion(ctx, hashTiles{l}, index, size)
 	if err != nil {
 		return nil, fmt.Errorf("log: proving inclusion: %w", err)
 	}
@@ -83,7 +83,7 @@ func (l *Log) ConsistencyProof(ctx context.Context, from, to uint64) (*Proof, er
 	if err != nil {
 		return nil, err
 	}
-	tiles := storageTiles{l.cfg.Storage}
+	tiles := hashTiles{l}
 	fromRoot, err := verify.TreeRoot(ctx, tiles, from)
 	if err != nil {
 		return nil, fmt.Errorf("log: root at %d: %w", from, err)

@@ -31,7 +31,7 @@ func (l *Log) ReadTile(ctx context.Context, t verify.Tile) ([]byte, error) {
 		}
 		return data[:n], nil
 	}
-	return storageTiles{l.cfg.Storage}.ReadTile(ctx, t)
+	return hashTiles{l}.ReadTile(ctx, t)
 }
 
 // exists reports whether tile t, at its width or wider, is part of a tree of

@@ -153,6 +153,7 @@ type batch struct {
 	dedup []DedupEntry
 	added []Entry // the new entries, in index order
 	reqs  []*request
+	edit  *edit // what commit wrote, set by commit
 }
 
 // sequence admits, integrates and commits one pool of requests. It returns
@@ -263,6 +264,7 @@ func (l *Log) commit(ctx context.Context, b *batch) (*State, error) {
 		l.tree.append(entry.Data, entry.LeafHash, e)
 	}
 	l.tree.finish(e)
+	b.edit = e
 	root := l.tree.root()
 	signed, err := l.sign(l.tree.size(), root)
 	if err != nil {
@@ -281,6 +283,7 @@ func (l *Log) commit(ctx context.Context, b *batch) (*State, error) {
 
 // integrated makes s, which committed b, the latest state.
 func (l *Log) integrated(b *batch, s *State) {
+	l.recentTiles.add(b.edit) // before readers can learn of s
 	l.setLatest(s)
 	l.recent.add(b.dedup, s.Size)
 }
