@@ -26,7 +26,7 @@ func FuzzRecentTiles(f *testing.F) {
 	f.Add([]byte{1, 2, 3, 0x85, 200, 7})
 	f.Add([]byte{255, 255, 0x90, 255, 255, 255, 0x41, 3, 255})
 	f.Add(bytes.Repeat([]byte{0x7f}, 40)) // > recentTilesPerLevel level-0 tiles
-	f.Add([]byte{0x3f, 0xbf, 0x01, 0x02})  // a refused batch, then shorter ones at its indexes
+	f.Add([]byte{0x3f, 0xbf, 0x01, 0x02}) // a refused batch, then shorter ones at its indexes
 	f.Fuzz(func(t *testing.T, steps []byte) {
 		if len(steps) > 64 {
 			steps = steps[:64]
