@@ -231,7 +231,7 @@ func (r *Registry) pledgeRow(rec pledgeRec, void bool) Row {
 }
 
 func (r *Registry) addKey(t *tx, pr *principal, vk *verifyKey, index uint64, addedBy string, parent *keyState) {
-	k := &keyState{verifyKey: vk, ord: uint32(len(r.keyList)), owner: pr.info.ID, added: index, addedBy: addedBy}
+	k := &keyState{verifyKey: vk.expand(), ord: uint32(len(r.keyList)), owner: pr.info.ID, added: index, addedBy: addedBy}
 	put(t, r.keys, vk.id, k)
 	set(t, &r.keyList, append(r.keyList, k))
 	set(t, &pr.keys, append(pr.keys, k))

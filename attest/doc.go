@@ -75,8 +75,12 @@
 //	recover      the registrar and the new key (monitors should alarm on it)
 //	pledge       a valid key of the pledge's signatory
 //
-// [Registry.Verify] checks the signatures with sigstore verifiers over the
-// PAE of go-securesystemslib's dsse package, and reports the principal that
+// [Registry.Verify] checks the signatures over the PAE of
+// go-securesystemslib's dsse package — ECDSA with sigstore verifiers,
+// Ed25519 with curve25519-voi on the registry's keys decoded once, with
+// crypto/ed25519's acceptance rules (TestRegistryEd25519Agrees; a key
+// parsed alone, [PublicKey.Verify], uses crypto/ed25519 through sigstore)
+// — and reports the principal that
 // authorised the entry ([Verified].Issuer), which must be the issuer of the
 // session token it came with.
 //

@@ -37,7 +37,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.fetchers, "fetchers", 8, "how many tiles to fetch at once")
 	fs.IntVar(&f.verifiers, "verifiers", 0, "how many goroutines verify signatures (default GOMAXPROCS)")
 	fs.IntVar(&f.saveEvery, "save-every", 256, "save the state every `N` tiles of 256 entries")
-	fs.BoolVar(&f.stdlib, "stdlib-ed25519", false, "verify Ed25519 with Go's crypto/ed25519, as the log does, instead of the twice as fast curve25519-voi (same acceptance rules)")
+	fs.BoolVar(&f.stdlib, "stdlib-ed25519", false, "verify Ed25519 with Go's crypto/ed25519, the reference, instead of the twice as fast curve25519-voi (same acceptance rules)")
 	if _, err := parse(fs, args, 0); err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ import (
 // order and non-canonical A allowed, S < L), and TestEd25519Agrees checks
 // that both accept exactly the same signatures on the C2SP, speccheck and
 // Wycheproof vectors. Config.StdlibEd25519 selects crypto/ed25519 (through
-// attest and sigstore, as the log verifies) instead.
+// attest.PublicKey.Verifier and sigstore) instead.
 type key struct {
 	id  string
 	ed  *ed25519.ExpandedPublicKey // nil: use std
