@@ -527,9 +527,10 @@ func TestRowsGolden(t *testing.T) {
 type modelRun struct {
 	seed     uint64
 	steps    int
-	registry func() *Registry // a new, empty registry
-	edOnly   bool             // sign with Ed25519 keys only, so that every run has the same leaves
-	rows     func([]Row)      // if not nil, called with the rows of every committed entry
+	registry func() *Registry                    // a new, empty registry
+	edOnly   bool                                // sign with Ed25519 keys only, so that every run has the same leaves
+	rows     func([]Row)                         // if not nil, called with the rows of every committed entry
+	after    func(r *Registry, m *model, g *gen) // if not nil, called after every batch, committed or undone
 }
 
 func runModel(t *testing.T, run modelRun) {
@@ -600,6 +601,9 @@ func runModel(t *testing.T, run modelRun) {
 			}
 		}
 		compare(t, r, m, g, rows)
+		if run.after != nil {
+			run.after(r, m, g)
+		}
 	}
 	if admitted < steps/4 {
 		t.Errorf("only %d of %d entries admitted: the generator is too adversarial", admitted, steps)
