@@ -45,6 +45,22 @@ CREATE TABLE IF NOT EXISTS rows (
 	value bytea NOT NULL,
 	PRIMARY KEY (tbl, key)
 );
+CREATE TABLE IF NOT EXISTS queue (
+	id      bigserial PRIMARY KEY,
+	seen    bigint NOT NULL,
+	n       integer NOT NULL,
+	entries bytea[] NOT NULL,
+	keys    bytea[] NOT NULL,
+	found   bigint[] NOT NULL
+);
+CREATE TABLE IF NOT EXISTS answers (
+	id        bigint PRIMARY KEY,
+	size      bigint NOT NULL,
+	results   bytea NOT NULL,
+	err       text NOT NULL,
+	err_entry integer NOT NULL,
+	at        timestamptz NOT NULL DEFAULT now()
+);
 `
 
 // migrate creates the schema and its tables if missing, in one transaction
