@@ -131,6 +131,7 @@ func (r *Registry) applyAccord(t *tx, e *event, p *Accord) {
 	d, _ := PredicateDigest(p)
 	a := &accordState{info: AccordInfo{Accord: *p, Index: e.index, Digest: d}}
 	put(t, r.accords, p.ID, a)
+	r.mark(MapAccord, p.ID, "", "")
 	t.emit(jsonRow(TableAccords, p.ID, a.info), searchRow(SearchAccord, p.ID, e.index, false))
 	r.emitRegistry(t, e, RegistrarID)
 }
@@ -202,6 +203,7 @@ func (r *Registry) addPledge(t *tx, index uint64, k *keyState, c cell, status ui
 		}
 	}
 	cs := r.cellOf(t, c)
+	r.mark(MapCell, c.signatory, c.accord, c.principle)
 	rec := pledgeRec{index: index, key: k.ord, cell: cs.ord, status: status}
 	t.undo = append(t.undo, func() { r.store.truncate(n) })
 	if err := r.store.append(rec); err != nil {
@@ -235,6 +237,8 @@ func (r *Registry) addKey(t *tx, pr *principal, vk *verifyKey, index uint64, add
 	put(t, r.keys, vk.id, k)
 	set(t, &r.keyList, append(r.keyList, k))
 	set(t, &pr.keys, append(pr.keys, k))
+	r.mark(MapKey, pr.info.ID, vk.id, "")
+	r.mark(MapPrincipal, pr.info.ID, "", "")
 	if parent != nil && parent.owner != RegistrarID {
 		set(t, &parent.children, append(parent.children, k))
 	}
@@ -246,6 +250,7 @@ func (r *Registry) revoke(t *tx, k *keyState, index uint64, reason string) {
 		set(t, &k.revoked, &index)
 	}
 	set(t, &k.reason, reason)
+	r.mark(MapKey, k.owner, k.id, "")
 	r.version.Add(1) // not undone: a rollback moves it again
 }
 
@@ -255,6 +260,7 @@ func (r *Registry) advance(t *tx, pr *principal, e *event, action, keyID string)
 		set(t, &pr.seq, 0)
 	}
 	set(t, &pr.head, e.leaf)
+	r.mark(MapPrincipal, pr.info.ID, "", "")
 	set(t, &pr.events, append(pr.events, Event{Index: e.index, Action: action, KeyID: keyID}))
 }
 

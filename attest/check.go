@@ -155,7 +155,36 @@ func (r *Registry) check(env *Envelope, index uint64) (*checked, error) {
 	if err := r.checkState(env.Statement, index); err != nil {
 		return nil, err
 	}
-	return r.authorise(env)
+	c, err := r.authorise(env)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVoidFrom(env.Statement, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkVoidFrom holds a compromise declared by a key of the signatory to
+// signatures made after that key was added: a key may not void what was
+// signed before it existed. Without this rule a younger key (the thief's,
+// or a stolen secondary key) could void every signature of an older key
+// from just after its registration, and with them, recursively, the
+// keys that older key added, itself included. The registrar's
+// revocations are not held (it recovers signatories). So the index of
+// the revoking key's own addition is the earliest voidFrom it may name
+// plus one: voidFrom > added(signer).
+func checkVoidFrom(st *Statement, c *checked) error {
+	p, ok := st.Predicate.(*SignatoryEvent)
+	if !ok || p.Action != ActionRevoke || p.VoidFrom == nil || c.auth == nil || c.auth.owner == RegistrarID {
+		return nil
+	}
+	if *p.VoidFrom <= c.auth.added {
+		return fieldErr(ErrForeignKey, "/payload/predicate/voidFrom", "before-signing-key",
+			"the signing key was added at %d: it may void signatures from %d on, or the registrar may sign the revocation",
+			c.auth.added, c.auth.added+1)
+	}
+	return nil
 }
 
 // checkState checks the rules that depend on registry state other than

@@ -34,6 +34,7 @@ type Registry struct {
 	failed     error               // an ErrStore: every later check fails with it
 	pending    map[uint64][]Row    // rows computed by Admit, handed out by Index
 	version    atomic.Uint64       // bumped whenever key validity may have changed; never goes back
+	mapDirty   map[mapKey]struct{} // leaves of the map touched since MapChanges; nil: not tracked (TrackMap)
 
 }
 

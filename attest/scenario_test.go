@@ -172,6 +172,43 @@ func TestScenarios(t *testing.T) {
 		s.step("voidFrom before the key", s.revoke("s2", k2, k2, u64(2)), ErrMalformed)
 		s.step("voidFrom in the future", s.revoke("s2", k2, k2, u64(100)), ErrMalformed)
 	})
+	// Issue 15 item 7: a secondary key declared the original key
+	// compromised from just after its registration, which voided every
+	// pledge of the signatory and, through the add-key the original key
+	// signed, the secondary key itself; nobody could undo it.
+	t.Run("revocation by a thief", func(t *testing.T) {
+		s := newScenario(t)
+		s.setup(reg, k1, k2) // s1 registered with k1 at 2
+		for _, p := range []string{"p1", "p2"} {
+			s.step("pledge "+p+" by k1", s.pledge("s1", p, k1), nil) // 4, 5
+		}
+		s.step("add k3", s.addKey("s1", k1, k3), nil) // 6
+		s.step("k3 voids k1 from its registration", s.revoke("s1", k3, k1, u64(3)), ErrForeignKey)
+		s.step("k3 voids k1 from its own addition", s.revoke("s1", k3, k1, u64(6)), ErrForeignKey)
+		if got := s.r.Latest("s1"); len(got) != 2 || got[0].Index != 4 || got[1].Index != 5 {
+			t.Fatalf("Latest after the refused revocations = %+v, want the pledges at 4 and 5", got)
+		}
+		s.step("pledge p1 by k1 after k3", s.pledge("s1", "p1", k1), nil) // 7
+		s.step("k3 voids k1 after its addition", s.revoke("s1", k3, k1, u64(7)), nil)
+		k3info, _ := s.r.Key("s1", k3.id())
+		if got := s.r.Latest("s1"); len(got) != 2 || got[0].Index != 4 || got[1].Index != 5 || !k3info.Valid() {
+			t.Fatalf("Latest = %+v, k3 valid %v; want 4 and 5 and k3 valid", got, k3info.Valid())
+		}
+		// The registrar, and a key older than the one it revokes, are not held.
+		s2 := newScenario(t)
+		s2.setup(reg, k1, k2)
+		s2.step("pledge by k1", s2.pledge("s1", "p1", k1), nil) // 4
+		s2.step("add k3", s2.addKey("s1", k1, k3), nil)         // 5
+		s2.step("add k4 by k3", s2.addKey("s1", k3, k4), nil)   // 6
+		s2.step("k1 voids k3 from 6", s2.revoke("s1", k1, k3, u64(6)), nil)
+		if k4info, _ := s2.r.Key("s1", k4.id()); k4info.VoidFrom == nil || *k4info.VoidFrom != 7 {
+			t.Fatalf("k4 void from %v, want 7 (added by k3 in its compromise window)", k4info.VoidFrom)
+		}
+		s2.step("registrar voids k1 from 3", s2.revoke("s1", reg, k1, u64(3)), nil)
+		if got := s2.r.Latest("s1"); len(got) != 0 {
+			t.Fatalf("Latest after the registrar's revocation = %+v, want none", got)
+		}
+	})
 	t.Run("wrong origin", func(t *testing.T) {
 		s := newScenario(t)
 		s.setup(reg, k1, k2)

@@ -52,6 +52,7 @@ func (r *Registry) voidKey(t *tx, k *keyState, from, at uint64, out *[]*voided) 
 		set(t, &k.revoked, &at)
 	}
 	set(t, &k.reason, ReasonCompromised)
+	r.mark(MapKey, k.owner, k.id, "")
 	for _, c := range k.children {
 		if c.added >= from && (c.voidFrom == nil || *c.voidFrom > c.added+1) {
 			r.voidKey(t, c, c.added+1, at, out)
@@ -103,6 +104,7 @@ func (r *Registry) findLatest(t *tx, cells []*cellState) error {
 	for _, cs := range cells {
 		if l := cs.latest; l.key != nil && l.key.voidAt(l.index) {
 			stale[cs.ord], top = cs, max(top, l.pos)
+			r.mark(MapCell, cs.signatory, cs.accord, cs.principle)
 			set(t, &cs.latest, pledgeRef{})
 		}
 	}

@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"crypto"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -161,5 +162,68 @@ func TestAuditResume(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, audit.StateFile)); !os.IsNotExist(err) {
 		t.Errorf("state left after a finished audit: %v", err)
+	}
+}
+
+// TestAuditThiefRevocation logs, without the registry's hooks, what the
+// registry attack of issue 15 (item 7) logged: a second key of cisco
+// declares its original key compromised from just after its
+// registration. The audit reports that revocation as rejected (a key may
+// not void signatures older than itself) and keeps cisco's pledges and
+// both keys; before the rule it voided all of them.
+func TestAuditThiefRevocation(t *testing.T) {
+	tl := newTestLog(t, false, "audit test")
+	k1 := tl.demo.Keys["cisco"]
+	_, k2, err := ed25519GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk2, err := attest.NewPublicKey(k2.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := tl.reg.Signatory("cisco")
+	sign := func(e *attest.SignatoryEvent, keys ...crypto.Signer) []byte {
+		t.Helper()
+		e.Origin, e.Signatory, e.Seq, e.Prev = origin, "cisco", info.Seq+1, info.Head
+		st, err := attest.NewStatement(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, err := attest.SignWithKeys(st, keys...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return leaf
+	}
+	add := sign(&attest.SignatoryEvent{Action: attest.ActionAddKey, Key: &pk2}, k1, k2)
+	tl.append(add)
+	if _, err := tl.reg.Replay(tl.log.Latest().Size-1, add); err != nil {
+		t.Fatal(err)
+	}
+	info, _ = tl.reg.Signatory("cisco")
+	k1id := info.Keys[0].ID
+	attack := sign(&attest.SignatoryEvent{Action: attest.ActionRevoke, KeyID: k1id, Reason: attest.ReasonCompromised,
+		VoidFrom: new(info.Registered + 1)}, k2)
+	tl.append(attack)
+	at := tl.log.Latest().Size - 1
+	r, err := run(t, tl, &fetcher{log: tl.log}, audit.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 || r.Findings[0].Index != at || r.Findings[0].Kind != audit.KindRejected ||
+		!strings.Contains(r.Findings[0].Detail, "before-signing-key") {
+		t.Fatalf("findings %v, want entry %d rejected (before-signing-key)", r.Findings, at)
+	}
+	if len(r.Revocations) != 0 {
+		t.Errorf("revocations %+v, want none", r.Revocations)
+	}
+	if got := r.Registry.Latest("cisco"); len(got) != 4 {
+		t.Errorf("cisco's latest pledges after the audit: %+v, want 4", got)
+	}
+	for _, id := range []string{k1id, pk2.ID()} {
+		if k, err := r.Registry.Key("cisco", id); err != nil || !k.Valid() || k.VoidFrom != nil {
+			t.Errorf("cisco key %s: %+v %v, want valid and not void", id[:8], k, err)
+		}
 	}
 }

@@ -25,7 +25,11 @@
 //
 // Open creates, if missing, a schema (Options.Schema, default "pledgelog")
 // holding these tables, in one transaction serialised by an advisory lock,
-// so that any number of instances may start at once. Tree sizes, tile and
+// so that any number of instances may start at once. The tables are made
+// by versioned migrations embedded in the package (directory migrations,
+// see schema.go), whose numbers table schema_version records; Open refuses
+// a schema of another version than SchemaVersion with a *SchemaError,
+// unless Options.Migrate lets it migrate an older one. Tree sizes, tile and
 // bundle numbers are bigints, and Commit refuses larger ones; a dedup idx
 // holds the bits of its uint64 index, which is only ever read back.
 //
@@ -84,6 +88,13 @@ type Options struct {
 	// held by another instance, and how often Lease.Run checks that an
 	// idle lease connection is still alive; 0 means one second.
 	LeaseRetry time.Duration
+	// MustExist makes Open fail with ErrNoSchema, creating nothing, if the
+	// schema holds no tables of ours: a server must not create a log's
+	// tables in a database it was pointed at by mistake.
+	MustExist bool
+	// Migrate lets Open apply the migrations that an existing schema of an
+	// older version lacks. Without it, Open refuses such a schema.
+	Migrate bool
 }
 
 // Storage is a log.Storage kept in a PostgreSQL schema.
@@ -93,14 +104,17 @@ type Storage struct {
 	schema string
 	logger *slog.Logger
 	retry  time.Duration
+	from   int // the schema version Open found, 0 if it created the schema
 }
 
 var _ log.Storage = (*Storage)(nil)
 
 // Open connects to the database named by dsn (a URL or key=value string,
-// as pgx parses them), creates the schema and its tables if missing, and
-// returns a Storage over a pool of connections. Whether the schema holds a
-// log is for Checkpoint to say.
+// as pgx parses them, including several hosts and target_session_attrs),
+// creates the schema and its tables if missing (unless Options.MustExist),
+// checks the schema's version (see Options.Migrate), and returns a Storage
+// over a pool of connections. Whether the schema holds a log is for
+// Checkpoint to say.
 func Open(ctx context.Context, dsn string, opts Options) (*Storage, error) {
 	opts = opts.withDefaults()
 	cfg, err := pgxpool.ParseConfig(dsn)
@@ -115,13 +129,20 @@ func Open(ctx context.Context, dsn string, opts Options) (*Storage, error) {
 		return nil, fmt.Errorf("postgres: connecting: %w", err)
 	}
 	s := &Storage{pool: pool, lease: cfg.ConnConfig.Copy(), schema: opts.Schema, logger: opts.Logger, retry: opts.LeaseRetry}
-	if err := s.migrate(ctx); err != nil {
+	if s.from, err = s.prepare(ctx, opts); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	s.checkServer(ctx)
 	return s, nil
 }
+
+// Migrated returns the schema version Open found (0 if it created the
+// schema) and the one it left, SchemaVersion.
+func (s *Storage) Migrated() (from, to int) { return s.from, SchemaVersion() }
+
+// Schema returns the name of the storage's schema.
+func (s *Storage) Schema() string { return s.schema }
 
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {

@@ -1,11 +1,8 @@
 package postgres_test
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
-	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -16,57 +13,21 @@ import (
 
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/postgres"
+	"github.com/pledgelog/pledgelog/log/storage/postgres/pgtest"
 	"github.com/pledgelog/pledgelog/log/storage/storagetest"
 )
 
-// The tests run against the server named by $PLEDGELOG_TEST_POSTGRES, each
-// in a schema of its own that it drops at the end. Without a server they
-// are skipped, loudly, unless CI=true, which makes them fail.
-const defaultDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-// server returns the test server's connection string, and why it cannot
-// be used.
-var server = sync.OnceValues(func() (string, error) {
-	dsn := cmp.Or(os.Getenv("PLEDGELOG_TEST_POSTGRES"), defaultDSN)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return dsn, err
-	}
-	defer conn.Close(ctx)
-	return dsn, conn.Ping(ctx)
-})
-
+// The tests run against the server pgtest names, each in a schema of its
+// own that it drops at the end. Without a server they are skipped, loudly,
+// unless CI=true, which makes them fail.
 func TestMain(m *testing.M) {
-	if dsn, err := server(); err != nil && os.Getenv("CI") != "true" {
-		fmt.Fprintf(os.Stderr, "\n*** SKIPPING PostgreSQL tests: no server at %s: %v\n*** set PLEDGELOG_TEST_POSTGRES, or CI=true to make this fatal\n\n", redacted(dsn), err)
-	}
+	pgtest.Banner()
 	os.Exit(m.Run())
 }
 
 // dsn returns the test server's connection string, or skips the test
 // loudly, or under CI=true fails it.
-func dsn(t testing.TB) string {
-	t.Helper()
-	dsn, err := server()
-	switch {
-	case err == nil:
-		return dsn
-	case os.Getenv("CI") == "true":
-		t.Fatalf("no PostgreSQL server at %s: %v (CI=true: the PostgreSQL tests must run)", redacted(dsn), err)
-	}
-	t.Skipf("SKIPPING PostgreSQL tests: no server at %s: %v; set PLEDGELOG_TEST_POSTGRES, or CI=true to make this fatal", redacted(dsn), err)
-	return ""
-}
-
-// redacted hides the password of a URL connection string.
-func redacted(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		return u.Redacted()
-	}
-	return "(a key=value connection string)"
-}
+func dsn(t testing.TB) string { t.Helper(); return pgtest.DSN(t) }
 
 // newSchema returns the name of a new schema, dropped at the end of the
 // test.

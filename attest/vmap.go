@@ -1,0 +1,341 @@
+package attest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"filippo.io/torchwood/prefix"
+)
+
+// The registry map (issue 15) is a compressed binary Merkle prefix tree
+// of the registry's state, whose root each checkpoint commits to. It is
+// a pure function of the log's entries: the state that replaying them
+// builds, whatever the order of the updates that built it. Its leaves,
+// each a 32-byte label and a 32-byte value, are:
+//
+//   - a principal (a signatory, or the registrar): when it registered,
+//     its chain's seq and head, and how many keys it has had;
+//   - a key of a principal: the indexes from which it was valid, revoked
+//     and void;
+//   - an accord: the index of its entry and the digest of its predicate;
+//   - a cell (signatory, accord, principle) that has had a pledge: the
+//     index and status of its latest pledge that is not void.
+//
+// A leaf is never removed: a revoked key or a cell whose every pledge was
+// voided stays, with its new state. docs/formats.md specifies the
+// encodings; the tree is that of filippo.io/torchwood's prefix package,
+// AKD's (whatsapp_v1, NodeHashingMode::NoLeafEpoch) with SHA-256 in place
+// of BLAKE3.
+
+// The kinds of map leaves: the first byte of a label's preimage and of a
+// value.
+const (
+	MapPrincipal byte = 1
+	MapKey       byte = 2
+	MapAccord    byte = 3
+	MapCell      byte = 4
+)
+
+// MapNone stands for an index a value does not have (a key not revoked,
+// a cell without a pledge that is not void).
+const MapNone = math.MaxUint64
+
+const (
+	mapLabelDomain = "pledgelog/map/v1/label\x00"
+	mapValueDomain = "pledgelog/map/v1/value\x00"
+)
+
+// MapHash is the hash of the map's tree: SHA-256.
+func MapHash(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// MapLabel returns the label of a map leaf: SHA-256 of the domain
+// "pledgelog/map/v1/label" and a zero byte, the kind, and each part with
+// its length as two bytes, big-endian. The parts are: a principal's id;
+// a key's owner and key id; an accord's id; a cell's signatory, accord
+// and principle.
+func MapLabel(kind byte, parts ...string) [32]byte {
+	b := make([]byte, 0, 64)
+	b = append(b, mapLabelDomain...)
+	b = append(b, kind)
+	for _, p := range parts {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(p)))
+		b = append(b, p...)
+	}
+	return sha256.Sum256(b)
+}
+
+// MapLeafValue returns the 32-byte value the tree holds for a leaf whose
+// label is label and whose encoded value is value: SHA-256 of the domain
+// "pledgelog/map/v1/value" and a zero byte, the label, and the value.
+func MapLeafValue(label [32]byte, value []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(mapValueDomain))
+	h.Write(label[:])
+	h.Write(value)
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// A MapLeaf is a leaf of the registry map: its label and its encoded
+// value (docs/formats.md, "The registry map").
+type MapLeaf struct {
+	Label [32]byte
+	Value []byte
+}
+
+// MapPrincipalValue encodes a principal's state: kind 1, the index of its
+// genesis or register event, its chain's seq, its chain head (the leaf
+// hash of its last event), and the number of keys it has had (4 bytes).
+func MapPrincipalValue(registered, seq uint64, head [32]byte, keys int) []byte {
+	b := []byte{MapPrincipal}
+	b = binary.BigEndian.AppendUint64(b, registered)
+	b = binary.BigEndian.AppendUint64(b, seq)
+	b = append(b, head[:]...)
+	return binary.BigEndian.AppendUint32(b, uint32(keys))
+}
+
+// MapKeyValue encodes a key's state: kind 2, the index of the event that
+// added it, of the one that revoked it, and the first index from which
+// its signatures are void, each MapNone if it has none.
+func MapKeyValue(added uint64, revoked, voidFrom *uint64) []byte {
+	b := []byte{MapKey}
+	b = binary.BigEndian.AppendUint64(b, added)
+	b = binary.BigEndian.AppendUint64(b, orNone(revoked))
+	return binary.BigEndian.AppendUint64(b, orNone(voidFrom))
+}
+
+// MapAccordValue encodes an accord: kind 3, the index of its entry and
+// the SHA-256 digest of its canonical predicate.
+func MapAccordValue(index uint64, digest [32]byte) []byte {
+	b := []byte{MapAccord}
+	b = binary.BigEndian.AppendUint64(b, index)
+	return append(b, digest[:]...)
+}
+
+// MapCellValue encodes a cell: kind 4, the index of its latest pledge
+// that is not void (MapNone if none) and that pledge's status, a byte:
+// 1 committed, 2 reaffirmed, 3 in-progress, 4 withdrawn, 0 for none.
+func MapCellValue(index uint64, status string) []byte {
+	b := []byte{MapCell}
+	b = binary.BigEndian.AppendUint64(b, index)
+	code := byte(0)
+	if c, ok := statusCode(status); ok && index != MapNone {
+		code = c + 1
+	}
+	return append(b, code)
+}
+
+func orNone(p *uint64) uint64 {
+	if p == nil {
+		return MapNone
+	}
+	return *p
+}
+
+// mapKey names a leaf of the map in the registry's terms.
+type mapKey struct {
+	kind    byte
+	a, b, c string
+}
+
+func (k mapKey) label() [32]byte {
+	switch k.kind {
+	case MapPrincipal, MapAccord:
+		return MapLabel(k.kind, k.a)
+	case MapKey:
+		return MapLabel(k.kind, k.a, k.b)
+	default:
+		return MapLabel(k.kind, k.a, k.b, k.c)
+	}
+}
+
+// TrackMap makes the registry record which leaves of the map its changes
+// touch, for MapChanges. Call it once the registry holds the state the
+// map was last updated to (after loading it at start).
+func (r *Registry) TrackMap() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mapDirty = map[mapKey]struct{}{}
+}
+
+// mark records that leaf k may have changed. The caller holds r.mu.
+// Marks are not undone: MapChanges reads the state as it is then.
+func (r *Registry) mark(kind byte, a, b, c string) {
+	if r.mapDirty != nil {
+		r.mapDirty[mapKey{kind, a, b, c}] = struct{}{}
+	}
+}
+
+// MapChanges returns the leaves that changed since the last call (or
+// since TrackMap), each with its value as of now, by label; a leaf
+// touched by an entry that was undone since is returned with its value
+// as of now, or not at all if it no longer exists.
+func (r *Registry) MapChanges() []MapLeaf {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]MapLeaf, 0, len(r.mapDirty))
+	for k := range r.mapDirty {
+		if v := r.mapValue(k); v != nil {
+			out = append(out, MapLeaf{k.label(), v})
+		}
+	}
+	if r.mapDirty != nil {
+		clear(r.mapDirty)
+	}
+	sortLeaves(out)
+	return out
+}
+
+// MapLeaves returns every leaf of the map as of now, by label.
+func (r *Registry) MapLeaves() []MapLeaf {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []MapLeaf
+	add := func(k mapKey) { out = append(out, MapLeaf{k.label(), r.mapValue(k)}) }
+	for id, p := range r.principals {
+		add(mapKey{kind: MapPrincipal, a: id})
+		for _, k := range p.keys {
+			add(mapKey{kind: MapKey, a: id, b: k.id})
+		}
+	}
+	for id := range r.accords {
+		add(mapKey{kind: MapAccord, a: id})
+	}
+	for c := range r.cells {
+		add(mapKey{MapCell, c.signatory, c.accord, c.principle})
+	}
+	sortLeaves(out)
+	return out
+}
+
+func sortLeaves(l []MapLeaf) {
+	slices.SortFunc(l, func(a, b MapLeaf) int { return bytes.Compare(a.Label[:], b.Label[:]) })
+}
+
+// mapValue is the encoded value of leaf k, or nil if the registry has no
+// such thing. The caller holds r.mu.
+func (r *Registry) mapValue(k mapKey) []byte {
+	switch k.kind {
+	case MapPrincipal:
+		if p := r.principals[k.a]; p != nil {
+			return MapPrincipalValue(p.info.Registered, p.seq, p.head, len(p.keys))
+		}
+	case MapKey:
+		if ks := r.keys[k.b]; ks != nil && ks.owner == k.a {
+			return MapKeyValue(ks.added, ks.revoked, ks.voidFrom)
+		}
+	case MapAccord:
+		if a := r.accords[k.a]; a != nil {
+			var d [32]byte
+			hex.Decode(d[:], []byte(a.info.Digest))
+			return MapAccordValue(a.info.Index, d)
+		}
+	case MapCell:
+		if cs := r.cells[cell{k.a, k.b, k.c}]; cs != nil {
+			if cs.latest.key == nil {
+				return MapCellValue(MapNone, "")
+			}
+			return MapCellValue(cs.latest.index, statuses[cs.latest.status])
+		}
+	}
+	return nil
+}
+
+// A Map is the registry map's tree over a prefix.Storage: the server's
+// rows, or memory for an auditor.
+type Map struct {
+	st   prefix.Storage
+	tree *prefix.Tree
+}
+
+// ErrMapProof is returned for a map proof that does not prove what it
+// is checked for.
+var ErrMapProof = errors.New("attest: map proof does not verify")
+
+// NewMap returns the map held in st, initialising st to the empty map if
+// it holds no root.
+func NewMap(ctx context.Context, st prefix.Storage) (*Map, error) {
+	if _, err := st.Load(ctx, prefix.RootLabel); errors.Is(err, prefix.ErrNodeNotFound) {
+		if err := prefix.InitStorage(ctx, MapHash, st); err != nil {
+			return nil, fmt.Errorf("map: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("map: loading the root: %w", err)
+	}
+	return &Map{st: st, tree: prefix.NewTree(MapHash, st)}, nil
+}
+
+// Root returns the map's root hash.
+func (m *Map) Root(ctx context.Context) ([32]byte, error) { return m.tree.RootHash(ctx) }
+
+// Update sets each leaf to its value (inserting those that are new):
+// O(log n) hashes and node loads a leaf.
+func (m *Map) Update(ctx context.Context, leaves []MapLeaf) error {
+	for _, l := range leaves {
+		if err := m.tree.Insert(ctx, l.Label, MapLeafValue(l.Label, l.Value)); err != nil {
+			return fmt.Errorf("map: updating %x: %w", l.Label[:8], err)
+		}
+	}
+	return nil
+}
+
+// A MapProof proves that a label is in the map with a value, or is not
+// in it: the sibling nodes from the leaf's (or from where it would be)
+// up to the root's child (prefix.Tree.Lookup).
+type MapProof []prefix.ProofNode
+
+// Prove returns whether label is in the map and a proof of it.
+func (m *Map) Prove(ctx context.Context, label [32]byte) (bool, MapProof, error) {
+	found, p, err := m.tree.Lookup(ctx, label)
+	if err != nil {
+		return false, nil, err
+	}
+	// torchwood v0.9.0 leaves out the empty sibling when label falls on
+	// the empty side of a root with one child: the proof is that child
+	// alone, which VerifyNonMembershipProof refuses. The empty node is the
+	// other child of the longest prefix (the root), as in AKD's proofs.
+	if !found && len(p) == 1 && p[0].Label != prefix.EmptyNodeLabel {
+		empty, err := m.st.Load(ctx, prefix.EmptyNodeLabel)
+		if err != nil {
+			return false, nil, fmt.Errorf("map: loading the empty node: %w", err)
+		}
+		p = append(p, prefix.ProofNode{Label: empty.Label, Hash: empty.Hash})
+	}
+	return found, p, nil
+}
+
+// VerifyMapProof checks proof against root: that label is in the map with
+// the encoded value, or, for a nil value, that it is not in the map.
+func VerifyMapProof(root, label [32]byte, value []byte, proof MapProof) error {
+	var err error
+	if value == nil {
+		err = prefix.VerifyNonMembershipProof(MapHash, label, proof, root)
+	} else {
+		err = prefix.VerifyMembershipProof(MapHash, label, MapLeafValue(label, value), proof, root)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMapProof, err)
+	}
+	return nil
+}
+
+// MapRoot returns the root of a map of exactly leaves, built in memory:
+// what an auditor recomputes.
+func MapRoot(ctx context.Context, leaves []MapLeaf) ([32]byte, error) {
+	m, err := NewMap(ctx, prefix.NewMemoryStorage())
+	if err != nil {
+		return [32]byte{}, err
+	}
+	if err := m.Update(ctx, leaves); err != nil {
+		return [32]byte{}, err
+	}
+	return m.Root(ctx)
+}
