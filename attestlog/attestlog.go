@@ -112,7 +112,8 @@ func (a *Log) Registry() *attest.Registry { return a.reg }
 
 // hooks sets cfg's DedupKey, Admit and Index hooks to those of reg, so
 // that the log admits attestations by reg's rules and writes its derived
-// rows, plus a tableLeaf row per entry. An entry appended with its parsed
+// rows, plus a tableLeaf row per entry, and its Follow hook to replay the
+// entries other instances commit. An entry appended with its parsed
 // envelope as the value is neither parsed nor hashed again; a raw one
 // (log.Log.AppendBatch) is parsed by the hook.
 func hooks(cfg *log.Config, reg *attest.Registry) {
@@ -124,6 +125,12 @@ func hooks(cfg *log.Config, reg *attest.Registry) {
 		return reg.Admit(ctx, index, e.Data)
 	}
 	cfg.Index = func(index uint64, e log.Entry) []log.Row { return indexRows(reg, index, e.LeafHash) }
+	// On an instance that another one's commits reach (a shared
+	// storage), the registry replays them: no rows, no signature work.
+	cfg.Follow = func(_ context.Context, index uint64, e log.Entry) error {
+		_, err := reg.Replay(index, e.Data)
+		return err
+	}
 }
 
 // indexRows are the derived rows of the entry just admitted at index.

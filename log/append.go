@@ -20,6 +20,7 @@ type Result struct {
 // request is one Append or AppendBatch call waiting to be sequenced: its
 // entries are admitted all or none.
 type request struct {
+	id      uint64 // its id in a Shared storage's queue
 	entries []Entry
 	keys    [][]byte // dedup key of each entry
 	results []Result
@@ -130,6 +131,9 @@ func (p *Prepared) Duplicate(i int) bool { return p.r.found != nil && p.r.found[
 func (p *Prepared) Append(ctx context.Context) ([]Result, error) {
 	if p.all {
 		return p.r.results, nil
+	}
+	if p.l.shared != nil {
+		return p.l.appendShared(ctx, p.r)
 	}
 	if err := p.l.enqueue(p.r); err != nil {
 		return nil, err

@@ -46,6 +46,12 @@ type Config struct {
 	// Index returns the derived rows of an admitted entry, which are
 	// committed atomically with it. Default: none.
 	Index func(index uint64, e Entry) []Row
+	// Follow is called, on an instance of a log whose Storage several
+	// share (Shared), for each entry that another instance committed, in
+	// index order, before the Log's latest state includes it: the caller's
+	// state (what Admit maintains) follows the log. Its error stops Run
+	// (ErrCorrupt). Default: none.
+	Follow func(ctx context.Context, index uint64, e Entry) error
 
 	// MaxBatchSize caps the entries sequenced in one batch. Default 4096.
 	MaxBatchSize int
@@ -114,6 +120,10 @@ type Log struct {
 	// sequencing is held by the sequencer while it sequences a batch and
 	// by RewriteRows for the whole of a rewrite.
 	sequencing sync.Mutex
+
+	// shared is set when Storage is Shared: Run and appends then go
+	// through it (shared.go).
+	shared *sharedState
 
 	running     atomic.Bool
 	freeUnknown atomic.Bool   // the storage could not tell its free space
@@ -221,6 +231,9 @@ func newLog(cfg Config) (*Log, error) {
 	l := &Log{
 		cfg: cfg, metrics: newMetrics(cfg.Registerer), cosigned: -1,
 		pool: newPool(), wake: make(chan struct{}, 1), stopped: make(chan struct{}),
+	}
+	if sh, ok := cfg.Storage.(Shared); ok {
+		l.shared = newShared(sh)
 	}
 	seen := map[string]bool{}
 	for _, s := range append([]signature.Signer{cfg.Signer}, cfg.ExtraSigners...) {

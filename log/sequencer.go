@@ -20,6 +20,9 @@ func (l *Log) Run(ctx context.Context) error {
 		return errors.New("log: Run called twice")
 	}
 	defer l.stop()
+	if l.shared != nil {
+		return l.runShared(ctx)
+	}
 	publish := time.NewTicker(l.cfg.PublishInterval)
 	defer publish.Stop()
 	timer := time.NewTimer(0)
@@ -153,6 +156,8 @@ type batch struct {
 	dedup []DedupEntry
 	added []Entry // the new entries, in index order
 	reqs  []*request
+	// answers, over a Shared storage, are committed with the batch.
+	answers []Answer
 }
 
 // sequence admits, integrates and commits one pool of requests. It returns
@@ -181,6 +186,12 @@ func (l *Log) sequence(ctx context.Context, p *pool) error {
 	b := &batch{size: l.tree.size(), seen: make(map[string]uint64)}
 	for _, r := range p.reqs {
 		l.admit(ctx, b, r)
+	}
+	if l.shared != nil {
+		b.answers = answers(p, b)
+		if len(b.added) == 0 {
+			return l.commitAnswers(ctx, b)
+		}
 	}
 	if len(b.added) == 0 {
 		b.answer(l.latest.Load())
@@ -271,6 +282,7 @@ func (l *Log) commit(ctx context.Context, b *batch) (*State, error) {
 	u := &Update{
 		Prev: l.latest.Load().Checkpoint, Checkpoint: signed, Size: l.tree.size(),
 		Tiles: e.tileWrites(), Bundles: e.bundles, Dedup: b.dedup, Rows: b.rows,
+		Answers: b.answers,
 	}
 	s := &State{Size: l.tree.size(), Root: root, Checkpoint: signed}
 	if err := l.cfg.Storage.Commit(ctx, u); err != nil {

@@ -86,6 +86,10 @@ type Update struct {
 	Dedup []DedupEntry
 	// Rows are upserted or deleted in order.
 	Rows []Row
+	// Answers, only for a Shared storage, are the outcomes of the queued
+	// requests the batch sequenced: Commit stores them and removes those
+	// requests from the queue.
+	Answers []Answer
 }
 
 // TileWrite is a hash tile at its new, wider width.

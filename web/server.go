@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -114,6 +115,12 @@ type Config struct {
 	ReadLimit Limit
 	// Now is the clock of token validation and limits. Nil means time.Now.
 	Now func() time.Time
+
+	// TLS, if not nil, makes Run serve HTTPS (HTTP/1.1) with it instead of
+	// plain HTTP: typically a config whose GetCertificate returns a
+	// certificate the caller reloads. The connection limits apply before
+	// the handshake.
+	TLS *tls.Config
 }
 
 func (cfg *Config) setDefaults() {
@@ -315,6 +322,9 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // the connections within Config.MaxConns and MaxConnsPerClient.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	ln = newLimitedListener(ln, s.cfg.MaxConns, s.cfg.MaxConnsPerClient, s.logger)
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, tlsConfig(s.cfg.TLS))
+	}
 	srv := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
@@ -341,6 +351,17 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("web: serving: %w", err)
 	}
 	return nil
+}
+
+// tlsConfig is c for Run's listener: HTTP/1.1 only (the header and
+// connection limits are written for it), TLS 1.2 at least.
+func tlsConfig(c *tls.Config) *tls.Config {
+	c = c.Clone()
+	c.NextProtos = []string{"http/1.1"}
+	if c.MinVersion < tls.VersionTLS12 {
+		c.MinVersion = tls.VersionTLS12
+	}
+	return c
 }
 
 // checkMethod is the pre-routing middleware that answers, per RFC 9110,

@@ -78,12 +78,12 @@ func backup(ctx context.Context, d dataDir, dest, server string, logger *slog.Lo
 
 // remoteBackup asks the running server to write a backup to dest.
 func remoteBackup(ctx context.Context, d dataDir, dest, server string) error {
+	httpc := vclient.NewHTTP(vclient.Agent(""), 10*time.Minute)
 	if server == "" {
-		b, err := os.ReadFile(d.urlFile())
-		if err != nil {
+		var err error
+		if server, httpc, err = localServer(d, 10*time.Minute); err != nil {
 			return fmt.Errorf("the log is in use but its server's URL is unknown (give --server): %w", err)
 		}
-		server, _, _ = strings.Cut(strings.TrimSpace(string(b)), "\n") // the URL, then "pid N"
 	}
 	token, err := os.ReadFile(d.tokenFile())
 	if err != nil {
@@ -98,7 +98,7 @@ func remoteBackup(ctx context.Context, d dataDir, dest, server string) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
-	resp, err := vclient.NewHTTP(vclient.Agent(""), 10*time.Minute).Do(req)
+	resp, err := httpc.Do(req)
 	if err != nil {
 		return fmt.Errorf("asking the server for a backup: %w", err)
 	}

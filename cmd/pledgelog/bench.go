@@ -65,13 +65,24 @@ func parseBench(args []string, stderr io.Writer) (*loadgen.Config, error) {
 
 	fl.IntVar(&f.Witnesses, "witnesses", 0, "compare with a log cosigned by this many pledge-verify witness processes (majority quorum), alternating rounds of --entries each")
 	fl.IntVar(&f.WitnessRounds, "witness-rounds", 3, "--witnesses: rounds, each one run flat out on either log (the order alternating)")
+	fl.Func("url", "drive the servers already running at these URLs (comma-separated: instances of one log), spreading the requests over them, instead of a log served in process", func(v string) error {
+		for u := range strings.SplitSeq(v, ",") {
+			u = strings.TrimSuffix(strings.TrimSpace(u), "/")
+			if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+				return fmt.Errorf("%q is not an http:// or https:// URL", u)
+			}
+			f.URLs = append(f.URLs, u)
+		}
+		return nil
+	})
+	fl.StringVar(&f.RegistrarKey, "registrar-key", "", "--url: the file of the log's registrar key (a demo log's: DIR/demo-registrar-key.pem), which registers the bench's signatories")
 	fl.StringVar(&f.VerifyBinary, "verify-binary", "", "--witnesses: the pledge-verify binary (default: beside pledgelog, else on PATH)")
 	fl.DurationVar(&f.WitnessLatencyFor, "witness-latency-for", 30*time.Second, "--witnesses: how long to write at half the maximum while timing commit → checkpoint")
 	fl.DurationVar(&f.WitnessPoll, "witness-poll", 10*time.Millisecond, "--witnesses: how often /checkpoint is read while timing")
 	if err := parse(fl, args); err != nil {
 		return nil, err
 	}
-	if err := errors.Join(checkSoak(f), checkWitnesses(f)); err != nil {
+	if err := errors.Join(checkSoak(f), checkWitnesses(f), checkURLs(f)); err != nil {
 		return nil, err
 	}
 	switch {
@@ -93,6 +104,20 @@ func checkSoak(f *loadgen.Config) error {
 		return usageError{Err: errors.New("--soak, --soak-rate, --soak-readers and --soak-read-pause must not be negative")}
 	case f.Soak > 0 && (f.SoakInterval <= 0 || f.SoakMaxFor <= 0):
 		return usageError{Err: errors.New("--soak-interval and --soak-max-for must be positive")}
+	}
+	return nil
+}
+
+func checkURLs(f *loadgen.Config) error {
+	switch {
+	case len(f.URLs) == 0 && f.RegistrarKey != "":
+		return usageError{Err: errors.New("--registrar-key goes with --url")}
+	case len(f.URLs) == 0:
+		return nil
+	case f.RegistrarKey == "":
+		return usageError{Err: errors.New("--url needs --registrar-key FILE, the log's registrar key, to register the bench's signatories")}
+	case f.Raw || f.Soak > 0 || f.Witnesses > 0 || f.Dir != "" || f.CPUProfile != "" || f.MemProfile != "":
+		return usageError{Err: errors.New("--url drives running servers: drop --raw, --soak, --witnesses, --data and the profiles")}
 	}
 	return nil
 }

@@ -226,6 +226,7 @@ func TestDocCommands(t *testing.T) {
 			}
 			write(t, filepath.Join(dir, "OLD-KEY-BACKUP", "log-key.pem"), string(key))
 		}},
+		{file: "docs/operations.md", n: 2, why: "installs the systemd unit as root, under systemd as PID 1; TestSystemdUnit verifies the unit and runs its ExecStart"},
 		{file: "docs/performance.md", n: 0, why: "benchmarks: minutes each"},
 		{file: "docs/performance.md", n: 1, why: "a benchmark that builds a log of a million entries"},
 		{file: "docs/performance.md", n: 2, why: "a benchmark: minutes"},

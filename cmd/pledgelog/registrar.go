@@ -10,13 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/log"
-	vclient "github.com/pledgelog/pledgelog/verify/client"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/client"
@@ -158,11 +155,10 @@ func storedGenesis(ctx context.Context, d dataDir) ([]byte, error) {
 
 // servedGenesis reads entry 0 from the server that serves d.
 func servedGenesis(ctx context.Context, d dataDir) ([]byte, error) {
-	b, err := os.ReadFile(d.urlFile())
+	url, httpc, err := localServer(d, 30*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("the log is in use but its server's URL is unknown: %w", err)
 	}
-	url, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n") // the URL, then "pid N"
 	fail := func(err error) ([]byte, error) {
 		return nil, fmt.Errorf("reading the genesis from the running server %s: %w", url, err)
 	}
@@ -172,7 +168,7 @@ func servedGenesis(ctx context.Context, d dataDir) ([]byte, error) {
 	if err != nil {
 		return fail(err)
 	}
-	resp, err := vclient.NewHTTP(vclient.Agent(""), 30*time.Second).Do(req)
+	resp, err := httpc.Do(req)
 	if err != nil {
 		return fail(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -42,6 +44,7 @@ type serveFlags struct {
 	idleTimeout       time.Duration
 	maxConns          int
 	maxConnsPerClient int
+	tlsCert, tlsKey   string
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -61,7 +64,9 @@ func (f *serveFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&f.dir, "data", "./pledgelog-data", "the data directory of the log (made by init)")
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "the address to serve HTTP on")
 	f.logging.register(fl)
-	fl.StringVar(&f.publicURL, "public-url", "", "the URL at which clients reach the log, shown in the pages' commands (default: http:// and the listen address)")
+	fl.StringVar(&f.publicURL, "public-url", "", "the URL at which clients reach the log, shown in the pages' commands (default: http:// or https:// and the listen address)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file, reread on SIGHUP (with --tls-key)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "the PEM private key file of --tls-cert, reread on SIGHUP")
 	fl.DurationVar(&f.publish, "publish-interval", time.Second, "the least time between two publications of /checkpoint")
 	fl.DurationVar(&f.stale, "max-staleness", 30*time.Second, "how long committed entries may wait for publication before /readyz fails")
 	fl.Uint64Var(&f.minFreeMiB, "min-free-mib", 256, "the free disk space, in MiB, below which appends are refused (503) and /readyz fails")
@@ -111,7 +116,7 @@ func (f *serveFlags) check() error {
 	case f.minFreeMiB > maxFreeMiB:
 		return usageError{Err: fmt.Errorf("--min-free-mib %d: at most %d", f.minFreeMiB, uint64(maxFreeMiB))}
 	}
-	return nil
+	return checkTLSFlags(f.tlsCert, f.tlsKey)
 }
 
 // runServe opens an existing log and serves it until ctx is done.
@@ -154,13 +159,23 @@ func (f *serveFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	scheme, tlsCfg := "http", (*tls.Config)(nil)
+	if f.tlsCert != "" {
+		certs, err := newCertReloader(f.tlsCert, f.tlsKey, logger)
+		if err != nil {
+			return err
+		}
+		scheme, tlsCfg = "https", certs.config()
+		runs = append(runs, certs.run)
+	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", f.listen, err)
 	}
 	defer ln.Close()
+	url := scheme + "://" + ln.Addr().String()
 	if f.publicURL == "" {
-		f.publicURL = "http://" + ln.Addr().String()
+		f.publicURL = url
 	}
 	srv, err := web.New(web.Config{
 		Attest: al, Logger: logger, Registerer: reg, Gatherer: reg,
@@ -171,18 +186,19 @@ func (f *serveFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 		JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit, ReadLimit: f.readLimit,
 		MaxBufferedBytes: f.maxBufferedMiB << 20, IdleTimeout: f.idleTimeout,
 		MaxConns: f.maxConns, MaxConnsPerClient: f.maxConnsPerClient, PublicURL: f.publicURL,
+		TLS: tlsCfg,
 	})
 	if err != nil {
 		return err
 	}
-	return serve(ctx, d, l, srv, ln, stdout, wcfg.summary, logger, runs...)
+	return serve(ctx, d, l, srv, ln, url, f.tlsCert, stdout, wcfg.summary, logger, runs...)
 }
 
 // serve runs the sequencer, the server and runs until ctx is done or either
-// fails, and says where the log is served meanwhile, and its witnesses.
-func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.Listener, stdout io.Writer, witnesses string, logger *slog.Logger, runs ...func(context.Context) error) error {
-	url := "http://" + ln.Addr().String()
-	if err := writeURLFile(d, url, logger); err != nil {
+// fails, and says where the log is served meanwhile (url, ln's address),
+// and its witnesses.
+func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.Listener, url, tlsCert string, stdout io.Writer, witnesses string, logger *slog.Logger, runs ...func(context.Context) error) error {
+	if err := writeURLFile(d, url, tlsCert, logger); err != nil {
 		ln.Close()
 		return err
 	}
@@ -279,14 +295,22 @@ func explainOpen(d dataDir, db, origin string, err error) error {
 }
 
 // writeURLFile writes d's serve.url, atomically: the URL on its first
-// line, then "pid N". A serve.url already there is stale (this process
+// line, then "pid N", then with TLS "tls-cert FILE" (absolute), the
+// certificate file that the local commands pin (localServer). A serve.url already there is stale (this process
 // holds the store's lock), left by a serve that was killed: it is
 // replaced, and said so.
-func writeURLFile(d dataDir, url string, logger *slog.Logger) error {
+func writeURLFile(d dataDir, url, tlsCert string, logger *slog.Logger) error {
 	if old, err := os.ReadFile(d.urlFile()); err == nil {
 		logger.Info("replacing a stale serve.url (a serve that did not exit cleanly)", "was", strings.Join(strings.Fields(string(old)), " "))
 	}
 	data := fmt.Appendf(nil, "%s\npid %d\n", url, os.Getpid())
+	if tlsCert != "" {
+		abs, err := filepath.Abs(tlsCert)
+		if err != nil {
+			return err
+		}
+		data = fmt.Appendf(data, "tls-cert %s\n", abs)
+	}
 	if err := durable.WriteFile(d.urlFile(), data, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", d.urlFile(), err)
 	}

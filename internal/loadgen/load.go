@@ -99,7 +99,11 @@ func benchKeys(k int) ([]*client.Key, error) {
 	return keys, nil
 }
 
-func benchID(i int) string { return fmt.Sprintf("bench-%04d", i) }
+// benchPrefix starts the ids of the bench's signatories; bench --url
+// makes it new to the log it drives.
+var benchPrefix = "bench-"
+
+func benchID(i int) string { return fmt.Sprintf("%s%04d", benchPrefix, i) }
 
 // registerBench registers the signatories of keys, benchID(i) with
 // keys[i], in one batch signed by d's demo registrar key.

@@ -1,6 +1,6 @@
 // Package loadgen is the load generator of pledgelog bench: it creates
 // demo logs, drives their write API with pre-signed pledges and reports
-// what the server sustained (docs/performance.md). Run runs one of three
+// what the server sustained (docs/performance.md). Run runs one of four
 // loads, as Config says:
 //
 //   - the bench (the default): the log served in this process on loopback
@@ -10,6 +10,8 @@
 //   - the soak (Config.Soak > 0): a pledgelog serve process under writers
 //     at half the maximum write rate measured first and concurrent
 //     readers, sampled per interval (docs/reliability.md, "Soak");
+//   - the remote bench (Config.URLs): servers already running, the
+//     requests spread over them (remote.go);
 //   - the witnessed bench (Config.Witnesses > 0): two pledgelog serve
 //     processes, one cosigned by real pledge-verify witness processes, in
 //     alternating flat-out rounds, then the time from each write's 201 to
@@ -74,6 +76,9 @@ type Config struct {
 	WitnessPoll       time.Duration // how often /checkpoint is read while timing
 	VerifyBinary      string        // the pledge-verify binary the witnesses run
 
+	URLs         []string // not empty: drive the servers running at these URLs instead (remote.go)
+	RegistrarKey string   // with URLs: the file of the log's registrar key, which registers the bench's signatories
+
 	// Logger logs the in-process server's log.
 	Logger *slog.Logger
 	// Init creates a demo log with origin in dir, which must not exist
@@ -105,6 +110,8 @@ func initLog(ctx context.Context, cfg *Config, dir string, stderr io.Writer) (*d
 // Run runs the load cfg describes; see the package comment.
 func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	switch {
+	case len(cfg.URLs) > 0:
+		return runRemote(ctx, &cfg, stdout, stderr)
 	case cfg.Soak > 0:
 		return runSoak(ctx, &cfg, stdout, stderr)
 	case cfg.Witnesses > 0:

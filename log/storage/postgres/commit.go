@@ -15,11 +15,25 @@ import (
 
 // Commit implements log.Storage. The transaction takes four round trips:
 // BEGIN, the lock of the checkpoint row, one pipelined batch of every
-// write ending with the compare-and-swap, and COMMIT.
+// write ending with the compare-and-swap, the answers of queued requests,
+// the notification of the commit and, once Lead was called, the check
+// that the lease is still held; and COMMIT.
 func (s *Storage) Commit(ctx context.Context, u *log.Update) error {
+	fence := s.fence.Load()
+	if fence != nil {
+		select {
+		case <-fence.Lost():
+			return log.ErrLeaseLost
+		default:
+		}
+	}
 	b, err := writes(u)
 	if err != nil {
 		return err
+	}
+	s.queueAnswers(b, u)
+	if fence != nil {
+		s.queueFence(b, fence)
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lockCheckpoint(ctx, tx, u.Prev); err != nil {
@@ -28,6 +42,8 @@ func (s *Storage) Commit(ctx context.Context, u *log.Update) error {
 		return tx.SendBatch(ctx, b).Close()
 	})
 	switch {
+	case errors.Is(err, log.ErrLeaseLost):
+		return log.ErrLeaseLost
 	case errors.Is(err, log.ErrConflict):
 		return log.ErrConflict
 	case err != nil:

@@ -27,6 +27,7 @@ import (
 //	g.Go(func() error { return lease.Run(ctx) })
 type Lease struct {
 	conn   *pgx.Conn
+	pid    uint32 // conn's server process
 	retry  time.Duration
 	logger *slog.Logger
 
@@ -41,8 +42,7 @@ type Lease struct {
 }
 
 // Lease takes the sequencer lease of the schema, waiting for as long as
-// another instance holds it, until ctx is done. It retries every
-// Options.LeaseRetry.
+// another instance holds it, until ctx is done.
 func (s *Storage) Lease(ctx context.Context) (*Lease, error) {
 	conn, err := pgx.ConnectConfig(ctx, s.lease)
 	if err != nil {
@@ -53,32 +53,33 @@ func (s *Storage) Lease(ctx context.Context) (*Lease, error) {
 		return nil, err
 	}
 	s.logger.Info("postgres: took the sequencer lease", "schema", s.schema, "pid", conn.PgConn().PID())
-	l := &Lease{conn: conn, retry: s.retry, logger: s.logger, lost: make(chan struct{})}
+	l := &Lease{conn: conn, pid: conn.PgConn().PID(), retry: s.retry, logger: s.logger, lost: make(chan struct{})}
 	l.lose = sync.OnceFunc(func() { close(l.lost) })
 	l.released, l.release = context.WithCancel(context.Background())
 	return l, nil
 }
 
-// acquire tries to take the advisory lock on conn until it succeeds.
+// acquire takes the advisory lock on conn: at once if it is free, else
+// by waiting for it in the server's queue of waiters, which grants it in
+// the order asked, so that an instance that just lost the lease does not
+// take it back ahead of those waiting.
 func (s *Storage) acquire(ctx context.Context, conn *pgx.Conn) error {
 	key := lockKey("sequencer", s.schema)
-	for waited := false; ; waited = true {
-		var ok bool
-		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
-			return fmt.Errorf("postgres: taking the sequencer lease: %w", err)
-		}
-		if ok {
-			return nil
-		}
-		if !waited {
-			s.logger.Info("postgres: waiting for the sequencer lease, held by another instance", "schema", s.schema)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("postgres: waiting for the sequencer lease: %w", context.Cause(ctx))
-		case <-time.After(s.retry):
-		}
+	var ok bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
+		return fmt.Errorf("postgres: taking the sequencer lease: %w", err)
 	}
+	if ok {
+		return nil
+	}
+	s.logger.Info("postgres: waiting for the sequencer lease, held by another instance", "schema", s.schema)
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("postgres: waiting for the sequencer lease: %w", context.Cause(ctx))
+		}
+		return fmt.Errorf("postgres: waiting for the sequencer lease: %w", err)
+	}
+	return nil
 }
 
 // Lost returns a channel closed once the lease is no longer held: Run saw

@@ -44,6 +44,12 @@
 //	dedup       (key bytea PK, idx bigint)           dedup key → entry index
 //	rows        (tbl bytea, key bytea, value bytea,  derived rows
 //	             PK (tbl, key))
+//	queue       (id bigserial PK, seen bigint,       requests appended on any
+//	             n int, entries, keys bytea[],       instance, not yet sequenced
+//	             found bigint[])
+//	answers     (id bigint PK, size bigint,          their outcomes, until the
+//	             results bytea, err text,            instance that queued them
+//	             err_entry int, at timestamptz)      reads them
 //
 // Table names of derived rows are bytea, not text, because a log.Row's
 // Table is any string of bytes and PostgreSQL's text holds neither NUL nor
@@ -56,18 +62,44 @@
 // # Sequencer lease
 //
 // Only one instance should sequence at a time. Storage.Lease takes a
-// session advisory lock, keyed by the schema, on a connection of its own,
-// and Lease.Run watches that connection: the lease is lost, and Lost
-// closed, the moment the connection fails, since the server then drops the
-// lock and another instance may take it. The compare-and-swap of Commit,
-// not the lease, is what keeps the log from forking; the lease keeps
-// instances from wasting work on conflicts.
+// session advisory lock, keyed by the schema, on a connection of its own
+// (never one of the pool), and Lease.Run watches that connection: the
+// lease is lost, and Lost closed, the moment the connection fails, since
+// the server then drops the lock and another instance may take it. An
+// instance that waits for the lease waits in the server's queue of lock
+// waiters, so the lease passes in the order asked, and at once.
+//
+// # Several instances
+//
+// Storage is a log.Shared, and a log.Log over it runs as one of several
+// instances (see log/shared.go): Enqueue inserts a request into table
+// queue and notifies the leader, in one statement; the leader (Lead, the
+// lease) reads the queue in id order; its Commit also deletes the requests
+// it sequenced, inserts their answers and notifies every instance, in the
+// same transaction; Answers reads and deletes the answers an instance
+// waits for, with the checkpoint of each. Watch listens, on a connection of
+// its own, to the schema's two channels (LISTEN/NOTIFY), and its callers
+// poll besides, so that a notification lost while it reconnects delays an
+// answer and loses nothing. Answers nobody came for are deleted after ten
+// minutes.
+//
+// Once Lead took the lease, Commit checks, after locking the checkpoint
+// row, that the lease's connection still holds the advisory lock (in
+// pg_locks), and fails with log.ErrLeaseLost otherwise; Lead itself,
+// having taken the lock, waits for the checkpoint row, so that any commit
+// of the previous holder that passed that check has ended before the new
+// leader reads the checkpoint. So a leader whose lease connection was cut
+// commits nothing more, even before it notices, and the new leader
+// extends the last commit of the old one. The compare-and-swap of Commit,
+// not the lease, is what keeps the log from forking whatever happens; the
+// lease keeps instances from wasting work on conflicts.
 package postgres
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -84,9 +116,9 @@ type Options struct {
 	// Schema is the PostgreSQL schema holding the log's tables; "" means
 	// "pledgelog". Several logs can share a database in several schemas.
 	Schema string
-	// LeaseRetry is how long Lease waits between attempts to take a lease
-	// held by another instance, and how often Lease.Run checks that an
-	// idle lease connection is still alive; 0 means one second.
+	// LeaseRetry is how often Lease.Run checks that an idle lease
+	// connection is still alive, and how long Watch waits before it
+	// reconnects; 0 means one second.
 	LeaseRetry time.Duration
 	// MustExist makes Open fail with ErrNoSchema, creating nothing, if the
 	// schema holds no tables of ours: a server must not create a log's
@@ -105,6 +137,11 @@ type Storage struct {
 	logger *slog.Logger
 	retry  time.Duration
 	from   int // the schema version Open found, 0 if it created the schema
+
+	// fence is the lease that Lead took last: while it is set, Commit
+	// requires it held.
+	fence   atomic.Pointer[Lease]
+	commits atomic.Uint64
 }
 
 var _ log.Storage = (*Storage)(nil)

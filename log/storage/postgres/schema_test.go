@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -66,39 +67,41 @@ func TestSchemaVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if from, to := s.Migrated(); from != 0 || to != 1 {
-		t.Fatalf("Migrated() = %d, %d; want 0, 1", from, to)
+	n := SchemaVersion()
+	if from, to := s.Migrated(); from != 0 || to != n {
+		t.Fatalf("Migrated() = %d, %d; want 0, %d", from, to, n)
 	}
-	if v := query[int](t, dsn, "SELECT max(version) FROM log.schema_version"); v != 1 {
-		t.Fatalf("schema_version = %d, want 1", v)
+	if v := query[int](t, dsn, "SELECT max(version) FROM log.schema_version"); v != n {
+		t.Fatalf("schema_version = %d, want %d", v, n)
 	}
 
-	// A build with migration 0002 refuses the schema until it is migrated.
+	// A build with one more migration refuses the schema until it is
+	// migrated.
 	saved := migrations
 	t.Cleanup(func() { migrations = saved })
-	migrations = append(migrations[:1:1], migration{version: 2, name: "0002_test.sql", sql: "CREATE TABLE extra (x int);"})
+	migrations = append(migrations[:n:n], migration{version: n + 1, name: fmt.Sprintf("%04d_test.sql", n+1), sql: "CREATE TABLE extra (x int);"})
 	_, err = open(Options{})
 	var se *SchemaError
-	if !errors.As(err, &se) || se.Have != 1 || se.Want != 2 || !strings.Contains(err.Error(), "version 1") || !strings.Contains(err.Error(), "version 2") {
-		t.Fatalf("Open of an older schema = %v, want a SchemaError naming versions 1 and 2", err)
+	if !errors.As(err, &se) || se.Have != n || se.Want != n+1 || !strings.Contains(err.Error(), fmt.Sprintf("version %d", n)) || !strings.Contains(err.Error(), fmt.Sprintf("version %d", n+1)) {
+		t.Fatalf("Open of an older schema = %v, want a SchemaError naming versions %d and %d", err, n, n+1)
 	}
 	if s, err = open(Options{Migrate: true}); err != nil {
 		t.Fatal(err)
 	}
-	if from, to := s.Migrated(); from != 1 || to != 2 {
-		t.Fatalf("Migrated() = %d, %d; want 1, 2", from, to)
+	if from, to := s.Migrated(); from != n || to != n+1 {
+		t.Fatalf("Migrated() = %d, %d; want %d, %d", from, to, n, n+1)
 	}
-	if n := query[int](t, dsn, "SELECT count(*) FROM log.extra"); n != 0 {
-		t.Fatal("migration 0002 did not run")
+	if c := query[int](t, dsn, "SELECT count(*) FROM log.extra"); c != 0 {
+		t.Fatal("the added migration did not run")
 	}
 	if _, err := open(Options{MustExist: true}); err != nil {
 		t.Fatalf("Open of the migrated schema = %v", err)
 	}
 
-	// The build without 0002 refuses the migrated schema.
+	// The build without it refuses the migrated schema.
 	migrations = saved
 	_, err = open(Options{Migrate: true})
-	if !errors.As(err, &se) || se.Have != 2 || se.Want != 1 || !strings.Contains(err.Error(), "newer") {
+	if !errors.As(err, &se) || se.Have != n+1 || se.Want != n || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("Open of a newer schema = %v, want a SchemaError saying it is newer", err)
 	}
 }
