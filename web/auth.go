@@ -54,7 +54,7 @@ type authenticator struct {
 	reg    *attest.Registry
 	origin string
 	now    func() time.Time
-	jti    *JTIStore
+	jti    UsedTokens
 
 	mu    sync.Mutex
 	cache map[[32]byte]cachedToken // guarded by mu

@@ -25,6 +25,10 @@ type Limit struct {
 type limiters struct {
 	limit Limit
 	max   int
+	// name and shared, if set, keep the buckets in the state shared by
+	// the log's instances, under name (web/shared.go).
+	name   string
+	shared Shared
 
 	mu    sync.Mutex
 	order *list.List               // of string keys, most recent first; guarded by mu
@@ -42,6 +46,9 @@ func newLimiters(l Limit, max int) *limiters {
 func (ls *limiters) allow(key string, now time.Time) error {
 	if ls.limit.Rate <= 0 {
 		return nil
+	}
+	if ls.shared != nil {
+		return ls.allowShared(ls.shared, key, now)
 	}
 	lim := ls.get(key)
 	if lim.AllowN(now, 1) {

@@ -100,8 +100,13 @@ type Config struct {
 	// never used. Default "https://" + the log's origin.
 	PublicURL string
 
-	// JTI remembers used registrar tokens. Default: in memory only.
-	JTI *JTIStore
+	// JTI remembers used registrar tokens. Default: in memory only (or
+	// in Shared).
+	JTI UsedTokens
+	// Shared, if set, holds the used registrar tokens (unless JTI is set)
+	// and the buckets of IPLimit and SignatoryLimit for every instance
+	// of the log (web/shared.go).
+	Shared Shared
 	// IPLimit limits the write requests of each client, before anything
 	// else; SignatoryLimit those of each authenticated principal. A client
 	// is the TCP peer's IPv4 address or IPv6 /64 prefix (see clientKey):
@@ -165,6 +170,9 @@ func (cfg *Config) setDefaults() {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.JTI == nil && cfg.Shared != nil {
+		cfg.JTI = sharedTokens{cfg.Shared, cfg.Now}
 	}
 	if cfg.JTI == nil {
 		cfg.JTI = NewJTIStore(cfg.Now)
@@ -232,6 +240,10 @@ func New(cfg Config) (*Server, error) {
 		ipLimits: newLimiters(cfg.IPLimit, maxLimitKeys), sigLimits: newLimiters(cfg.SignatoryLimit, maxLimitKeys),
 		readLimits: newLimiters(cfg.ReadLimit, maxLimitKeys),
 		buffers:    newBodyBuffer(cfg.MaxBufferedBytes), bundles: newBundleCache(cfg.BundleCacheBytes)}
+	if cfg.Shared != nil {
+		s.ipLimits.name, s.ipLimits.shared = "ip", cfg.Shared
+		s.sigLimits.name, s.sigLimits.shared = "signatory", cfg.Shared
+	}
 	s.build.nodes = verify.NewNodeCache(maxNodes)
 	if s.alog != nil {
 		s.reg = s.alog.Registry()

@@ -142,6 +142,7 @@ type Storage struct {
 	// requires it held.
 	fence   atomic.Pointer[Lease]
 	commits atomic.Uint64
+	uses    atomic.Uint64 // of UseOnce
 }
 
 var _ log.Storage = (*Storage)(nil)
