@@ -9,6 +9,7 @@
 //	pledge add-key  --new-key FILE                    add a key (signed by the current and the new key)
 //	pledge verify   --bundle FILE --log-key VKEY      check a saved proof bundle offline
 //	pledge status   --id ID                           what the log holds, with alarms
+//	pledge export   --in BUNDLE --out FILE            a Sigstore bundle of the envelope, for Sigstore's tools
 //
 // Every flag can also be set by an environment variable: --url is
 // PLEDGE_URL. Exit status: 0 done, 1 failed, 2 bad usage.
@@ -34,6 +35,7 @@ commands:
   add-key  add a key to the signatory (proof of possession by both keys)
   verify   verify a saved proof bundle offline
   status   show what the log holds for a signatory, with alarms
+  export   write a Sigstore bundle of an envelope, for Sigstore's verifiers
 
 Run "pledge <command> -h" for a command's flags, "pledge version" for its version.
 `
@@ -44,6 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"version": cli.VersionCommand("pledge"),
 		"keygen":  runKeygen, "request": runRequest, "sign": runSign, "submit": runSubmit,
 		"add-key": runAddKey, "status": runStatus, "verify": runVerify,
+		"export": runExport,
 	})
 }
 
