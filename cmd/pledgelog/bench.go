@@ -65,16 +65,7 @@ func parseBench(args []string, stderr io.Writer) (*loadgen.Config, error) {
 
 	fl.IntVar(&f.Witnesses, "witnesses", 0, "compare with a log cosigned by this many pledge-verify witness processes (majority quorum), alternating rounds of --entries each")
 	fl.IntVar(&f.WitnessRounds, "witness-rounds", 3, "--witnesses: rounds, each one run flat out on either log (the order alternating)")
-	fl.Func("url", "drive the servers already running at these URLs (comma-separated: instances of one log), spreading the requests over them, instead of a log served in process", func(v string) error {
-		for u := range strings.SplitSeq(v, ",") {
-			u = strings.TrimSuffix(strings.TrimSpace(u), "/")
-			if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-				return fmt.Errorf("%q is not an http:// or https:// URL", u)
-			}
-			f.URLs = append(f.URLs, u)
-		}
-		return nil
-	})
+	fl.Var(urlsFlag{&f.URLs}, "url", "drive the servers already running at these URLs (comma-separated: instances of one log), spreading the requests over them, instead of a log served in process")
 	fl.StringVar(&f.RegistrarKey, "registrar-key", "", "--url: the file of the log's registrar key (a demo log's: DIR/demo-registrar-key.pem), which registers the bench's signatories")
 	fl.StringVar(&f.VerifyBinary, "verify-binary", "", "--witnesses: the pledge-verify binary (default: beside pledgelog, else on PATH)")
 	fl.DurationVar(&f.WitnessLatencyFor, "witness-latency-for", 30*time.Second, "--witnesses: how long to write at half the maximum while timing commit → checkpoint")
@@ -96,6 +87,32 @@ func parseBench(args []string, stderr io.Writer) (*loadgen.Config, error) {
 		return nil, usageError{Err: errors.New("--raw takes one entry per request: drop --batch")}
 	}
 	return f, nil
+}
+
+// urlsFlag is bench's --url: comma-separated server URLs. It is given on
+// the command line only, never by PLEDGELOG_URL, which names the log of
+// the client commands: a bench must not leave its own process because the
+// shell points the clients at a server.
+type urlsFlag struct{ urls *[]string }
+
+func (u urlsFlag) CommandLineOnly() {}
+
+func (u urlsFlag) String() string {
+	if u.urls == nil {
+		return ""
+	}
+	return strings.Join(*u.urls, ",")
+}
+
+func (u urlsFlag) Set(v string) error {
+	for s := range strings.SplitSeq(v, ",") {
+		s = strings.TrimSuffix(strings.TrimSpace(s), "/")
+		if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+			return fmt.Errorf("%q is not an http:// or https:// URL", s)
+		}
+		*u.urls = append(*u.urls, s)
+	}
+	return nil
 }
 
 func checkSoak(f *loadgen.Config) error {

@@ -65,6 +65,39 @@ func TestEnvParse(t *testing.T) {
 	}
 }
 
+// onlyFlag is a string flag Parse must not take from the environment.
+type onlyFlag struct{ v *string }
+
+func (f onlyFlag) CommandLineOnly()   {}
+func (f onlyFlag) String() string     { return "" }
+func (f onlyFlag) Set(s string) error { *f.v = s; return nil }
+
+// TestCommandLineOnly: a CommandLineOnly flag ignores its variable, takes
+// the command line, and its usage line says so.
+func TestCommandLineOnly(t *testing.T) {
+	const env = Env("CLITEST_")
+	t.Setenv("CLITEST_URL", "http://from-env")
+	var usage bytes.Buffer
+	newSet := func() (*flag.FlagSet, *string) {
+		var v string
+		fs := env.NewFlags("prog", "cmd", "", &usage)
+		fs.Var(onlyFlag{&v}, "url", "servers")
+		return fs, &v
+	}
+	fs, v := newSet()
+	if err := env.Parse(fs, nil); err != nil || *v != "" {
+		t.Fatalf("Parse with CLITEST_URL set = %v, url %q; want it ignored", err, *v)
+	}
+	fs, v = newSet()
+	if err := env.Parse(fs, []string{"--url", "http://x"}); err != nil || *v != "http://x" {
+		t.Fatalf("Parse(--url http://x) = %v, url %q", err, *v)
+	}
+	fs.Usage()
+	if !bytes.Contains(usage.Bytes(), []byte("--url (command line only)")) {
+		t.Errorf("usage does not say --url is command line only:\n%s", usage.String())
+	}
+}
+
 // TestVersion: version, --version and -version print the program, the
 // module's version and Go's; version takes no arguments.
 func TestVersion(t *testing.T) {

@@ -25,7 +25,11 @@ func (e Env) NewFlags(prog, name, synopsis string, stderr io.Writer) *flag.FlagS
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: %s %s %s\n\nflags (and environment variables):\n", prog, name, synopsis)
 		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(stderr, "  --%s (%s)\n\t%s", f.Name, e.Name(f.Name), f.Usage)
+			variable := e.Name(f.Name)
+			if _, ok := f.Value.(CommandLineOnly); ok {
+				variable = "command line only"
+			}
+			fmt.Fprintf(stderr, "  --%s (%s)\n\t%s", f.Name, variable, f.Usage)
 			if f.DefValue != "" {
 				fmt.Fprintf(stderr, " (default %q)", f.DefValue)
 			}
@@ -35,12 +39,24 @@ func (e Env) NewFlags(prog, name, synopsis string, stderr io.Writer) *flag.FlagS
 	return fs
 }
 
+// CommandLineOnly is a flag value that Parse does not take from the
+// environment: a flag that shares its name, and so its variable, with
+// other commands' flags of another meaning (bench's --url switches the
+// bench to remote servers; the clients' PLEDGELOG_URL must not).
+type CommandLineOnly interface {
+	flag.Value
+	CommandLineOnly()
+}
+
 // Parse sets each flag from its environment variable, if set, and then
 // from args, which win. It takes no positional arguments. Bad values are
 // UsageErrors naming the flag or the variable.
 func (e Env) Parse(fs *flag.FlagSet, args []string) error {
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
+		if _, ok := f.Value.(CommandLineOnly); ok {
+			return
+		}
 		if v, ok := os.LookupEnv(e.Name(f.Name)); ok && err == nil {
 			if setErr := f.Value.Set(v); setErr != nil {
 				err = Usagef("%s=%q: %v", e.Name(f.Name), v, setErr)
