@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pledgelog/pledgelog/cmd/internal/cli"
@@ -48,7 +52,11 @@ func runMonitor(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	m := &follower{f: f, r: r, path: filepath.Join(dir, originFile(r.policy.Origin, ".json")), stdout: stdout, stderr: stderr}
+	m := &follower{f: f, r: r, stdout: stdout, stderr: stderr}
+	m.watches = watchesOf(dir, r.policy.Origin, f.signatories)
+	if old := filepath.Join(dir, originFile(r.policy.Origin, ".json")); fileExists(old) {
+		fmt.Fprintf(stderr, "pledge-verify: monitor: ignoring %s, a state of an earlier version that did not say which signatories it followed; each signatory's state now starts from the log's first entry\n", old)
+	}
 	return m.loop(ctx)
 }
 
@@ -56,58 +64,204 @@ func runMonitor(ctx context.Context, args []string, stdout, stderr io.Writer) er
 type follower struct {
 	f              *monitorFlags
 	r              *remote
-	path           string
+	watches        []*watch
 	stdout, stderr io.Writer
+	failures       int // polls failed in a row
 }
 
+// A watch is the state of one signatory followed on one log, or of every
+// signatory (signatory ""): each is a file of its own, so that watching
+// another signatory with the same state directory starts that signatory
+// from the log's first entry instead of where another one got to.
+type watch struct {
+	signatory string
+	path      string
+	st        *monitor.State // nil before the first poll
+}
+
+func watchesOf(dir, origin string, signatories []string) []*watch {
+	if len(signatories) == 0 {
+		return []*watch{{path: filepath.Join(dir, originFile(origin, ".all.json"))}}
+	}
+	ids := slices.Sorted(slices.Values(signatories))
+	var out []*watch
+	for _, id := range slices.Compact(ids) {
+		out = append(out, &watch{signatory: id, path: filepath.Join(dir, originFile(origin, ".signatory."+id+".json"))})
+	}
+	return out
+}
+
+// maxBackoff is the longest wait between two retries of a failed poll,
+// unless --interval is longer.
+const maxBackoff = 5 * time.Minute
+
+// loop polls until ctx is done (or once with --once). In follow mode a
+// poll that failed for a reason that may pass (the network, the server,
+// the state directory) is retried after a wait that doubles with each
+// failure in a row, from --interval up to five minutes, and said on
+// stderr; a verification failure or a usage error ends the loop.
 func (m *follower) loop(ctx context.Context) error {
 	for {
-		if err := m.poll(ctx); err != nil || m.f.once {
+		err := m.poll(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if m.f.once || (err != nil && !retriable(err)) {
 			return err
+		}
+		wait := m.f.interval
+		if err != nil {
+			m.failures++
+			wait = backoff(m.f.interval, m.failures)
+			fmt.Fprintf(m.stderr, "pledge-verify: monitor: poll failed (%d in a row): %v; retrying in %v\n", m.failures, err, wait)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(m.f.interval):
+		case <-time.After(wait):
 		}
 	}
 }
 
-// poll verifies the latest checkpoint against the saved state, reports
-// the new events and saves the new state.
+// retriable reports whether a failed poll may succeed later: not a
+// verification failure (exit status 1) nor a usage error.
+func retriable(err error) bool {
+	return exitCode(err) == 2 && !errors.As(err, new(usageError))
+}
+
+// backoff is the wait after the nth failed poll in a row.
+func backoff(interval time.Duration, n int) time.Duration {
+	limit := max(interval, maxBackoff)
+	d := interval
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}
+
+// poll verifies the latest checkpoint against the saved states, reports
+// the new events and saves the new states. Watches whose states are the
+// same poll as one; after the first poll all have the same.
 func (m *follower) poll(ctx context.Context) error {
-	st, err := m.load()
-	if err != nil {
-		return err
+	for _, w := range m.watches {
+		st, err := load(w.path)
+		if err != nil {
+			return err
+		}
+		w.st = st
 	}
 	note, err := m.r.client.Checkpoint(ctx)
 	if err != nil {
 		return err
 	}
-	cfg := monitor.Config{Fetcher: m.r.client, Signatories: m.f.signatories,
-		Open: func(n []byte) (verify.Checkpoint, error) { return openCheckpoint(m.r.policy, n) }}
-	events, next, err := monitor.Poll(ctx, cfg, st, note)
-	if errors.Is(err, monitor.ErrInconsistent) {
-		m.emit(ctx, monitor.Event{Type: monitor.TypeInconsistency, Detail: err.Error()})
-		return failed(err)
+	var all []monitor.Event
+	next := map[*watch]*monitor.State{}
+	for _, group := range groups(m.watches) {
+		cfg := monitor.Config{Fetcher: m.r.client, Signatories: group.signatories(),
+			Open: func(n []byte) (verify.Checkpoint, error) { return openCheckpoint(m.r.policy, n) }}
+		events, st, err := monitor.Poll(ctx, cfg, group[0].st, note)
+		if errors.Is(err, monitor.ErrInconsistent) {
+			m.emit(ctx, monitor.Event{Type: monitor.TypeInconsistency, Detail: err.Error()})
+			return failed(err)
+		}
+		if err != nil {
+			return err
+		}
+		all = append(all, events...)
+		for _, w := range group {
+			next[w] = st
+		}
 	}
-	if err != nil {
+	if err := m.unknown(all, note); err != nil {
 		return err
 	}
-	for _, e := range events {
+	// Events every watch reports (recover, registrar-rotate) may come from
+	// two groups: each is printed once.
+	if m.failures > 0 {
+		fmt.Fprintf(m.stderr, "pledge-verify: monitor: poll succeeded after %d failed\n", m.failures)
+		m.failures = 0
+	}
+	slices.SortStableFunc(all, func(a, b monitor.Event) int { return cmp.Compare(a.Index, b.Index) })
+	for _, e := range slices.Compact(all) {
 		m.emit(ctx, e)
 	}
-	return durable.WriteFile(m.path, next.Marshal(), 0o600)
+	for _, w := range m.watches {
+		if err := durable.WriteFile(w.path, next[w].Marshal(), 0o600); err != nil {
+			return err
+		}
+		w.st = next[w]
+	}
+	return nil
 }
 
-func (m *follower) load() (*monitor.State, error) {
-	b, err := readState(m.path)
+// unknown checks that each signatory followed for the first time is
+// registered in the log: a --signatory the log does not have is a usage
+// error (exit status 2), and nothing is saved for it.
+func (m *follower) unknown(events []monitor.Event, note []byte) error {
+	var missing []string
+	for _, w := range m.watches {
+		if w.signatory == "" || w.st != nil {
+			continue
+		}
+		if !slices.ContainsFunc(events, func(e monitor.Event) bool {
+			return e.Type == monitor.TypeRegister && e.Signatory == w.signatory
+		}) {
+			missing = append(missing, w.signatory)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	size := "?"
+	if cp, err := openCheckpoint(m.r.policy, note); err == nil {
+		size = strconv.FormatUint(cp.Size, 10)
+	}
+	return usageError{Err: fmt.Errorf("--signatory %s: the log (%s entries) registered no such signatory (see its /api/v1/signatories)",
+		strings.Join(missing, ", "), size)}
+}
+
+// group is watches with the same state.
+type group []*watch
+
+func (g group) signatories() []string {
+	var out []string
+	for _, w := range g {
+		if w.signatory != "" {
+			out = append(out, w.signatory)
+		}
+	}
+	return out
+}
+
+// groups returns the watches grouped by state, in the order of their
+// first watch.
+func groups(ws []*watch) []group {
+	var out []group
+	index := map[string]int{}
+	for _, w := range ws {
+		key := "new"
+		if w.st != nil {
+			key = string(w.st.Marshal())
+		}
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], w)
+	}
+	return out
+}
+
+func load(path string) (*monitor.State, error) {
+	b, err := readState(path)
 	if err != nil || b == nil {
 		return nil, err
 	}
 	st, err := monitor.ParseState(b)
 	if err != nil {
-		return nil, usageError{Err: fmt.Errorf("monitor state %s: %w", m.path, err)}
+		return nil, usageError{Err: fmt.Errorf("monitor state %s: %w", path, err)}
 	}
 	return st, nil
 }

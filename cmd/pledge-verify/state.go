@@ -40,3 +40,9 @@ func readState(path string) ([]byte, error) {
 	}
 	return b, err
 }
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
