@@ -82,9 +82,9 @@ type Config struct {
 	// it within 3 s gets 503 busy. Default 64 MiB.
 	MaxBufferedBytes int64
 
-	// BundleCacheBytes bounds the entry bundles kept in memory, raw and
-	// gzipped, by GET /tile/entries/… and the reads of single entries (see
-	// bundleCache). Default 64 MiB.
+	// BundleCacheBytes bounds the entry bundles and hash tiles kept in
+	// memory, raw and gzipped, by GET /tile/… and the reads of single
+	// entries (see bundleCache). Default 64 MiB.
 	BundleCacheBytes int64
 
 	// Policy, if not empty, is the log's witness policy

@@ -3,12 +3,16 @@ package web_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/pledgelog/pledgelog/api"
+	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/web"
 )
 
@@ -121,4 +125,34 @@ func fetchPage(t *testing.T, srv *httptest.Server, path string, gz bool) []byte 
 		t.Errorf("GET %s: not gzipped although the client accepts it", path)
 	}
 	return body
+}
+
+// TestEntryAnswers checks that the answers of GET /api/v1/entries/N,
+// encoded once and kept with their bundle, are those encoded afresh from
+// the stored entry, on the first request and the later ones, and that
+// ?pretty still indents.
+func TestEntryAnswers(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	size := h.log.Latest().Size
+	for round := range 2 {
+		for i := range size {
+			leaf, err := h.log.Entry(context.Background(), i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := json.Marshal(api.Entry{Index: i, Entry: leaf, LeafHash: verify.LeafHash(leaf)})
+			resp, body := get(t, h.srv, "/api/v1/entries/"+itoa(i))
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || string(body) != string(want)+"\n" {
+				t.Fatalf("round %d: GET /api/v1/entries/%d = %d %q %.80q, want %.80q", round, i, resp.StatusCode, resp.Header.Get("Content-Type"), body, want)
+			}
+		}
+	}
+	_, body := get(t, h.srv, "/api/v1/entries/3?pretty")
+	var e api.Entry
+	if err := json.Unmarshal(body, &e); err != nil || e.Index != 3 || !strings.Contains(string(body), "\n  \"index\": 3") {
+		t.Errorf("GET /api/v1/entries/3?pretty = %.80q (%v)", body, err)
+	}
+	if resp, _ := get(t, h.srv, "/api/v1/entries/"+itoa(size)); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /api/v1/entries/%d = %d, want 404", size, resp.StatusCode)
+	}
 }
