@@ -12,12 +12,13 @@
 //	pledge export   --in BUNDLE --out FILE            a Sigstore bundle of the envelope, for Sigstore's tools
 //
 // Every flag can also be set by an environment variable: --url is
-// PLEDGE_URL. Exit status: 0 done, 1 failed, 2 bad usage.
+// PLEDGE_URL. Exit status: 0 done or verified, 1 verification failed (a
+// bundle that does not verify, status's alarms), 2 bad usage, input that
+// cannot be read or is refused, or the network.
 package main
 
 import (
 	"context"
-	"errors"
 	"io"
 
 	"github.com/pledgelog/pledgelog/cmd/internal/cli"
@@ -37,17 +38,24 @@ commands:
   status   show what the log holds for a signatory, with alarms
   export   write a Sigstore bundle of an envelope, for Sigstore's verifiers
 
+  completion bash|zsh  print a shell completion script: source <(pledge completion bash)
+
 Run "pledge <command> -h" for a command's flags, "pledge version" for its version.
 `
 
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
-		"version": cli.VersionCommand("pledge"),
-		"keygen":  runKeygen, "request": runRequest, "sign": runSign, "submit": runSubmit,
+	return cli.Dispatch(ctx, args, stdout, stderr, usage, commands())
+}
+
+// commands is the command table.
+func commands() map[string]cli.Command {
+	return map[string]cli.Command{
+		"version": cli.VersionCommand("pledge"), "completion": cli.CompletionCommand("pledge", commands, nil),
+		"keygen": runKeygen, "request": runRequest, "sign": runSign, "submit": runSubmit,
 		"add-key": runAddKey, "status": runStatus, "verify": runVerify,
 		"export": runExport,
-	})
+	}
 }
 
 // usageError is a bad command line: exit status 2.
@@ -55,9 +63,10 @@ type usageError = cli.UsageError
 
 var usagef = cli.Usagef
 
-func exitCode(err error) int {
-	if errors.As(err, new(usageError)) {
-		return 2
-	}
-	return 1
-}
+// exitCode is the rule of the three commands (cmd/internal/cli): 1 for
+// a verification that failed (a bundle, status's alarms), 2 for
+// everything else.
+func exitCode(err error) int { return cli.ExitCode(err) }
+
+// failed marks err, if not nil, as a failed verification: exit status 1.
+var failed = cli.Failed

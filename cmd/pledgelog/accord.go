@@ -11,21 +11,27 @@ import (
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/client"
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 )
 
-// runAccord runs pledgelog accord add: log an accord read from a JSON
+// accordGroup is pledgelog accord <sub>.
+var accordGroup = cli.Group{Usage: `usage: pledgelog accord add --file ACCORD.json --registrar-key FILE
+
+commands, through the API of a running log with the registrar key:
+  add  log an accord read from a JSON file (docs/formats.md)
+
+Run "pledgelog accord add -h" for its flags.
+`, Commands: map[string]cli.Command{"add": runAccordAdd}}
+
+// runAccordAdd runs pledgelog accord add: log an accord read from a JSON
 // file (the predicate of docs/formats.md; origin may be left out).
-func runAccord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "add" {
-		fmt.Fprint(stderr, "usage: pledgelog accord add --file ACCORD.json --registrar-key FILE\n")
-		return usageError{Err: errors.New("accord: give the subcommand add")}
-	}
+func runAccordAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var f apiFlags
 	var file string
 	fl := newFlags("accord add", "--file ACCORD.json --registrar-key FILE", stderr)
 	f.register(fl)
 	fl.StringVar(&file, "file", "", "the accord, as JSON")
-	if err := parse(fl, args[1:]); err != nil {
+	if err := parse(fl, args); err != nil {
 		return err
 	}
 	if file == "" {
@@ -65,16 +71,12 @@ func readAccord(name string) (*attest.Accord, error) {
 // runRegistrar runs pledgelog registrar rotate: replace the registrar key
 // with a new one, signed by both.
 func runRegistrar(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "rotate" {
-		fmt.Fprint(stderr, "usage: pledgelog registrar rotate --new-key FILE --registrar-key FILE\n")
-		return usageError{Err: errors.New("registrar: give the subcommand rotate")}
-	}
 	var f apiFlags
 	var newFile string
 	fl := newFlags("registrar rotate", "--new-key FILE --registrar-key FILE", stderr)
 	f.register(fl)
 	fl.StringVar(&newFile, "new-key", "", "the new registrar private key file")
-	if err := parse(fl, args[1:]); err != nil {
+	if err := parse(fl, args); err != nil {
 		return err
 	}
 	if newFile == "" {

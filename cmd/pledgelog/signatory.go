@@ -12,20 +12,23 @@ import (
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/client"
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 )
 
-// runSignatory dispatches pledgelog signatory <sub>.
-func runSignatory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	subs := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"register": runRegister, "recover": runRecover, "revoke-key": runRevokeKey, "list": runList,
-	}
-	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprint(stderr, "usage: pledgelog signatory register|recover|revoke-key|list [flags]\n"+
-			"(add-key is the signatory's: pledge add-key, signed by a current and the new key)\n")
-		return usageError{Err: errors.New("signatory: give a subcommand")}
-	}
-	return subs[args[0]](ctx, args[1:], stdout, stderr)
-}
+// signatoryGroup is pledgelog signatory <sub>.
+var signatoryGroup = cli.Group{Usage: `usage: pledgelog signatory <command> [flags]
+
+commands, through the API of a running log with the registrar key:
+  register    cosign a signatory's register request (made with pledge request)
+  recover     cosign a signatory's recover request
+  revoke-key  revoke a key of a signatory (a signatory revokes its own: pledge revoke-key)
+  list        list the signatories (no key needed)
+
+(add-key is the signatory's: pledge add-key, signed by a current and the new key)
+Run "pledgelog signatory <command> -h" for a command's flags.
+`, Commands: map[string]cli.Command{
+	"register": runRegister, "recover": runRecover, "revoke-key": runRevokeKey, "list": runList,
+}}
 
 // runRegister and runRecover cosign a request made by the signatory with
 // pledge request: the event signed by its new key.
