@@ -159,8 +159,8 @@ type writeLoad struct {
 	alive       []bool
 	n           int
 	acked       map[uint64][]byte // index → leaf
-	ackTimes    []time.Time // when each batch was acknowledged
-	sentTimes   []time.Time // when it was sent
+	ackTimes    []time.Time       // when each batch was acknowledged
+	sentTimes   []time.Time       // when it was sent
 	killed      time.Time
 	checkpoints [][]byte
 }
