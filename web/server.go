@@ -213,6 +213,7 @@ type Server struct {
 	bundles    *bundleCache
 	now        func() time.Time
 	build      bundling // the bundle builder and its node cache (bundle.go)
+	ui         *ui      // the web UI (ui.go); nil for a plain log
 }
 
 // New returns a server for cfg.Log. It starts nothing: serve Handler with
