@@ -84,6 +84,7 @@ func TestExitCodeRule(t *testing.T) {
 			"demo":                 {{"usage", []string{"--log-level", "loud"}, 2}},
 			"backup":               {{"missing file", []string{"--data", missing, "--out", filepath.Join(e.dir, "b")}, 2}},
 			"reindex":              {{"missing file", []string{"--data", missing}, 2}},
+			"migrate-schema":       {{"missing file", []string{"--data", missing}, 2}},
 			"bench":                {{"usage", []string{"--batch", "1000"}, 2}},
 			"completion":           {{"usage", []string{}, 2}, {"ok", []string{"zsh"}, 0}},
 			"version":              {{"ok", []string{}, 0}},
