@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"version": cli.VersionCommand("pledgelog"),
 		"init":    runInit, "serve": runServe, "demo": runDemo, "backup": runBackup, "reindex": runReindex, "key": runKey,
 		"accord": runAccord, "signatory": runSignatory, "registrar": runRegistrarCmd, "bench": runBench,
-		"migrate-schema": runMigrateSchema,
+		"migrate-schema": runMigrateSchema, "migrate": runMigrate,
 	})
 }
 
