@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"filippo.io/torchwood/prefix"
 )
@@ -338,4 +340,81 @@ func MapRoot(ctx context.Context, leaves []MapLeaf) ([32]byte, error) {
 		return [32]byte{}, err
 	}
 	return m.Root(ctx)
+}
+
+// MapExtensionPrefix starts the checkpoint extension line that commits to
+// the registry map: "pledgelog/map/v1 " and the map's root hash in
+// standard base64. The log's checkpoint at size N carries the root of the
+// map of the registry that its first N entries build.
+const MapExtensionPrefix = "pledgelog/map/v1 "
+
+// ErrMapExtension is returned for a checkpoint whose map extension lines
+// are malformed or more than one.
+var ErrMapExtension = errors.New("attest: malformed map extension line")
+
+// MapExtension returns the checkpoint extension line committing to root.
+func MapExtension(root [32]byte) string {
+	return MapExtensionPrefix + base64.StdEncoding.EncodeToString(root[:])
+}
+
+// ParseMapExtension finds the map root among a checkpoint's extension
+// lines. ok is false if none is a map line (a checkpoint signed before
+// the log committed to its map); lines of other extensions are ignored.
+func ParseMapExtension(extensions []string) (root [32]byte, ok bool, err error) {
+	for _, ext := range extensions {
+		b64, isMap := strings.CutPrefix(ext, MapExtensionPrefix)
+		if !isMap {
+			continue
+		}
+		if ok {
+			return [32]byte{}, false, fmt.Errorf("%w: more than one", ErrMapExtension)
+		}
+		b, err := base64.StdEncoding.Strict().DecodeString(b64)
+		if err != nil || len(b) != 32 || base64.StdEncoding.EncodeToString(b) != b64 {
+			return [32]byte{}, false, fmt.Errorf("%w: %q", ErrMapExtension, ext)
+		}
+		root, ok = [32]byte(b), true
+	}
+	return root, ok, nil
+}
+
+// MapTracker keeps the map of a registry that changes, for a log that
+// commits to it at every checkpoint: Root brings the map up to the
+// registry's state and returns its root. The first Root builds the map
+// from every leaf; later ones apply the leaves changed since
+// (Registry.MapChanges), O(log n) hashes each. Invalidate, after the
+// registry undid entries, makes the next Root rebuild the map, since a
+// leaf is never removed from the tree. Not safe for concurrent use: the
+// log's sequencer owns it.
+type MapTracker struct {
+	reg   *Registry
+	m     *Map
+	stale bool
+}
+
+// NewMapTracker returns a tracker of reg's map, held in memory.
+func NewMapTracker(reg *Registry) *MapTracker { return &MapTracker{reg: reg} }
+
+// Invalidate makes the next Root rebuild the map from every leaf.
+func (t *MapTracker) Invalidate() { t.stale = true }
+
+// Root returns the root of the map of the registry as it is now.
+func (t *MapTracker) Root(ctx context.Context) ([32]byte, error) {
+	if t.m == nil || t.stale {
+		m, err := NewMap(ctx, prefix.NewMemoryStorage())
+		if err != nil {
+			return [32]byte{}, err
+		}
+		t.reg.TrackMap()
+		if err := m.Update(ctx, t.reg.MapLeaves()); err != nil {
+			return [32]byte{}, err
+		}
+		t.m, t.stale = m, false
+		return m.Root(ctx)
+	}
+	if err := t.m.Update(ctx, t.reg.MapChanges()); err != nil {
+		t.stale = true
+		return [32]byte{}, err
+	}
+	return t.m.Root(ctx)
 }

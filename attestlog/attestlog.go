@@ -116,13 +116,33 @@ func (a *Log) Registry() *attest.Registry { return a.reg }
 // entries other instances commit. An entry appended with its parsed
 // envelope as the value is neither parsed nor hashed again; a raw one
 // (log.Log.AppendBatch) is parsed by the hook.
+//
+// Every checkpoint commits to the registry map (attest.MapExtension):
+// its Extensions hook brings the map to the registry as admitted up to the
+// checkpoint's size. An entry undone after admission makes the map be
+// rebuilt at the next checkpoint, since the tree never removes a leaf.
 func hooks(cfg *log.Config, reg *attest.Registry) {
 	cfg.DedupKey = attest.DedupKey
+	m := attest.NewMapTracker(reg)
 	cfg.Admit = func(ctx context.Context, index uint64, e log.Entry) (func(), error) {
+		var undo func()
+		var err error
 		if env, ok := e.Value.(*attest.Envelope); ok {
-			return reg.AdmitEnvelope(index, env, e.LeafHash)
+			undo, err = reg.AdmitEnvelope(index, env, e.LeafHash)
+		} else {
+			undo, err = reg.Admit(ctx, index, e.Data)
 		}
-		return reg.Admit(ctx, index, e.Data)
+		if err != nil || undo == nil {
+			return undo, err
+		}
+		return func() { m.Invalidate(); undo() }, nil
+	}
+	cfg.Extensions = func(ctx context.Context, _ uint64) ([]string, error) {
+		root, err := m.Root(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("registry map: %w", err)
+		}
+		return []string{attest.MapExtension(root)}, nil
 	}
 	cfg.Index = func(index uint64, e log.Entry) []log.Row { return indexRows(reg, index, e.LeafHash) }
 	// On an instance that another one's commits reach (a shared

@@ -86,7 +86,7 @@ func exitCode(err error) int {
 // servedBad reports whether err says that the log served something wrong:
 // a tree, tile or entry bundle that does not check.
 func servedBad(err error) bool {
-	for _, e := range []error{audit.ErrRoot, audit.ErrTile, audit.ErrResume, monitor.ErrInconsistent,
+	for _, e := range []error{audit.ErrRoot, audit.ErrMapRoot, audit.ErrTile, audit.ErrResume, monitor.ErrInconsistent,
 		consistency.ErrSplitView, verify.ErrMalformedBundle, verify.ErrShortTile} {
 		if errors.Is(err, e) {
 			return true
