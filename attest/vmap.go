@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"strings"
+	"sync"
 
 	"filippo.io/torchwood/prefix"
 )
@@ -394,8 +394,8 @@ type MapTracker struct {
 	m      *Map
 	values map[[32]byte][]byte // the encoded value of every leaf in m
 	size   uint64              // the log size the map was last brought to
-	root  [32]byte
-	stale bool
+	root   [32]byte
+	stale  bool
 }
 
 // NewMapTracker returns a tracker of reg's map, held in memory.
