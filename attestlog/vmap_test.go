@@ -121,8 +121,67 @@ func TestMapCommitment(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop = run(al)
+	// Before any commit, lookups are answered from the map built at Open.
+	label := attest.MapLabel(attest.MapPrincipal, subs[35].Envelope.Statement.Predicate.(*attest.SignatoryEvent).Signatory)
+	if got, err := al.MapLookup(ctx, label); err != nil || got.Value == nil {
+		t.Fatalf("lookup after reopening = %+v, %v; want the signatory's leaf", got, err)
+	}
 	if _, err := al.Submit(ctx, subs[last:], ""); err != nil {
 		t.Fatal(err)
 	}
 	wantMapRoot(t, al)
+}
+
+// TestMapLookup proves every leaf of the demo's map, and a label that is
+// not in it, against the checkpoint each lookup returns; a changed value
+// or proof node does not verify; after reopening, with no commit since,
+// lookups are answered at once.
+func TestMapLookup(t *testing.T) {
+	ctx := context.Background()
+	al, _ := readLog(t, "lookup")
+	check := func(al *Log) {
+		t.Helper()
+		leaves := al.reg.MapLeaves()
+		absent := attest.MapLabel(attest.MapPrincipal, "nobody")
+		for i, l := range append(leaves, attest.MapLeaf{Label: absent}) {
+			got, err := al.MapLookup(ctx, l.Label)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := verify.ParseNote(got.Checkpoint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := verify.ParseCheckpoint(n.Text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root, ok, err := attest.ParseMapExtension(c.Extensions)
+			if err != nil || !ok || root != got.Root {
+				t.Fatalf("lookup's checkpoint commits to %x (%v, %v), lookup says %x", root, ok, err, got.Root)
+			}
+			if !bytes.Equal(got.Value, l.Value) {
+				t.Fatalf("leaf %d: value %x, registry's %x", i, got.Value, l.Value)
+			}
+			if err := attest.VerifyMapProof(root, l.Label, got.Value, got.Proof); err != nil {
+				t.Fatalf("leaf %d (value %x): %v", i, got.Value, err)
+			}
+			if got.Value != nil {
+				bad := bytes.Clone(got.Value)
+				bad[len(bad)-1] ^= 1
+				if attest.VerifyMapProof(root, l.Label, bad, got.Proof) == nil {
+					t.Fatalf("leaf %d: a changed value verifies", i)
+				}
+				if attest.VerifyMapProof(root, l.Label, nil, got.Proof) == nil {
+					t.Fatalf("leaf %d: its absence verifies", i)
+				}
+			}
+			p := append(attest.MapProof(nil), got.Proof...)
+			p[0].Hash[0] ^= 1
+			if attest.VerifyMapProof(root, l.Label, got.Value, p) == nil {
+				t.Fatalf("leaf %d: a changed proof verifies", i)
+			}
+		}
+	}
+	check(al)
 }

@@ -85,6 +85,7 @@ func TestExitCodeRule(t *testing.T) {
 			"backup":               {{"missing file", []string{"--data", missing, "--out", filepath.Join(e.dir, "b")}, 2}},
 			"reindex":              {{"missing file", []string{"--data", missing}, 2}},
 			"migrate-schema":       {{"missing file", []string{"--data", missing}, 2}},
+			"migrate":              {{"missing file", []string{"--from", missing, "--to", filepath.Join(e.dir, "migrated")}, 2}},
 			"bench":                {{"usage", []string{"--batch", "1000"}, 2}},
 			"completion":           {{"usage", []string{}, 2}, {"ok", []string{"zsh"}, 0}},
 			"version":              {{"ok", []string{}, 0}},

@@ -35,7 +35,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 // different things in different commands (--id: a signatory id, or
 // registrar key's "print the id"): a PLEDGELOG_ID left set would apply to
 // every run.
-var commandLineOnly = []string{"id", "keyid", "reason", "void-from", "request", "key", "file", "new-key"}
+var commandLineOnly = []string{"id", "keyid", "reason", "void-from", "request", "key", "file", "new-key", "from", "to"}
 
 // levelFlag is a slog level flag: debug, info, warn or error.
 type levelFlag struct{ slog.Level }

@@ -70,7 +70,7 @@ func commands() map[string]cli.Command {
 		"version": cli.VersionCommand("pledgelog"), "completion": cli.CompletionCommand("pledgelog", commands, groups),
 		"init": runInit, "serve": runServe, "demo": runDemo, "backup": runBackup, "reindex": runReindex, "key": keyGroup.Run,
 		"accord": accordGroup.Run, "signatory": signatoryGroup.Run, "registrar": registrarGroup.Run, "bench": runBench,
-		"migrate-schema": runMigrateSchema,
+		"migrate-schema": runMigrateSchema, "migrate": runMigrate,
 	}
 }
 

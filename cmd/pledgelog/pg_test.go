@@ -104,7 +104,11 @@ func TestPostgresInitServe(t *testing.T) {
 			t.Errorf("serve, %s: exit %d, stderr %q; want %d and %q", tc.name, code, stderr, tc.code, tc.want)
 		}
 	}
-	code, _, stderr := pledgelog(t, env, "init", "--storage", "postgres", "--data", filepath.Join(t.TempDir(), "again"),
+	code, _, stderr := pledgelog(t, env, "backup", "--data", string(d), "--out", filepath.Join(t.TempDir(), "backup"))
+	if code != 2 || !strings.Contains(stderr, "is on PostgreSQL") {
+		t.Errorf("backup of a log on PostgreSQL: exit %d, %s; want 1 and a pointer to the database's tools", code, stderr)
+	}
+	code, _, stderr = pledgelog(t, env, "init", "--storage", "postgres", "--data", filepath.Join(t.TempDir(), "again"),
 		"--origin", pgOrigin, "--demo")
 	if code != 2 || !strings.Contains(stderr, "already holds a log") {
 		t.Errorf("init on a database that holds a log: exit %d, %s", code, stderr)

@@ -102,7 +102,7 @@ func Placeholder(f *flag.Flag) (value, usage string) {
 var placeholders = map[string]string{
 	"log-format": "text|json", "log-level": "LEVEL", "void-from": "INDEX", "supersedes": "INDEX",
 	"index": "INDEX", "effective": "YYYY-MM-DD", "website": "URL", "evidence": "URL", "exec": "CMD",
-	"pledge-verify": "FILE", "verify-binary": "FILE", "soak-plot": "FILE", "demo-seed": "SEED",
+	"pledge-verify": "FILE", "verify-binary": "FILE", "from": "DIR", "to": "DIR", "soak-plot": "FILE", "demo-seed": "SEED",
 }
 
 // CommandLineOnly is a flag value that Parse does not take from the
