@@ -58,16 +58,18 @@ func TestExitCodeRule(t *testing.T) {
 	}
 	table := map[string]map[string][]exitCase{
 		"pledge": {
-			"keygen":     {{"usage", []string{"--type", "rsa"}, 2}, {"refused", []string{}, 2}},
-			"request":    {{"missing file", []string{"--id", "x", "--name", "X", "--key", missing}, 2}, {"network", []string{"--id", "x", "--name", "X", "--url", unreachable}, 2}},
-			"sign":       {{"missing file", []string{"--file", missing}, 2}, {"missing file", sign("--key", missing), 2}, {"network", sign("--url", unreachable), 2}, {"refused", sign("--accord", "nosuch"), 2}},
-			"submit":     {{"missing file", []string{"--in", missing}, 2}, {"usage", []string{"--log-key", "garbage"}, 2}, {"usage", []string{"--log-key", otherVKey}, 2}, {"network", []string{"--url", unreachable}, 2}, {"ok", []string{"--log-key", info.VerifierKey}, 0}},
-			"add-key":    {{"missing file", []string{"--id", "exitco", "--new-key", missing}, 2}, {"usage", []string{"--id", "exitco"}, 2}},
-			"verify":     {{"missing file", []string{"--bundle", missing}, 2}, {"verification", []string{"--log-key", otherVKey}, 1}, {"network", []string{"--url", unreachable}, 2}, {"ok", []string{"--log-key", info.VerifierKey}, 0}},
-			"status":     {{"usage", []string{}, 2}, {"missing file", []string{"--id", "exitco", "--known-keys", missing}, 2}, {"network", []string{"--id", "exitco", "--url", unreachable}, 2}, {"refused", []string{"--id", "nobody-here"}, 2}, {"ok", []string{"--id", "exitco"}, 0}},
-			"export":     {{"missing file", []string{"--in", missing}, 2}, {"ok", []string{"--out", "sigstore.json"}, 0}},
-			"completion": {{"usage", []string{"fish"}, 2}, {"ok", []string{"bash"}, 0}},
-			"version":    {{"usage", []string{"x"}, 2}, {"ok", []string{}, 0}},
+			"keygen":      {{"usage", []string{"--type", "rsa"}, 2}, {"refused", []string{}, 2}},
+			"request":     {{"missing file", []string{"--id", "x", "--name", "X", "--key", missing}, 2}, {"network", []string{"--id", "x", "--name", "X", "--url", unreachable}, 2}},
+			"sign":        {{"missing file", []string{"--file", missing}, 2}, {"missing file", sign("--key", missing), 2}, {"network", sign("--url", unreachable), 2}, {"refused", sign("--accord", "nosuch"), 2}},
+			"submit":      {{"missing file", []string{"--in", missing}, 2}, {"usage", []string{"--log-key", "garbage"}, 2}, {"usage", []string{"--log-key", otherVKey}, 2}, {"network", []string{"--url", unreachable}, 2}, {"ok", []string{"--log-key", info.VerifierKey}, 0}},
+			"add-key":     {{"missing file", []string{"--id", "exitco", "--new-key", missing}, 2}, {"usage", []string{"--id", "exitco"}, 2}},
+			"verify":      {{"missing file", []string{"--bundle", missing}, 2}, {"verification", []string{"--log-key", otherVKey}, 1}, {"network", []string{"--url", unreachable}, 2}, {"ok", []string{"--log-key", info.VerifierKey}, 0}},
+			"status":      {{"usage", []string{}, 2}, {"missing file", []string{"--id", "exitco", "--known-keys", missing}, 2}, {"network", []string{"--id", "exitco", "--url", unreachable}, 2}, {"refused", []string{"--id", "nobody-here"}, 2}, {"ok", []string{"--id", "exitco"}, 0}},
+			"revoke-key":  {{"usage", []string{"--id", "exitco"}, 2}, {"missing file", []string{"--id", "exitco", "--keyid", strings.Repeat("a", 64), "--reason", "superseded", "--key", missing}, 2}, {"network", []string{"--id", "exitco", "--keyid", strings.Repeat("a", 64), "--reason", "superseded", "--url", unreachable}, 2}, {"refused", []string{"--id", "exitco", "--keyid", strings.Repeat("a", 64), "--reason", "superseded"}, 2}},
+			"fingerprint": {{"missing file", []string{"--key", missing}, 2}, {"usage", []string{"--log-key", "garbage"}, 2}, {"network", []string{"--url", unreachable}, 2}, {"ok", []string{}, 0}},
+			"export":      {{"missing file", []string{"--in", missing}, 2}, {"ok", []string{"--out", "sigstore.json"}, 0}},
+			"completion":  {{"usage", []string{"fish"}, 2}, {"ok", []string{"bash"}, 0}},
+			"version":     {{"usage", []string{"x"}, 2}, {"ok", []string{}, 0}},
 		},
 		"pledgelog": {
 			"accord add":           {{"missing file", []string{"--file", missing, "--registrar-key", rk}, 2}, {"missing file", []string{"--file", "accord.json", "--registrar-key", missing}, 2}, {"network", []string{"--file", "accord.json", "--registrar-key", rk, "--url", unreachable}, 2}},

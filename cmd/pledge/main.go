@@ -7,8 +7,10 @@
 //	pledge sign     --signatory ... | --file F        sign a pledge into an envelope file
 //	pledge submit   --in ENVELOPE                     log it and keep the proof bundle
 //	pledge add-key  --new-key FILE                    add a key (signed by the current and the new key)
+//	pledge revoke-key --keyid KEYID --reason R        revoke a key (signed by a current key)
 //	pledge verify   --bundle FILE --log-key VKEY      check a saved proof bundle offline
 //	pledge status   --id ID                           what the log holds, with alarms
+//	pledge fingerprint [--key FILE]                   a key's id, or the log key's fingerprint as the UI shows it
 //	pledge export   --in BUNDLE --out FILE            a Sigstore bundle of the envelope, for Sigstore's tools
 //
 // Every flag can also be set by an environment variable: --url is
@@ -34,8 +36,10 @@ commands:
   sign     sign a pledge into an envelope file
   submit   submit an envelope, verify and keep its proof bundle
   add-key  add a key to the signatory (proof of possession by both keys)
+  revoke-key  revoke a key of the signatory, signed by one of its current keys
   verify   verify a saved proof bundle offline
   status   show what the log holds for a signatory, with alarms
+  fingerprint  print a key file's key id, or the log key's fingerprint as the log's pages show it
   export   write a Sigstore bundle of an envelope, for Sigstore's verifiers
 
   completion bash|zsh  print a shell completion script: source <(pledge completion bash)
@@ -53,8 +57,8 @@ func commands() map[string]cli.Command {
 	return map[string]cli.Command{
 		"version": cli.VersionCommand("pledge"), "completion": cli.CompletionCommand("pledge", commands, nil),
 		"keygen": runKeygen, "request": runRequest, "sign": runSign, "submit": runSubmit,
-		"add-key": runAddKey, "status": runStatus, "verify": runVerify,
-		"export": runExport,
+		"add-key": runAddKey, "revoke-key": runRevokeKey, "status": runStatus, "verify": runVerify,
+		"export": runExport, "fingerprint": runFingerprint,
 	}
 }
 
