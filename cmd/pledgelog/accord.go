@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/client"
@@ -54,18 +55,113 @@ func runAccordAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
+// readAccord reads an accord file: the predicate of docs/formats.md as
+// one JSON object, strictly (unknown or repeated fields are errors), but
+// for top-level members whose names begin with "_", which are comments
+// for the file's readers and are not logged; or the repository's accord
+// data file (accordData).
 func readAccord(name string) (*attest.Accord, error) {
 	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("--file: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
+	pred, err := dropComments(b)
+	if err != nil {
+		return nil, fmt.Errorf("--file %s: %w", name, err)
+	}
 	a := new(attest.Accord)
-	if err := dec.Decode(a); err != nil {
+	err = strictJSON(pred, a)
+	if err != nil && (strings.Contains(err.Error(), `unknown field "summary"`) || strings.Contains(err.Error(), `unknown field "signatories"`)) {
+		if a, derr := accordData(b); derr == nil {
+			return a, nil
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("--file %s: %w", name, err)
 	}
 	return a, nil
+}
+
+// accordData reads the other form accord add takes: the accord data file
+// of the repository (attest/tech-accord-2018.json, as attest.TechAccord
+// reads it), whose summary is the accord's text and _source its source;
+// its signatories are not part of the accord (each registers itself).
+func accordData(b []byte) (*attest.Accord, error) {
+	var f struct {
+		Source      string             `json:"_source"`
+		ID          string             `json:"id"`
+		Title       string             `json:"title"`
+		Announced   string             `json:"announced"`
+		Summary     string             `json:"summary"`
+		Principles  []attest.Principle `json:"principles"`
+		Signatories []attest.Company   `json:"signatories"`
+	}
+	if err := strictJSON(b, &f); err != nil {
+		return nil, err
+	}
+	return &attest.Accord{ID: f.ID, Title: f.Title, Text: f.Summary, Announced: f.Announced, Source: f.Source, Principles: f.Principles}, nil
+}
+
+// strictJSON decodes one JSON value into v, refusing unknown fields.
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("data after the JSON object")
+	}
+	return nil
+}
+
+// dropComments returns the JSON object b without its top-level members
+// named "_…", refusing a member given twice.
+func dropComments(b []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return b, nil // not an object: the strict decode says what it is
+	}
+	kept := map[string]json.RawMessage{}
+	var order []string
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := tok.(string)
+		if seen[name] {
+			return nil, fmt.Errorf("field %q given twice", name)
+		}
+		seen[name] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		if !strings.HasPrefix(name, "_") {
+			kept[name], order = v, append(order, name)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON object")
+	}
+	var out bytes.Buffer
+	out.WriteByte('{')
+	for i, name := range order {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		k, _ := json.Marshal(name)
+		out.Write(k)
+		out.WriteByte(':')
+		out.Write(kept[name])
+	}
+	out.WriteByte('}')
+	return out.Bytes(), nil
 }
 
 // runRegistrar runs pledgelog registrar rotate: replace the registrar key
