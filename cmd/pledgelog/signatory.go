@@ -167,14 +167,26 @@ func revokeEvent(id, keyid, reason, voidFrom string) (*attest.SignatoryEvent, er
 // runList lists the signatories.
 func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var url string
-	fl := newFlags("signatory list", "[--url URL]", stderr)
+	fl := newFlags("signatory list", "[--url URL] [--json]", stderr)
 	fl.StringVar(&url, "url", "http://127.0.0.1:8080", "the URL of the running log")
+	var asJSON bool
+	fl.BoolVar(&asJSON, "json", false, "print the signatories as a JSON array of their registry records")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
 	all, err := client.New(url).Signatories(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("--url: %w", err)
+	}
+	if asJSON {
+		if all == nil {
+			all = []attest.SignatoryInfo{}
+		}
+		return cli.PrintJSON(stdout, all)
+	}
+	if len(all) == 0 {
+		fmt.Fprintf(stdout, "no signatories yet (%s): register one with pledge request, then pledgelog signatory register\n", url)
+		return nil
 	}
 	for _, s := range all {
 		valid := 0
