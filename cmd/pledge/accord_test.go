@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,9 +17,15 @@ func TestAccordFiles(t *testing.T) {
 	e := newEnv(t)
 	e.register("accordco")
 	example, _ := filepath.Abs("../../docs/examples/accord.json")
-	r := e.must("pledgelog", "accord", "add", "--file", example, "--registrar-key", registrarKey())
-	if !strings.Contains(r.stdout, "accord example-open-source-accord-2026 (3 principles)") {
-		t.Errorf("accord add of the example printed %q", r.stdout)
+	r := e.must("pledgelog", "accord", "add", "--file", example, "--registrar-key", registrarKey(), "--json")
+	var out struct {
+		Accord     string
+		Principles []string
+		Index      uint64
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Accord != "example-open-source-accord-2026" ||
+		strings.Join(out.Principles, " ") != "security-policy timely-answers signed-releases" || out.Index == 0 {
+		t.Errorf("accord add --json of the example printed %q (%v)", r.stdout, err)
 	}
 	e.must("pledge", "sign", "--signatory", "accordco", "--accord", "example-open-source-accord-2026",
 		"--principle", "timely-answers", "--status", "committed", "--statement", "We answer within 14 days.")

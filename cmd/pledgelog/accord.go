@@ -51,8 +51,12 @@ func runAccordAdd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("--file %s: %w", file, err)
 	}
-	fmt.Fprintf(stdout, "accord %s (%d principles): index %d\n", a.ID, len(a.Principles), index)
-	return nil
+	ids := []string{}
+	for _, p := range a.Principles {
+		ids = append(ids, p.ID)
+	}
+	return f.print(stdout, map[string]any{"accord": a.ID, "principles": ids, "index": index},
+		fmt.Sprintf("accord %s (%d principles): index %d\n", a.ID, len(a.Principles), index))
 }
 
 // readAccord reads an accord file: the predicate of docs/formats.md as
@@ -195,6 +199,6 @@ func runRegistrar(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "registrar key rotated to %s: index %d\n", nk.ID(), index)
-	return nil
+	return f.print(stdout, map[string]any{"keyid": nk.ID(), "index": index},
+		fmt.Sprintf("registrar key rotated to %s: index %d\n", nk.ID(), index))
 }

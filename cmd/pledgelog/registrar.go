@@ -25,12 +25,23 @@ import (
 // the registrar key.
 type apiFlags struct {
 	url, keyFile, logKey string
+	json                 bool
 }
 
 func (f *apiFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&f.url, "url", "http://127.0.0.1:8080", "the URL of the running log")
 	fl.StringVar(&f.keyFile, "registrar-key", "", "the registrar's private key file (init --demo keeps it in the data directory as demo-registrar-key.pem)")
 	fl.StringVar(&f.logKey, "log-key", "", "the log's verifier key to check bundles with (default: the key the log serves, with a warning)")
+	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
+}
+
+// print writes v as JSON with --json, else text.
+func (f *apiFlags) print(w io.Writer, v any, text string) error {
+	if f.json {
+		return cli.PrintJSON(w, v)
+	}
+	_, err := io.WriteString(w, text)
+	return err
 }
 
 // registrar is a session of the operator with the log.

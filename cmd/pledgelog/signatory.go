@@ -70,8 +70,8 @@ func cosign(ctx context.Context, action string, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s %s (%s) with key %s: index %d\n", action, ev.Signatory, ev.Name, ev.Key.ID(), index)
-	return nil
+	return f.print(stdout, map[string]any{"action": action, "signatory": ev.Signatory, "name": ev.Name, "keyid": ev.Key.ID(), "index": index},
+		fmt.Sprintf("%s %s (%s) with key %s: index %d\n", action, ev.Signatory, ev.Name, ev.Key.ID(), index))
 }
 
 // readRequest reads a request and checks that it is the action for id
@@ -137,8 +137,8 @@ func runRevokeKey(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "revoked key %s of %s (%s): index %d\n", keyid, id, reason, index)
-	return nil
+	return f.print(stdout, map[string]any{"signatory": id, "keyid": keyid, "reason": reason, "voidFrom": ev.VoidFrom, "index": index},
+		fmt.Sprintf("revoked key %s of %s (%s): index %d\n", keyid, id, reason, index))
 }
 
 func revokeEvent(id, keyid, reason, voidFrom string) (*attest.SignatoryEvent, error) {
