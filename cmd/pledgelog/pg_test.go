@@ -94,9 +94,9 @@ func TestPostgresInitServe(t *testing.T) {
 		want string
 	}{
 		{"no DSN", nil, nil, 2, dsnEnv},
-		{"readable DSN file", nil, []string{"--postgres-dsn-file", dsnFile}, 1, "chmod 600"},
-		{"--storage pebble", env, []string{"--storage", "pebble"}, 1, "stored in postgres"},
-		{"a database without a log", []string{dsnEnv + "=" + pgtest.NewDatabase(t)}, nil, 1, "holds no pledgelog log"},
+		{"readable DSN file", nil, []string{"--postgres-dsn-file", dsnFile}, 2, "chmod 600"},
+		{"--storage pebble", env, []string{"--storage", "pebble"}, 2, "stored in postgres"},
+		{"a database without a log", []string{dsnEnv + "=" + pgtest.NewDatabase(t)}, nil, 2, "holds no pledgelog log"},
 	} {
 		args := append([]string{"serve", "--data", string(d), "--listen", "127.0.0.1:0"}, tc.args...)
 		code, _, stderr := pledgelog(t, tc.env, args...)
@@ -104,9 +104,13 @@ func TestPostgresInitServe(t *testing.T) {
 			t.Errorf("serve, %s: exit %d, stderr %q; want %d and %q", tc.name, code, stderr, tc.code, tc.want)
 		}
 	}
-	code, _, stderr := pledgelog(t, env, "init", "--storage", "postgres", "--data", filepath.Join(t.TempDir(), "again"),
+	code, _, stderr := pledgelog(t, env, "backup", "--data", string(d), "--out", filepath.Join(t.TempDir(), "backup"))
+	if code != 2 || !strings.Contains(stderr, "is on PostgreSQL") {
+		t.Errorf("backup of a log on PostgreSQL: exit %d, %s; want 1 and a pointer to the database's tools", code, stderr)
+	}
+	code, _, stderr = pledgelog(t, env, "init", "--storage", "postgres", "--data", filepath.Join(t.TempDir(), "again"),
 		"--origin", pgOrigin, "--demo")
-	if code != 1 || !strings.Contains(stderr, "already holds a log") {
+	if code != 2 || !strings.Contains(stderr, "already holds a log") {
 		t.Errorf("init on a database that holds a log: exit %d, %s", code, stderr)
 	}
 }
@@ -127,12 +131,12 @@ func TestPostgresSchemaVersion(t *testing.T) {
 		return code, stderr
 	}
 	pgExec(t, dsn, "INSERT INTO pledgelog.schema_version (version, name) VALUES (99, '0099_future.sql')")
-	if code, stderr := serve(); code != 1 || !strings.Contains(stderr, fmt.Sprintf("version 99, newer than this pledgelog knows (versions 1 to %d)", want)) {
+	if code, stderr := serve(); code != 2 || !strings.Contains(stderr, fmt.Sprintf("version 99, newer than this pledgelog knows (versions 1 to %d)", want)) {
 		t.Errorf("serve on a newer schema: exit %d, %s", code, stderr)
 	}
 	pgExec(t, dsn, "DELETE FROM pledgelog.schema_version WHERE version >= 3",
 		"DROP TABLE pledgelog.once, pledgelog.buckets")
-	if code, stderr := serve(); code != 1 || !strings.Contains(stderr, "at version 2, this pledgelog needs version 3") ||
+	if code, stderr := serve(); code != 2 || !strings.Contains(stderr, "at version 2, this pledgelog needs version 3") ||
 		!strings.Contains(stderr, "pledgelog migrate-schema --data "+string(d)) {
 		t.Errorf("serve on an older schema: exit %d, %s", code, stderr)
 	}

@@ -295,25 +295,35 @@ func logConfig(d dataDir, db string, cfg log.Config) (log.Config, log.Storage, e
 // storageConfigOf completes cfg with the origin and keys of d, and the
 // store db of d's log on the storage c.
 func storageConfigOf(ctx context.Context, d dataDir, db string, c storageConfig, cfg log.Config) (log.Config, log.Storage, error) {
-	origin, err := d.readOrigin()
+	cfg, err := keyConfig(d, cfg)
 	if err != nil {
 		return cfg, nil, err
-	}
-	signer, err := d.loadKey()
-	if err != nil {
-		return cfg, nil, err
-	}
-	if next, err := d.loadNewKey(); err != nil {
-		return cfg, nil, err
-	} else if next != nil {
-		cfg.ExtraSigners = append(cfg.ExtraSigners, next)
 	}
 	st, err := d.openStorage(ctx, db, c, cfg.Logger)
 	if err != nil {
 		return cfg, nil, err
 	}
-	cfg.Origin, cfg.Signer, cfg.Storage = origin, signer, st
+	cfg.Storage = st
 	return cfg, st, nil
+}
+
+// keyConfig completes cfg with the origin and keys of d.
+func keyConfig(d dataDir, cfg log.Config) (log.Config, error) {
+	origin, err := d.readOrigin()
+	if err != nil {
+		return cfg, err
+	}
+	signer, err := d.loadKey()
+	if err != nil {
+		return cfg, err
+	}
+	if next, err := d.loadNewKey(); err != nil {
+		return cfg, err
+	} else if next != nil {
+		cfg.ExtraSigners = append(cfg.ExtraSigners, next)
+	}
+	cfg.Origin, cfg.Signer = origin, signer
+	return cfg, nil
 }
 
 // openStore opens the Pebble store in dir, never creating one.
