@@ -32,9 +32,6 @@ import (
 // by the log and consistent with the last one, proved from the survivors'
 // tiles by the verify package.
 func TestPostgresFailover(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs three servers under load for seconds")
-	}
 	const seed = "pg failover"
 	d, env, _, vkey := pgInit(t, seed)
 	var servers []*server
