@@ -287,6 +287,7 @@ func (s *Server) routes() *echo.Echo {
 		getHead(api, "/signatories", s.getSignatories)
 		getHead(api, "/signatories/:id", s.getSignatory)
 		getHead(api, "/search", s.getSearch)
+		getHead(api, "/map", s.getMapLookup)
 	}
 
 	getHead(e, "/healthz", s.getHealthz)
