@@ -183,3 +183,30 @@ func (p *Problem) Error() string {
 	}
 	return s
 }
+
+// MapLookup is GET /api/v1/map: a leaf of the registry map, or its
+// absence, proven against the map root that the log's latest checkpoint
+// commits to (docs/formats.md, "The registry map"). A reader verifies
+// the checkpoint with the log's key (and its witnesses'), takes the root
+// from its "pledgelog/map/v1" extension line, recomputes the label from
+// what it asked for, and checks the proof (attest.VerifyMapProof) with
+// Value, which it then decodes: it trusts none of the other fields.
+type MapLookup struct {
+	Checkpoint string `json:"checkpoint"` // the signed checkpoint, as served at /checkpoint
+	Size       uint64 `json:"size"`
+	MapRoot    []byte `json:"map_root"` // the root the checkpoint commits to
+	Kind       string `json:"kind"`     // principal, key, accord or cell
+	Label      []byte `json:"label"`
+	// Value is the leaf's encoded value; null if the label is not in the
+	// map, which the proof then proves.
+	Value []byte         `json:"value"`
+	Proof []MapProofNode `json:"proof"`
+}
+
+// MapProofNode is a node of a map proof: a label prefix of Bits bits (the
+// bytes past them zero) and the node's hash.
+type MapProofNode struct {
+	Label []byte `json:"label"`
+	Bits  uint32 `json:"bits"`
+	Hash  []byte `json:"hash"`
+}

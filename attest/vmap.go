@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
+	"sync"
 
 	"filippo.io/torchwood/prefix"
 )
@@ -338,4 +341,133 @@ func MapRoot(ctx context.Context, leaves []MapLeaf) ([32]byte, error) {
 		return [32]byte{}, err
 	}
 	return m.Root(ctx)
+}
+
+// MapExtensionPrefix starts the checkpoint extension line that commits to
+// the registry map: "pledgelog/map/v1 " and the map's root hash in
+// standard base64. The log's checkpoint at size N carries the root of the
+// map of the registry that its first N entries build.
+const MapExtensionPrefix = "pledgelog/map/v1 "
+
+// ErrMapExtension is returned for a checkpoint whose map extension lines
+// are malformed or more than one.
+var ErrMapExtension = errors.New("attest: malformed map extension line")
+
+// MapExtension returns the checkpoint extension line committing to root.
+func MapExtension(root [32]byte) string {
+	return MapExtensionPrefix + base64.StdEncoding.EncodeToString(root[:])
+}
+
+// ParseMapExtension finds the map root among a checkpoint's extension
+// lines. ok is false if none is a map line (a checkpoint signed before
+// the log committed to its map); lines of other extensions are ignored.
+func ParseMapExtension(extensions []string) (root [32]byte, ok bool, err error) {
+	for _, ext := range extensions {
+		b64, isMap := strings.CutPrefix(ext, MapExtensionPrefix)
+		if !isMap {
+			continue
+		}
+		if ok {
+			return [32]byte{}, false, fmt.Errorf("%w: more than one", ErrMapExtension)
+		}
+		b, err := base64.StdEncoding.Strict().DecodeString(b64)
+		if err != nil || len(b) != 32 || base64.StdEncoding.EncodeToString(b) != b64 {
+			return [32]byte{}, false, fmt.Errorf("%w: %q", ErrMapExtension, ext)
+		}
+		root, ok = [32]byte(b), true
+	}
+	return root, ok, nil
+}
+
+// MapTracker keeps the map of a registry that changes, for a log that
+// commits to it at every checkpoint: Root brings the map up to the
+// registry's state and returns its root. The first Root builds the map
+// from every leaf; later ones apply the leaves changed since
+// (Registry.MapChanges), O(log n) hashes each. Invalidate, after the
+// registry undid entries, makes the next Root rebuild the map, since a
+// leaf is never removed from the tree. Root and Invalidate are called by
+// the log's sequencer; Prove may be called concurrently with them.
+type MapTracker struct {
+	reg *Registry
+
+	mu     sync.Mutex
+	m      *Map
+	values map[[32]byte][]byte // the encoded value of every leaf in m
+	size   uint64              // the log size the map was last brought to
+	root   [32]byte
+	stale  bool
+}
+
+// NewMapTracker returns a tracker of reg's map, held in memory.
+func NewMapTracker(reg *Registry) *MapTracker { return &MapTracker{reg: reg} }
+
+// Invalidate makes the next Root rebuild the map from every leaf, and
+// Prove fail until then.
+func (t *MapTracker) Invalidate() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stale = true
+}
+
+// Root returns the root of the map of the registry as it is now, which
+// the caller says is the registry of the log's first size entries.
+func (t *MapTracker) Root(ctx context.Context, size uint64) ([32]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil || t.stale {
+		m, err := NewMap(ctx, prefix.NewMemoryStorage())
+		if err != nil {
+			return [32]byte{}, err
+		}
+		t.reg.TrackMap()
+		leaves := t.reg.MapLeaves()
+		if err := m.Update(ctx, leaves); err != nil {
+			return [32]byte{}, err
+		}
+		t.m, t.stale, t.values = m, false, make(map[[32]byte][]byte, len(leaves))
+		for _, l := range leaves {
+			t.values[l.Label] = l.Value
+		}
+	} else {
+		changes := t.reg.MapChanges()
+		if err := t.m.Update(ctx, changes); err != nil {
+			t.stale = true
+			return [32]byte{}, err
+		}
+		for _, l := range changes {
+			t.values[l.Label] = l.Value
+		}
+	}
+	root, err := t.m.Root(ctx)
+	if err != nil {
+		t.stale = true
+		return [32]byte{}, err
+	}
+	t.size, t.root = size, root
+	return root, nil
+}
+
+// ErrMapBusy is returned by MapTracker.Prove when the map is not at the
+// size asked for: it moved on, or a commit is under way or failed. Ask
+// again with the log's latest size.
+var ErrMapBusy = errors.New("attest: the map is not at that log size")
+
+// Prove returns the value of label in the map as of log size size (nil if
+// the label is not in the map), the map's root, and a proof of either
+// against that root. It fails with ErrMapBusy unless the map was last
+// brought to size.
+func (t *MapTracker) Prove(ctx context.Context, size uint64, label [32]byte) (value []byte, root [32]byte, proof MapProof, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil || t.stale || t.size != size {
+		return nil, [32]byte{}, nil, ErrMapBusy
+	}
+	found, proof, err := t.m.Prove(ctx, label)
+	if err != nil {
+		return nil, [32]byte{}, nil, err
+	}
+	if found {
+		value = t.values[label]
+	}
+	return value, t.root, proof, nil
 }

@@ -48,6 +48,7 @@ package attestlog
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -71,20 +72,21 @@ var DerivedTables = []string{attest.TableSignatories, attest.TableAccords, attes
 // Log is an attestation log: the Merkle log and the registry whose hooks
 // it has. The sequencer runs as the Merkle log's Run.
 type Log struct {
-	log *log.Log
-	reg *attest.Registry
+	log  *log.Log
+	reg  *attest.Registry
+	mapt *attest.MapTracker
 }
 
 // Create creates an empty attestation log in cfg.Storage (log.Create),
 // with cfg's hooks set to a new registry's.
 func Create(ctx context.Context, cfg log.Config) (*Log, error) {
 	reg := attest.NewRegistry(cfg.Origin)
-	hooks(&cfg, reg)
+	m := hooks(&cfg, reg)
 	l, err := log.Create(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Log{log: l, reg: reg}, nil
+	return &Log{log: l, reg: reg, mapt: m}, nil
 }
 
 // Open opens the attestation log in cfg.Storage (log.Open), with cfg's
@@ -92,14 +94,17 @@ func Create(ctx context.Context, cfg log.Config) (*Log, error) {
 // rows. Run the Merkle log's sequencer after it.
 func Open(ctx context.Context, cfg log.Config) (*Log, error) {
 	reg := attest.NewRegistry(cfg.Origin)
-	hooks(&cfg, reg)
+	m := hooks(&cfg, reg)
 	l, err := log.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	a := &Log{log: l, reg: reg}
+	a := &Log{log: l, reg: reg, mapt: m}
 	if err := a.loadRegistry(ctx, cfg.Logger); err != nil {
 		return nil, fmt.Errorf("loading the registry (try pledgelog reindex): %w", err)
+	}
+	if err := a.loadMap(ctx); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -116,13 +121,33 @@ func (a *Log) Registry() *attest.Registry { return a.reg }
 // entries other instances commit. An entry appended with its parsed
 // envelope as the value is neither parsed nor hashed again; a raw one
 // (log.Log.AppendBatch) is parsed by the hook.
-func hooks(cfg *log.Config, reg *attest.Registry) {
+//
+// Every checkpoint commits to the registry map (attest.MapExtension):
+// its Extensions hook brings the map to the registry as admitted up to the
+// checkpoint's size. An entry undone after admission makes the map be
+// rebuilt at the next checkpoint, since the tree never removes a leaf.
+func hooks(cfg *log.Config, reg *attest.Registry) *attest.MapTracker {
 	cfg.DedupKey = attest.DedupKey
+	m := attest.NewMapTracker(reg)
 	cfg.Admit = func(ctx context.Context, index uint64, e log.Entry) (func(), error) {
+		var undo func()
+		var err error
 		if env, ok := e.Value.(*attest.Envelope); ok {
-			return reg.AdmitEnvelope(index, env, e.LeafHash)
+			undo, err = reg.AdmitEnvelope(index, env, e.LeafHash)
+		} else {
+			undo, err = reg.Admit(ctx, index, e.Data)
 		}
-		return reg.Admit(ctx, index, e.Data)
+		if err != nil || undo == nil {
+			return undo, err
+		}
+		return func() { m.Invalidate(); undo() }, nil
+	}
+	cfg.Extensions = func(ctx context.Context, size uint64) ([]string, error) {
+		root, err := m.Root(ctx, size)
+		if err != nil {
+			return nil, fmt.Errorf("registry map: %w", err)
+		}
+		return []string{attest.MapExtension(root)}, nil
 	}
 	cfg.Index = func(index uint64, e log.Entry) []log.Row { return indexRows(reg, index, e.LeafHash) }
 	// On an instance that another one's commits reach (a shared
@@ -131,6 +156,22 @@ func hooks(cfg *log.Config, reg *attest.Registry) {
 		_, err := reg.Replay(index, e.Data)
 		return err
 	}
+	return m
+}
+
+// loadMap builds the registry map of the registry just loaded and checks
+// it against the root the stored checkpoint commits to, if it commits to
+// one: a registry rebuilt wrong from its rows must not sign on.
+func (a *Log) loadMap(ctx context.Context) error {
+	s := a.log.Latest()
+	root, err := a.mapt.Root(ctx, s.Size)
+	if err != nil {
+		return fmt.Errorf("building the registry map: %w", err)
+	}
+	if err := checkCommitted(s.Checkpoint, root); err != nil && !errors.Is(err, ErrMapUnavailable) {
+		return fmt.Errorf("the registry loaded from the derived rows (try pledgelog reindex): %w", err)
+	}
+	return nil
 }
 
 // indexRows are the derived rows of the entry just admitted at index.

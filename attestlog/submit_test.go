@@ -42,7 +42,7 @@ func countedLog(t *testing.T) (*Log, *counting) {
 	}
 	cfg := log.Config{Origin: origin, Signer: s, Storage: c, PublishInterval: time.Millisecond}
 	reg := attest.NewRegistry(origin)
-	hooks(&cfg, reg)
+	m := hooks(&cfg, reg)
 	key, admit := cfg.DedupKey, cfg.Admit
 	cfg.DedupKey = func(e []byte) []byte { c.hookKeys.Add(1); return key(e) }
 	cfg.Admit = func(ctx context.Context, index uint64, e log.Entry) (func(), error) {
@@ -58,7 +58,7 @@ func countedLog(t *testing.T) (*Log, *counting) {
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return &Log{log: l, reg: reg}, c
+	return &Log{log: l, reg: reg, mapt: m}, c
 }
 
 // TestSubmitCounts counts, for envelopes submitted through Submit, how

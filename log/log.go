@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,15 @@ type Config struct {
 	// state (what Admit maintains) follows the log. Its error stops Run
 	// (ErrCorrupt). Default: none.
 	Follow func(ctx context.Context, index uint64, e Entry) error
+
+	// Extensions returns the extension lines of the checkpoint the log
+	// is about to sign at size, called by the sequencer once the entries
+	// below size are admitted (or followed) and before anything else is
+	// admitted: the caller commits there to the state its hooks built
+	// from exactly those entries. An error fails the batch like a storage
+	// failure does, undoing its entries. Lines must be non-empty and free
+	// of newlines. Default: none.
+	Extensions func(ctx context.Context, size uint64) ([]string, error)
 
 	// MaxBatchSize caps the entries sequenced in one batch. Default 4096.
 	MaxBatchSize int
@@ -272,7 +282,7 @@ func Create(ctx context.Context, cfg Config) (*Log, error) {
 	}
 	l.tree = &tree{rng: rangeFactory.NewEmptyRange(0)}
 	l.recent = newRecent(0)
-	signed, err := l.sign(0, verify.EmptyRoot)
+	signed, err := l.sign(ctx, 0, verify.EmptyRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -312,9 +322,22 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	return l, nil
 }
 
-// sign returns a signed checkpoint for the given size and root.
-func (l *Log) sign(size uint64, root verify.Hash) ([]byte, error) {
+// sign returns a signed checkpoint for the given size and root, with the
+// extension lines of Config.Extensions.
+func (l *Log) sign(ctx context.Context, size uint64, root verify.Hash) ([]byte, error) {
 	c := verify.Checkpoint{Origin: l.cfg.Origin, Size: size, Root: root}
+	if l.cfg.Extensions != nil {
+		ext, err := l.cfg.Extensions(ctx, size)
+		if err != nil {
+			return nil, fmt.Errorf("log: checkpoint extensions at size %d: %w", size, err)
+		}
+		for _, e := range ext {
+			if e == "" || strings.ContainsAny(e, "\n") {
+				return nil, fmt.Errorf("log: checkpoint extension line %q at size %d is empty or holds a newline", e, size)
+			}
+		}
+		c.Extensions = ext
+	}
 	signed, err := verify.Sign(c.Text(), l.signers...)
 	if err != nil {
 		return nil, fmt.Errorf("log: signing checkpoint: %w", err)

@@ -277,7 +277,7 @@ func (l *Log) commit(ctx context.Context, b *batch) (*State, error) {
 	l.tree.finish(e)
 	b.edit = e
 	root := l.tree.root()
-	signed, err := l.sign(l.tree.size(), root)
+	signed, err := l.sign(ctx, l.tree.size(), root)
 	if err != nil {
 		return nil, err
 	}

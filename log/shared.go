@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -395,6 +396,7 @@ func (l *Log) catchUp(ctx context.Context, leading bool) error {
 	}
 	cur := l.latest.Load()
 	var s *State
+	var ext []string // the stored checkpoint's extension lines
 	if cur != nil && string(signed) == string(cur.Checkpoint) {
 		s = cur
 	} else {
@@ -402,7 +404,7 @@ func (l *Log) catchUp(ctx context.Context, leading bool) error {
 		if err != nil {
 			return fmt.Errorf("%w: the stored checkpoint does not verify: %w", ErrCorrupt, err)
 		}
-		s = &State{Size: c.Size, Root: c.Root, Checkpoint: signed}
+		s, ext = &State{Size: c.Size, Root: c.Root, Checkpoint: signed}, c.Extensions
 	}
 	switch {
 	case s.Size < cur.Size:
@@ -412,6 +414,9 @@ func (l *Log) catchUp(ctx context.Context, leading bool) error {
 	}
 	if s.Size > cur.Size {
 		if err := l.replay(ctx, cur.Size, s.Size); err != nil {
+			return err
+		}
+		if err := l.checkExtensions(ctx, s.Size, ext); err != nil {
 			return err
 		}
 	}
@@ -424,6 +429,26 @@ func (l *Log) catchUp(ctx context.Context, leading bool) error {
 	}
 	if s != cur {
 		l.setLatest(s)
+	}
+	return nil
+}
+
+// checkExtensions brings the caller's state to a checkpoint of size that
+// another instance signed, through Config.Extensions, and checks that
+// the lines it returns are the checkpoint's own, ext: an instance
+// following the log recomputes what the leader committed to. A
+// checkpoint without extension lines (signed by an instance of a version
+// that added none, during an upgrade) is not compared.
+func (l *Log) checkExtensions(ctx context.Context, size uint64, ext []string) error {
+	if l.cfg.Extensions == nil {
+		return nil
+	}
+	mine, err := l.cfg.Extensions(ctx, size)
+	if err != nil {
+		return fmt.Errorf("log: checkpoint extensions at size %d: %w", size, err)
+	}
+	if len(ext) > 0 && !slices.Equal(mine, ext) {
+		return fmt.Errorf("%w: the stored checkpoint of size %d has extension lines %q, the entries build %q", ErrCorrupt, size, ext, mine)
 	}
 	return nil
 }

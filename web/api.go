@@ -18,18 +18,28 @@ func (s *Server) getLog(c echo.Context) error {
 	})
 }
 
-// getEntry serves an entry of the committed tree. Entries are immutable.
+// getEntry serves an entry of the committed tree. Entries are immutable,
+// and so is the answer: it is encoded once per entry and kept with the
+// entry's bundle in the bundle cache (but with echo's ?pretty).
 func (s *Server) getEntry(c echo.Context) error {
 	index, err := parseNumber("index", c.Param("index"))
 	if err != nil {
 		return err
 	}
-	entry, err := s.entry(c.Request().Context(), index)
+	b, k, err := s.entryBundle(c.Request().Context(), index)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, cacheImmutable)
-	return c.JSON(http.StatusOK, api.Entry{Index: index, Entry: entry, LeafHash: verify.LeafHash(entry)})
+	if _, pretty := c.QueryParams()["pretty"]; pretty {
+		entry := b.entries[k]
+		return c.JSON(http.StatusOK, api.Entry{Index: index, Entry: entry, LeafHash: verify.LeafHash(entry)})
+	}
+	body, err := s.bundles.answer(b, k, index)
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, body)
 }
 
 // maxNumber is the largest index or size accepted: 2^63-1.

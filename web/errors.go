@@ -44,6 +44,7 @@ var (
 	kindDiskFull         = kind{"disk-full", "Storage nearly full", http.StatusServiceUnavailable}
 	kindStorage          = kind{"storage-unavailable", "Storage failing", http.StatusServiceUnavailable}
 	kindNotReady         = kind{"not-ready", "Not ready", http.StatusServiceUnavailable}
+	kindMapUnavailable   = kind{"map-unavailable", "Registry map not at the latest checkpoint", http.StatusServiceUnavailable}
 	kindInternal         = kind{"internal", "Internal server error", http.StatusInternalServerError}
 
 	kindUnsupportedMedia  = kind{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType}

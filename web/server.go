@@ -82,9 +82,9 @@ type Config struct {
 	// it within 3 s gets 503 busy. Default 64 MiB.
 	MaxBufferedBytes int64
 
-	// BundleCacheBytes bounds the entry bundles kept in memory, raw and
-	// gzipped, by GET /tile/entries/… and the reads of single entries (see
-	// bundleCache). Default 64 MiB.
+	// BundleCacheBytes bounds the entry bundles and hash tiles kept in
+	// memory, raw and gzipped, by GET /tile/… and the reads of single
+	// entries (see bundleCache). Default 64 MiB.
 	BundleCacheBytes int64
 
 	// Policy, if not empty, is the log's witness policy
@@ -213,6 +213,7 @@ type Server struct {
 	bundles    *bundleCache
 	now        func() time.Time
 	build      bundling // the bundle builder and its node cache (bundle.go)
+	ui         *ui      // the web UI (ui.go); nil for a plain log
 }
 
 // New returns a server for cfg.Log. It starts nothing: serve Handler with
@@ -286,6 +287,7 @@ func (s *Server) routes() *echo.Echo {
 		getHead(api, "/signatories", s.getSignatories)
 		getHead(api, "/signatories/:id", s.getSignatory)
 		getHead(api, "/search", s.getSearch)
+		getHead(api, "/map", s.getMapLookup)
 	}
 
 	getHead(e, "/healthz", s.getHealthz)

@@ -5,18 +5,24 @@ import (
 	"compress/gzip"
 	"container/list"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
+	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify"
 )
 
 // bundleCache keeps recently read entry bundles in memory, parsed once
-// into their entries and gzipped at most once: a bundle at a given width
-// never changes, so the server need not read, parse or compress it again
-// for every request (a full bundle of maximum-size entries is 16 MiB). It
-// holds at most max bytes, raw and gzipped together, forgetting the least
+// into their entries and gzipped at most once, with the answers of
+// GET /api/v1/entries/N encoded once: a bundle at a given width never
+// changes, so the server need not read, parse or compress it again for
+// every request (a full bundle of maximum-size entries is 16 MiB). It
+// keeps the hash tiles it serves too (gzip does not shrink them: they are
+// hashes), which also never change at a given width. It holds at most
+// max bytes, raw, gzipped and encoded together, forgetting the least
 // recently used bundles first; a bundle larger than max is not kept.
 // Concurrent misses of one bundle read it once.
 type bundleCache struct {
@@ -39,6 +45,11 @@ type cachedBundle struct {
 
 	gzOnce sync.Once
 	gz     []byte // nil until gzipped; raw's length or more if gzip does not help
+
+	// answers are the bodies of GET /api/v1/entries/N for its entries,
+	// each encoded on the first request for it (entryAnswer).
+	answers     []atomic.Pointer[[]byte]
+	answerBytes atomic.Int64 // of the answers, counted in the cache's size
 }
 
 // loadCall is a read of a bundle that concurrent misses wait for.
@@ -53,7 +64,8 @@ func newBundleCache(max int64) *bundleCache {
 		loading: map[string]*loadCall{}}
 }
 
-// get returns entry bundle t of l, from the cache or read and parsed.
+// get returns entry bundle or hash tile t of l, from the cache or read
+// (and parsed).
 func (bc *bundleCache) get(ctx context.Context, l *log.Log, t verify.Tile) (*cachedBundle, error) {
 	path := t.Path()
 	bc.mu.Lock()
@@ -75,7 +87,7 @@ func (bc *bundleCache) get(ctx context.Context, l *log.Log, t verify.Tile) (*cac
 	bc.loading[path] = call
 	bc.mu.Unlock()
 
-	call.b, call.err = readBundle(ctx, l, t)
+	call.b, call.err = readTile(ctx, l, t)
 	bc.mu.Lock()
 	delete(bc.loading, path)
 	if call.err == nil {
@@ -86,16 +98,21 @@ func (bc *bundleCache) get(ctx context.Context, l *log.Log, t verify.Tile) (*cac
 	return call.b, call.err
 }
 
-func readBundle(ctx context.Context, l *log.Log, t verify.Tile) (*cachedBundle, error) {
+// readTile reads tile t of l: an entry bundle, parsed, or a hash tile.
+func readTile(ctx context.Context, l *log.Log, t verify.Tile) (*cachedBundle, error) {
 	data, err := l.ReadTile(ctx, t)
 	if err != nil {
 		return nil, err
+	}
+	if t.Level != verify.EntriesLevel {
+		return &cachedBundle{path: t.Path(), raw: data}, nil
 	}
 	entries, err := verify.ParseBundle(data)
 	if err != nil {
 		return nil, fmt.Errorf("log: %s: %w", t.Path(), log.ErrCorrupt)
 	}
-	return &cachedBundle{path: t.Path(), raw: data, entries: entries}, nil
+	return &cachedBundle{path: t.Path(), raw: data, entries: entries,
+		answers: make([]atomic.Pointer[[]byte], len(entries))}, nil
 }
 
 // add holds b, unless it is larger than the whole cache. Called with mu
@@ -115,7 +132,7 @@ func (bc *bundleCache) evict() {
 	for bc.size > bc.max && bc.order.Len() > 0 {
 		old := bc.order.Remove(bc.order.Back()).(*cachedBundle)
 		delete(bc.byPath, old.path)
-		bc.size -= int64(len(old.raw) + len(old.gz))
+		bc.size -= int64(len(old.raw)+len(old.gz)) + old.answerBytes.Load()
 	}
 }
 
@@ -145,4 +162,29 @@ func (bc *bundleCache) gzipped(b *cachedBundle) []byte {
 		return nil
 	}
 	return b.gz
+}
+
+// answer returns the JSON body of GET /api/v1/entries/N for entry k of b
+// at index, as echo's JSON encoder writes api.Entry (a trailing newline
+// included), encoding it on the first call only.
+func (bc *bundleCache) answer(b *cachedBundle, k int, index uint64) ([]byte, error) {
+	if a := b.answers[k].Load(); a != nil {
+		return *a, nil
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(api.Entry{Index: index, Entry: b.entries[k], LeafHash: verify.LeafHash(b.entries[k])}); err != nil {
+		return nil, err
+	}
+	a := buf.Bytes()
+	if !b.answers[k].CompareAndSwap(nil, &a) {
+		return *b.answers[k].Load(), nil
+	}
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	b.answerBytes.Add(int64(len(a)))
+	if e, held := bc.byPath[b.path]; held && e.Value == b {
+		bc.size += int64(len(a))
+		bc.evict()
+	}
+	return a, nil
 }

@@ -27,29 +27,25 @@ func (s *Server) getCheckpoint(c echo.Context) error {
 // getTile serves a hash tile or an entry bundle. Tiles of the latest
 // committed tree are served even before its checkpoint is published: they
 // are durable and immutable, and a client only asks for those its verified
-// checkpoint implies. Entry bundles come from the bundle cache, gzipped
-// once for the clients that accept gzip.
+// checkpoint implies. Both come from the bundle cache, compressed once
+// for the clients that accept gzip (c2sp.org/tlog-tiles: entry bundles
+// SHOULD be compressed at the HTTP layer, with gzip or what the client's
+// Accept-Encoding asks for), and served from that form; a hash tile, which
+// gzip does not shrink, and any client that does not accept gzip get the
+// bytes themselves.
 func (s *Server) getTile(c echo.Context) error {
 	t, err := verify.ParseTilePath(c.Request().URL.EscapedPath()[1:])
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	if t.Level != verify.EntriesLevel {
-		data, err := s.log.ReadTile(c.Request().Context(), t)
-		if err != nil {
-			return err
-		}
-		h.Set(echo.HeaderCacheControl, cacheImmutable)
-		return c.Blob(http.StatusOK, echo.MIMEOctetStream, data)
-	}
 	b, err := s.bundles.get(c.Request().Context(), s.log, t)
 	if err != nil {
 		return err
 	}
+	h := c.Response().Header()
 	h.Set(echo.HeaderCacheControl, cacheImmutable)
 	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
-	if acceptsGzip(c.Request()) && len(b.raw) >= minGzip {
+	if len(b.raw) >= minGzip && acceptsGzip(c.Request()) {
 		if gz := s.bundles.gzipped(b); gz != nil {
 			h.Set(echo.HeaderContentEncoding, "gzip")
 			return c.Blob(http.StatusOK, echo.MIMEOctetStream, gz)
@@ -80,18 +76,28 @@ func acceptsGzip(r *http.Request) bool {
 // entry returns the entry at index of the committed tree, from its bundle
 // in the bundle cache. The slice must not be modified.
 func (s *Server) entry(ctx context.Context, index uint64) ([]byte, error) {
+	b, k, err := s.entryBundle(ctx, index)
+	if err != nil {
+		return nil, err
+	}
+	return b.entries[k], nil
+}
+
+// entryBundle returns the cached bundle of the entry at index of the
+// committed tree, and the entry's place in it.
+func (s *Server) entryBundle(ctx context.Context, index uint64) (*cachedBundle, int, error) {
 	size := s.log.Latest().Size
 	if index >= size {
-		return nil, log.ErrBeyondSize
+		return nil, 0, log.ErrBeyondSize
 	}
 	t := verify.TileForIndex(verify.EntriesLevel, index, size)
 	b, err := s.bundles.get(ctx, s.log, t)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	k := int(index % verify.TileWidth)
 	if k >= len(b.entries) {
-		return nil, fmt.Errorf("log: %s has no entry %d: %w", t.Path(), k, log.ErrCorrupt)
+		return nil, 0, fmt.Errorf("log: %s has no entry %d: %w", t.Path(), k, log.ErrCorrupt)
 	}
-	return b.entries[k], nil
+	return b, k, nil
 }

@@ -51,6 +51,7 @@ type ui struct {
 	echo  *echo.Echo
 	pages map[string]*template.Template
 	sums  summaryCache
+	cache pageCache // the pages rendered once per state (uicache.go)
 }
 
 // uiMiddleware returns a pre-routing middleware that serves the UI's GET
@@ -61,6 +62,7 @@ func (s *Server) uiMiddleware() echo.MiddlewareFunc {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	}
 	u := newUI(s)
+	s.ui = u
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
@@ -200,21 +202,30 @@ type page struct {
 
 // render answers the page template name with data.
 func (u *ui) render(c echo.Context, status int, name, title string, data any) error {
+	body, err := u.renderBytes(c.Request().Context(), name, title, data)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
+	return c.HTMLBlob(status, body)
+}
+
+// renderBytes renders the page template name with data.
+func (u *ui) renderBytes(ctx context.Context, name, title string, data any) ([]byte, error) {
 	p := page{Title: title, Nav: name, Origin: u.s.log.Origin(), URL: u.s.cfg.PublicURL,
 		VKey: u.s.log.VerifierKey(), VKeys: strings.Join(u.s.log.VerifierKeys(), " "),
 		Witnesses: strings.Join(u.s.cfg.Witnesses, " "), WitnessQuorum: u.s.cfg.WitnessQuorum,
 		Size: u.s.log.Published().Size, Data: data}
-	sum, err := u.summary(c.Request().Context())
+	sum, err := u.summary(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p.Demo, p.Quote = sum.demo, sum.notices
 	var buf bytes.Buffer
 	if err := u.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		return err
+		return nil, err
 	}
-	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
-	return c.HTMLBlob(status, buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // summary is what the pages show of the registry on every request: the

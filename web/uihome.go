@@ -74,26 +74,29 @@ type homeData struct {
 }
 
 func (u *ui) home(c echo.Context) error {
+	return u.cached(c, "home", u.renderHome)
+}
+
+func (u *ui) renderHome(ctx context.Context) ([]byte, error) {
 	d := homeData{Checkpoint: u.checkpointView(u.s.log.Published().Checkpoint)}
-	ctx := c.Request().Context()
 	history, err := u.history(ctx, 200)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d.Chart = growthChart(history)
 	accords, err := u.s.alog.Accords(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if d.Accords, err = attestlog.DecodeAll(accords); err != nil {
-		return err
+		return nil, err
 	}
 	sum, err := u.summary(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d.Signatories = sum.signatories
-	return u.render(c, 200, "home", "Home", d)
+	return u.renderBytes(ctx, "home", "Home", d)
 }
 
 // history returns up to limit published checkpoints, newest first.
@@ -118,18 +121,30 @@ type checkpointsData struct {
 const historyPage = 100
 
 func (u *ui) checkpoints(c echo.Context) error {
-	published := u.s.log.Published().Size
-	before := published + 1
-	if v := c.QueryParam("before"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil || n > published+1 {
-			return problemf(kindBadParameter, "before must be a tree size")
-		}
-		before = n
+	if c.QueryParam("before") == "" {
+		return u.cached(c, "checkpoints", func(ctx context.Context) ([]byte, error) {
+			return u.renderCheckpoints(ctx, u.s.log.Published().Size+1)
+		})
 	}
-	notes, err := u.s.log.Checkpoints(c.Request().Context(), before, historyPage)
+	published := u.s.log.Published().Size
+	n, err := strconv.ParseUint(c.QueryParam("before"), 10, 64)
+	if err != nil || n > published+1 {
+		return problemf(kindBadParameter, "before must be a tree size")
+	}
+	body, err := u.renderCheckpoints(c.Request().Context(), n)
 	if err != nil {
 		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
+	return c.HTMLBlob(200, body)
+}
+
+// renderCheckpoints renders the page of the checkpoints before the tree
+// size before.
+func (u *ui) renderCheckpoints(ctx context.Context, before uint64) ([]byte, error) {
+	notes, err := u.s.log.Checkpoints(ctx, before, historyPage)
+	if err != nil {
+		return nil, err
 	}
 	d := checkpointsData{}
 	for _, n := range notes {
@@ -138,5 +153,5 @@ func (u *ui) checkpoints(c echo.Context) error {
 	if len(d.History) == historyPage {
 		d.Before = d.History[len(d.History)-1].Size
 	}
-	return u.render(c, 200, "checkpoints", "Checkpoints", d)
+	return u.renderBytes(ctx, "checkpoints", "Checkpoints", d)
 }

@@ -28,22 +28,25 @@ func (u *ui) accord(c echo.Context) error {
 	if !idPattern.MatchString(id) {
 		return problemf(kindBadParameter, "An accord id has lowercase letters, digits and '-' only.")
 	}
-	ctx := c.Request().Context()
+	return u.cached(c, "accord/"+id, func(ctx context.Context) ([]byte, error) { return u.renderAccord(ctx, id) })
+}
+
+func (u *ui) renderAccord(ctx context.Context, id string) ([]byte, error) {
 	var d accordData
 	var err error
 	d.Accord, err = u.s.alog.Accord(ctx, id)
 	if errors.Is(err, attestlog.ErrNotFound) {
-		return problemf(kindRouteNotFound, "This log holds no accord with this id.")
+		return nil, problemf(kindRouteNotFound, "This log holds no accord with this id.")
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if d.Signatories, err = u.s.alog.AllSignatories(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	cells, err := u.s.alog.LatestByAccord(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	latest := map[string]attest.LatestPledge{} // by "signatory/principle"
 	for _, p := range cells {
@@ -56,7 +59,7 @@ func (u *ui) accord(c echo.Context) error {
 		}
 		d.Matrix = append(d.Matrix, mr)
 	}
-	return u.render(c, 200, "accord", d.Accord.Title, d)
+	return u.renderBytes(ctx, "accord", d.Accord.Title, d)
 }
 
 // signatoriesPage is how many signatories a page of /signatories lists.
@@ -68,23 +71,37 @@ type signatoriesData struct {
 }
 
 func (u *ui) signatories(c echo.Context) error {
+	v := c.QueryParam("cursor")
+	if v == "" {
+		return u.cached(c, "signatories", func(ctx context.Context) ([]byte, error) { return u.renderSignatories(ctx, "") })
+	}
+	body, err := u.renderSignatories(c.Request().Context(), v)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
+	return c.HTMLBlob(200, body)
+}
+
+// renderSignatories renders the page of signatories from cursor.
+func (u *ui) renderSignatories(ctx context.Context, cursorParam string) ([]byte, error) {
 	q := map[string]string{"limit": strconv.Itoa(signatoriesPage)}
-	if v := c.QueryParam("cursor"); v != "" {
-		q["cursor"] = v
+	if cursorParam != "" {
+		q["cursor"] = cursorParam
 	}
 	pg, err := pageOf(q)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	docs, next, err := u.s.alog.Signatories(c.Request().Context(), pg)
+	docs, next, err := u.s.alog.Signatories(ctx, pg)
 	if err != nil {
-		return pageError(err)
+		return nil, pageError(err)
 	}
 	d := signatoriesData{Next: cursor(next)}
 	if d.Signatories, err = attestlog.DecodeAll(docs); err != nil {
-		return err
+		return nil, err
 	}
-	return u.render(c, 200, "signatories", "Signatories", d)
+	return u.renderBytes(ctx, "signatories", "Signatories", d)
 }
 
 type signatoryData struct {

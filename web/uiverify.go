@@ -40,12 +40,16 @@ func fingerprint(vkey string) string {
 }
 
 func (u *ui) verifyYourself(c echo.Context) error {
+	return u.cached(c, "verify", u.renderVerify)
+}
+
+func (u *ui) renderVerify(ctx context.Context) ([]byte, error) {
 	public := u.s.cfg.PublicURL
 	vkey := u.s.log.VerifierKey()
 	flags := " --url " + public + " --log-key " + vkey
-	registrar, err := u.genesisKey(c.Request().Context())
+	registrar, err := u.genesisKey(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	size := u.s.log.Published().Size
 	last := "0"
@@ -58,7 +62,7 @@ func (u *ui) verifyYourself(c echo.Context) error {
 		{"Rebuild the whole tree, the registry and the pledge matrix from the tiles:", "pledge-verify audit" + flags + registrar},
 		{"Verify a proof bundle a signatory gave you, offline:", "pledge-verify bundle --log-key " + vkey + registrar + " FILE"},
 	}}
-	return u.render(c, 200, "verify", "Verify it yourself", d)
+	return u.renderBytes(ctx, "verify", "Verify it yourself", d)
 }
 
 // pinLink returns the home page's path with the fragment that pins every

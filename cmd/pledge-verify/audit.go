@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -105,7 +106,9 @@ type auditJSON struct {
 	Record     string                `json:"record"`
 	Seconds    float64               `json:"seconds"`
 	Matrix     []attest.LatestPledge `json:"matrix,omitempty"`
-	Cosigned   []string              `json:"cosigned"` // who cosigned the checkpoint, when, and the quorum met
+	Cosigned   []string              `json:"cosigned"`      // who cosigned the checkpoint, when, and the quorum met
+	MapRoot    string                `json:"map_root"`      // base64 of the registry map rebuilt from the entries
+	MapSigned  bool                  `json:"map_committed"` // whether the checkpoint commits to it (it then matches)
 }
 
 func (f *auditFlags) print(w io.Writer, rep *audit.Report, cosigned []string, took time.Duration) error {
@@ -115,9 +118,15 @@ func (f *auditFlags) print(w io.Writer, rep *audit.Report, cosigned []string, to
 	}
 	if f.json {
 		return cli.PrintJSONLine(w, auditJSON{rep.Tree.Origin, rep.Tree.Size, rep.Tree.Root.String(), rep.Resumed, rep.Signatures,
-			nonNil(rep.Findings), rep.Total, f.record, took.Seconds(), matrix, nonNil(cosigned)})
+			nonNil(rep.Findings), rep.Total, f.record, took.Seconds(), matrix, nonNil(cosigned),
+			base64.StdEncoding.EncodeToString(rep.MapRoot[:]), rep.MapCommitted})
 	}
 	fmt.Fprintf(w, "audited %s: %d entries, root %s matches the signed checkpoint\n", rep.Tree.Origin, rep.Tree.Size, rep.Tree.Root)
+	if rep.MapCommitted {
+		fmt.Fprintf(w, "registry map rebuilt from the entries: root %s matches the checkpoint's\n", base64.StdEncoding.EncodeToString(rep.MapRoot[:]))
+	} else {
+		fmt.Fprintf(w, "registry map rebuilt from the entries: root %s; the checkpoint commits to none (signed before the log committed to its map)\n", base64.StdEncoding.EncodeToString(rep.MapRoot[:]))
+	}
 	for _, c := range cosigned {
 		fmt.Fprintln(w, c)
 	}

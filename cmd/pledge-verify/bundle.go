@@ -93,8 +93,7 @@ func (f *bundleFlags) verify(ctx context.Context, file string, data []byte, p *b
 
 func printResult(w io.Writer, res *bundle.Result, asJSON bool) error {
 	if asJSON {
-		return cli.PrintJSONLine(w, map[string]any{"verified": true, "facts": res.Facts(), "index": res.Index,
-			"signer": res.Signer, "keyid": res.KeyID, "size": res.Size, "nonRevocation": res.NonRevocation})
+		return cli.PrintJSONLine(w, newResultJSON(res))
 	}
 	fmt.Fprintln(w, "verified:")
 	for _, l := range res.Facts() {

@@ -2,46 +2,35 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 )
+
+// flagEnv names the command's environment variables: --log-key is
+// PLEDGE_VERIFY_LOG_KEY.
+const flagEnv = cli.Env("PLEDGE_VERIFY_")
 
 // newFlags returns the flag set of a command; synopsis follows its name in
 // the usage message.
 func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: pledge-verify %s %s\n\nflags:\n", name, synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
+	return flagEnv.NewFlags("pledge-verify", name, synopsis, stderr)
 }
 
-// parse parses args, allowing flags after positional arguments, and
-// returns the positional arguments; it wants exactly npos of them
-// (-1: any number).
+// parse sets each flag from its environment variable, if set, and then
+// from args, which win, allowing flags after positional arguments; it
+// returns the positional arguments, and wants exactly npos of them (-1:
+// any number). What one run works on (--index, --entry, --exec, --once)
+// is command line only.
 func parse(fs *flag.FlagSet, args []string, npos int) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return nil, err
-			}
-			return nil, usageError{Err: err}
+	for _, n := range []string{"index", "entry", "exec", "once", "tlog-proof", "out", "name"} {
+		if fs.Lookup(n) != nil {
+			cli.CommandLine(fs, n)
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
 	}
-	if npos >= 0 && len(pos) != npos {
-		return nil, usageError{Err: fmt.Errorf("%s: want %d argument(s), got %d", fs.Name(), npos, len(pos))}
-	}
-	return pos, nil
+	return flagEnv.ParseArgs(fs, args, npos)
 }
 
 // listFlag is a repeatable string flag.

@@ -42,17 +42,27 @@ commands:
 
 Trust: --log-key VKEY (repeatable), --witness VKEY (repeatable) and --quorum N,
 or --policy FILE (c2sp.org/tlog-policy); and --registrar-key FILE|KEYID.
-Exit status: 0 verified, 1 verification failed, 2 usage or network error.
+Exit status: 0 verified, 1 verification failed, 2 usage, unreadable input or network error.
+Every flag is also a variable: --log-key is PLEDGE_VERIFY_LOG_KEY (the command line wins).
+"pledge-verify completion bash|zsh" prints a shell completion script.
 Run "pledge-verify <command> -h" for a command's flags, "pledge-verify version" for its version.
 `
 
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
-		"version": cli.VersionCommand("pledge-verify"),
-		"bundle":  runBundle, "inclusion": runInclusion, "consistency": runConsistency,
-		"audit": runAudit, "monitor": runMonitor, "witness": runWitness,
-	})
+	return cli.Dispatch(ctx, args, stdout, stderr, usage, commands())
+}
+
+// groups are the commands of subcommands.
+var groups = map[string]cli.Group{"witness": witnessGroup}
+
+// commands is the command table.
+func commands() map[string]cli.Command {
+	return map[string]cli.Command{
+		"version": cli.VersionCommand("pledge-verify"), "completion": cli.CompletionCommand("pledge-verify", commands, groups),
+		"bundle": runBundle, "inclusion": runInclusion, "consistency": runConsistency,
+		"audit": runAudit, "monitor": runMonitor, "witness": witnessGroup.Run,
+	}
 }
 
 // usageError is a bad command line or unusable input: exit status 2.
@@ -86,7 +96,7 @@ func exitCode(err error) int {
 // servedBad reports whether err says that the log served something wrong:
 // a tree, tile or entry bundle that does not check.
 func servedBad(err error) bool {
-	for _, e := range []error{audit.ErrRoot, audit.ErrTile, audit.ErrResume, monitor.ErrInconsistent,
+	for _, e := range []error{audit.ErrRoot, audit.ErrMapRoot, audit.ErrTile, audit.ErrResume, monitor.ErrInconsistent,
 		consistency.ErrSplitView, verify.ErrMalformedBundle, verify.ErrShortTile} {
 		if errors.Is(err, e) {
 			return true

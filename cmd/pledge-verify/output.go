@@ -3,10 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"golang.org/x/term"
+
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 )
 
 // progress reports long work on stderr, only when it is a terminal, at
@@ -18,7 +19,7 @@ type progress struct {
 }
 
 func newProgress(stderr io.Writer, what string) *progress {
-	if f, ok := stderr.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+	if f, ok := cli.File(stderr); !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
 	return &progress{w: stderr, what: what}

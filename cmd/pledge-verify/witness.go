@@ -18,6 +18,10 @@ import (
 	"github.com/pledgelog/pledgelog/verify/witness"
 )
 
+var witnessGroup = cli.Group{Usage: witnessUsage, Commands: map[string]cli.Command{
+	"keygen": runWitnessKeygen, "serve": runWitnessServe,
+}}
+
 const witnessUsage = `usage: pledge-verify witness <command> [flags]
 
 commands:
@@ -26,12 +30,6 @@ commands:
 
 See docs/witness.md.
 `
-
-func runWitness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return cli.Dispatch(ctx, args, stdout, stderr, witnessUsage, map[string]cli.Command{
-		"keygen": runWitnessKeygen, "serve": runWitnessServe,
-	})
-}
 
 func runWitnessKeygen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("witness keygen", "--name NAME --out FILE [--type mldsa44|ed25519]", stderr)

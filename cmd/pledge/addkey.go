@@ -66,9 +66,9 @@ func addKey(ctx context.Context, cl *client.Client, id string, cur, add *client.
 	if err != nil {
 		return 0, explainField(err)
 	}
-	_, res, _, err := cl.Submit(ctx, cur, id, leaf, info, vkey)
+	data, res, _, err := cl.Submit(ctx, cur, id, leaf, info, vkey)
 	if err != nil {
-		return 0, err
+		return 0, submitFailed(data, err)
 	}
 	return res.Index, nil
 }

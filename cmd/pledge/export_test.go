@@ -347,8 +347,8 @@ func TestExportErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, tc.name+".out")
 			err := run(context.Background(), []string{"export", "--in", tc.in, "--out", out}, io.Discard, io.Discard)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || exitCode(err) != 1 {
-				t.Errorf("export = %v, want an error with %q, exit 1", err, tc.want)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || exitCode(err) != 2 {
+				t.Errorf("export = %v, want an error with %q, exit 2", err, tc.want)
 			}
 			if _, serr := os.Stat(out); serr == nil {
 				t.Errorf("export wrote %s after an error", out)

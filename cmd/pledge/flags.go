@@ -21,9 +21,25 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return flagEnv.NewFlags("pledge", name, synopsis, stderr)
 }
 
-// parse sets each flag from its environment variable, if set, and then
-// from args, which win. It takes no positional arguments.
-func parse(fs *flag.FlagSet, args []string) error { return flagEnv.Parse(fs, args) }
+// parse sets each flag from args, and each flag args do not set from its
+// environment variable, if set. It takes no positional arguments.
+// commandLineOnly flags take no variable.
+func parse(fs *flag.FlagSet, args []string) error {
+	for _, n := range commandLineOnly {
+		if fs.Lookup(n) != nil {
+			cli.CommandLine(fs, n)
+		}
+	}
+	return flagEnv.Parse(fs, args)
+}
+
+// commandLineOnly are the flags that name what one run works on or says
+// (a PLEDGE_STATEMENT left set would be signed into every pledge), or
+// that mean different files in different commands (--out: keygen's key,
+// sign's envelope, request's request).
+var commandLineOnly = []string{"out", "in", "file", "bundle", "new-key", "keyid", "reason", "void-from",
+	"accord", "principle", "status", "statement", "evidence", "effective", "supersedes",
+	"action", "name", "website", "type"}
 
 // common are the flags every command that talks to a log or reads keys has.
 type common struct {

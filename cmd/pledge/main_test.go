@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-// bin holds the pledge and pledgelog binaries built by TestMain; logURL
+// bin holds the pledge, pledgelog and pledge-verify binaries built by TestMain; logURL
 // and dataDir are those of the demo log it serves for every test.
 var bin, logURL, dataDir string
 
@@ -32,7 +32,8 @@ func withServer(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(dir)
 	bin = filepath.Join(dir, "bin")
-	build := exec.Command("go", "build", "-o", bin+"/", "github.com/pledgelog/pledgelog/cmd/pledge", "github.com/pledgelog/pledgelog/cmd/pledgelog")
+	build := exec.Command("go", "build", "-o", bin+"/", "github.com/pledgelog/pledgelog/cmd/pledge", "github.com/pledgelog/pledgelog/cmd/pledgelog",
+		"github.com/pledgelog/pledgelog/cmd/pledge-verify")
 	if out, err := build.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("building: %v: %s", err, out)
 	}

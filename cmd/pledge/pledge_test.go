@@ -150,21 +150,21 @@ func TestErrors(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"unknown flag", []string{"sign", "--colour", "red"}, 2, "colour"},
 		{"keygen type", []string{"keygen", "--type", "rsa"}, 2, "--type"},
-		{"keygen overwrite", []string{"keygen"}, 1, "refusing to overwrite"},
+		{"keygen overwrite", []string{"keygen"}, 2, "refusing to overwrite"},
 		{"sign without signatory", []string{"sign", "--accord", accord}, 2, "--signatory"},
 		{"sign bad status", signArgs("--status", "maybe"), 2, "--status"},
 		{"sign bad evidence", signArgs("--evidence", "http://plain.example"), 2, "--evidence"},
 		{"sign bad date", signArgs("--effective", "2026-13-01"), 2, "--effective"},
 		{"sign bad supersedes", signArgs("--supersedes", "first"), 2, "--supersedes"},
-		{"sign unknown accord", []string{"sign", "--signatory", "errco", "--accord", "nope", "--principle", "p", "--status", "committed", "--statement", "x"}, 1, "--accord"},
+		{"sign unknown accord", []string{"sign", "--signatory", "errco", "--accord", "nope", "--principle", "p", "--status", "committed", "--statement", "x"}, 2, "--accord"},
 		{"sign file and flags", []string{"sign", "--file", "pledge.json", "--status", "committed"}, 2, "--file"},
-		{"sign file unknown field", []string{"sign", "--file", "pledge.json"}, 1, "colour"},
-		{"sign missing key", signArgs("--key", "nokey.pem"), 1, "pledge keygen"},
-		{"sign no log", signArgs("--url", "http://127.0.0.1:1"), 1, "--url"},
-		{"submit missing file", []string{"submit", "--in", "missing.json"}, 1, "--in"},
-		{"submit not an envelope", []string{"submit", "--in", "garbage.json"}, 1, "not a canonical envelope"},
+		{"sign file unknown field", []string{"sign", "--file", "pledge.json"}, 2, "colour"},
+		{"sign missing key", signArgs("--key", "nokey.pem"), 2, "pledge keygen"},
+		{"sign no log", signArgs("--url", "http://127.0.0.1:1"), 2, "--url"},
+		{"submit missing file", []string{"submit", "--in", "missing.json"}, 2, "--in"},
+		{"submit not an envelope", []string{"submit", "--in", "garbage.json"}, 2, "not a canonical envelope"},
 		{"status without id", []string{"status"}, 2, "--id"},
-		{"status unknown signatory", []string{"status", "--id", "nobody-here"}, 1, "signatory-not-found"},
+		{"status unknown signatory", []string{"status", "--id", "nobody-here"}, 2, "signatory-not-found"},
 		{"status no known keys", []string{"status", "--id", "errco", "--known-keys", "."}, 2, "--known-keys"},
 		{"request without name", []string{"request", "--id", "x"}, 2, "--name"},
 		{"request bad action", []string{"request", "--id", "x", "--action", "adopt"}, 2, "--action"},
@@ -181,7 +181,7 @@ func TestErrors(t *testing.T) {
 	// A key the log does not know cannot get a session.
 	stranger.must("pledge", "sign", "--signatory", "errco", "--accord", accord, "--principle", "no-offense",
 		"--status", "committed", "--statement", "Not mine.")
-	if r := stranger.run("pledge", "submit"); r.code != 1 || !strings.Contains(r.stderr, "401 unauthorized") {
+	if r := stranger.run("pledge", "submit"); r.code != 2 || !strings.Contains(r.stderr, "401 unauthorized") {
 		t.Errorf("submit with an unregistered key = %d: %s", r.code, r.stderr)
 	}
 }

@@ -59,7 +59,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if len(r.Alarms) > 0 {
-		return fmt.Errorf("%d alarm(s) for %s: see above", len(r.Alarms), id)
+		return failed(fmt.Errorf("%d alarm(s) for %s: see above", len(r.Alarms), id))
 	}
 	return nil
 }

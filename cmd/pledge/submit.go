@@ -72,7 +72,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	data, res, created, err := c.Submit(ctx, key, env.Statement.Signatory(), env.Leaf(), info, vkey)
 	if err != nil {
-		return err
+		return submitFailed(data, err)
 	}
 	if f.waitWitnessed {
 		if data, res, err = f.wait(ctx, c, res.Index, env.Leaf(), info.Origin, vkey, stderr); err != nil {
@@ -98,6 +98,9 @@ func logKey(ctx context.Context, c *client.Client, pinned string, stderr io.Writ
 		return nil, "", fmt.Errorf("--url: %w", err)
 	}
 	if pinned != "" {
+		if origin, _, _ := strings.Cut(pinned, "+"); origin != info.Origin {
+			return nil, "", usagef("--log-key %s is a key of the log %q, but --url serves the log %q: nothing was submitted", pinned, origin, info.Origin)
+		}
 		if pinned != info.VerifierKey {
 			fmt.Fprintf(stderr, "pledge: WARNING: the log serves key %s, not the pinned --log-key\n", info.VerifierKey)
 		}
@@ -106,6 +109,16 @@ func logKey(ctx context.Context, c *client.Client, pinned string, stderr io.Writ
 	fmt.Fprintf(stderr, "pledge: WARNING: no --log-key given: trusting the key the log serves, %s\n"+
 		"pledge: pin it (--log-key or PLEDGE_LOG_KEY) once you have checked it out of band\n", info.VerifierKey)
 	return info, info.VerifierKey, nil
+}
+
+// submitFailed is the error of a failed client.Submit: a failed
+// verification if the log answered a bundle (which does not verify),
+// else the post's error.
+func submitFailed(answer []byte, err error) error {
+	if answer != nil {
+		return failed(err)
+	}
+	return err
 }
 
 // checkLogKey checks a --log-key, if given, before anything is fetched.

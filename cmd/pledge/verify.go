@@ -37,9 +37,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	origin, _, _ := strings.Cut(vkey, "+")
 	res, err := client.Verify(data, origin, vkey)
 	if err != nil {
-		return fmt.Errorf("--bundle %s does not verify: %w", in, err)
+		return failed(fmt.Errorf("--bundle %s does not verify: %w", in, err))
 	}
 	facts := res.Facts()
-	return c.print(stdout, map[string]any{"index": res.Index, "size": res.Size, "signer": res.Signer, "facts": facts},
-		"verified:\n  "+strings.Join(facts, "\n  ")+"\n")
+	return c.print(stdout, newResultJSON(res), "verified:\n  "+strings.Join(facts, "\n  ")+"\n")
 }

@@ -269,8 +269,8 @@ func TestSecretModes(t *testing.T) {
 		cmd.Stderr = &stderr
 		cmd.Run()
 		cancel()
-		if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), tc.want) {
-			t.Errorf("serve, %s: exit %d, stderr %q; want 1 and %q", tc.name, code, stderr.String(), tc.want)
+		if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("serve, %s: exit %d, stderr %q; want 2 and %q", tc.name, code, stderr.String(), tc.want)
 		}
 	}
 }

@@ -26,6 +26,8 @@ import (
 //	log-key.pem   the log's Ed25519 private key, PKCS#8 PEM, mode 0600
 //	admin-token   the bearer token of /admin/backup, mode 0600
 //	db/           the Pebble store
+//	storage       "postgres" if the log is on PostgreSQL (then no db/), and
+//	               the DSN file init was given, if any (see pg.go)
 //	serve.url     the URL of the running server (written by serve)
 //	registrar-jti the ids of used registrar tokens, until they expire
 //	demo-registrar-key.pem  the demo's registrar key (init --demo only)

@@ -127,7 +127,7 @@ func TestInitGenesis(t *testing.T) {
 	}
 	code, _, stderr = pledgelog(t, nil, "init", "--data", filepath.Join(dir, "data3"), "--origin", "example.com/other",
 		"--registrar-pub", filepath.Join(dir, "registrar.pub"), "--genesis", filepath.Join(dir, "genesis.json"))
-	if code != 1 || !strings.Contains(stderr, "for origin") {
+	if code != 2 || !strings.Contains(stderr, "for origin") {
 		t.Errorf("init with another origin's genesis = %d: %s", code, stderr)
 	}
 }

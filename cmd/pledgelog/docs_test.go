@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pledgelog/pledgelog/log/storage/postgres/pgtest"
 )
 
 // The README's and docs' shell blocks are run as scripts (bash set -eux)
@@ -227,6 +229,16 @@ func TestDocCommands(t *testing.T) {
 			write(t, filepath.Join(dir, "OLD-KEY-BACKUP", "log-key.pem"), string(key))
 		}},
 		{file: "docs/operations.md", n: 2, why: "installs the systemd unit as root, under systemd as PID 1; TestSystemdUnit verifies the unit and runs its ExecStart"},
+		{file: "docs/operations.md", n: 3, mode: "serves", why: "serving log.example.org/tech-accord ",
+			subst: []string{"/etc/pledgelog/postgres-dsn", "postgres-dsn", "/srv/pledgelog", "srv/pledgelog"},
+			setup: func(t *testing.T, _ *docRun, dir string) {
+				// A database of the test's own (skipped without PostgreSQL, failed under CI=true).
+				if err := os.WriteFile(filepath.Join(dir, "postgres-dsn"), []byte(pgtest.NewDatabase(t)+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{file: "docs/operations.md", n: 4, why: "stops and starts the systemd unit; TestPostgresSchemaVersion runs migrate-schema on an older schema"},
+		{file: "docs/operations.md", n: 5, why: "paths of a real host; TestMigrate migrates both ways and compares the logs"},
 		{file: "docs/performance.md", n: 0, why: "benchmarks: minutes each"},
 		{file: "docs/performance.md", n: 1, why: "a benchmark that builds a log of a million entries"},
 		{file: "docs/performance.md", n: 2, why: "a benchmark: minutes"},

@@ -19,9 +19,23 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return flagEnv.NewFlags("pledgelog", name, synopsis, stderr)
 }
 
-// parse sets each flag from its environment variable, if set, and then
-// from args, which win. It takes no positional arguments.
-func parse(fs *flag.FlagSet, args []string) error { return flagEnv.Parse(fs, args) }
+// parse sets each flag from args, and each flag args do not set from its
+// environment variable, if set. It takes no positional arguments.
+// commandLineOnly flags take no variable.
+func parse(fs *flag.FlagSet, args []string) error {
+	for _, n := range commandLineOnly {
+		if fs.Lookup(n) != nil {
+			cli.CommandLine(fs, n)
+		}
+	}
+	return flagEnv.Parse(fs, args)
+}
+
+// commandLineOnly are the flags that name what one run works on, or mean
+// different things in different commands (--id: a signatory id, or
+// registrar key's "print the id"): a PLEDGELOG_ID left set would apply to
+// every run.
+var commandLineOnly = []string{"id", "keyid", "reason", "void-from", "request", "key", "file", "new-key", "from", "to"}
 
 // levelFlag is a slog level flag: debug, info, warn or error.
 type levelFlag struct{ slog.Level }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"path/filepath"
 
 	"github.com/pledgelog/pledgelog/log"
-	"github.com/pledgelog/pledgelog/log/storage/pebble"
 )
 
 // runInit creates a log: the data directory, its key and admin token, the
@@ -32,7 +32,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	logger := f.logging.logger(stderr)
-	vkey, err := initDataDir(ctx, d, f.origin, logger)
+	vkey, err := initDataDir(ctx, d, f.origin, f.storage, logger)
 	if err == nil {
 		err = first.write(ctx, d, logger)
 	}
@@ -59,6 +59,7 @@ type initFlags struct {
 	registrarOut string
 	registrarPub string
 	genesis      string
+	storage      storageFlags
 }
 
 func parseInit(args []string, stderr io.Writer) (*initFlags, error) {
@@ -67,6 +68,7 @@ func parseInit(args []string, stderr io.Writer) (*initFlags, error) {
 	fl.StringVar(&f.dir, "data", "./pledgelog-data", "the data directory to create (it must not exist or be empty)")
 	fl.StringVar(&f.origin, "origin", "", "the log's origin, its name in checkpoints, e.g. log.example.org/pledges")
 	f.logging.register(fl)
+	f.storage.register(fl, "where to store the log")
 	fl.StringVar(&f.registrarOut, "registrar-key-out", "", "generate the registrar key into this new file, outside the data directory, and log its genesis")
 	fl.StringVar(&f.registrarPub, "registrar-pub", "", "the registrar's public key (PEM), with --genesis")
 	fl.StringVar(&f.genesis, "genesis", "", "the genesis envelope (JSON), signed offline by the registrar key")
@@ -77,6 +79,14 @@ func parseInit(args []string, stderr io.Writer) (*initFlags, error) {
 	}
 	if err := checkOrigin(f.origin); err != nil {
 		return nil, usageError{Err: err}
+	}
+	if f.storage.dsnFile != "" && f.storage.kind != kindPostgres {
+		return nil, usageError{Err: errors.New("--postgres-dsn-file needs --storage postgres")}
+	}
+	if f.storage.kind == kindPostgres {
+		if _, err := (storageConfig{kind: kindPostgres, dsnFile: f.storage.dsnFile}).dsn(); err != nil {
+			return nil, err
+		}
 	}
 	modes := 0
 	for _, on := range []bool{f.demo, f.registrarOut != "", f.registrarPub != "" || f.genesis != ""} {
@@ -116,8 +126,9 @@ func makeDataDir(d dataDir) (cleanup func(), err error) {
 	}, nil
 }
 
-// initDataDir fills the empty directory d and returns the log's vkey.
-func initDataDir(ctx context.Context, d dataDir, origin string, logger *slog.Logger) (string, error) {
+// initDataDir fills the empty directory d, creates the log's storage as
+// sf says, and returns the log's vkey.
+func initDataDir(ctx context.Context, d dataDir, origin string, sf storageFlags, logger *slog.Logger) (string, error) {
 	if err := os.WriteFile(d.originFile(), []byte(origin+"\n"), 0o644); err != nil {
 		return "", err
 	}
@@ -131,13 +142,24 @@ func initDataDir(ctx context.Context, d dataDir, origin string, logger *slog.Log
 	if err != nil {
 		return "", err
 	}
-	st, err := pebble.Create(d.db(), pebble.Options{Logger: logger})
+	sc := storageConfig{kind: cmp.Or(sf.kind, kindPebble)}
+	if sf.dsnFile != "" {
+		if sc.dsnFile, err = filepath.Abs(sf.dsnFile); err != nil {
+			return "", err
+		}
+	}
+	if err := d.writeStorage(sc); err != nil {
+		return "", err
+	}
+	st, err := d.createStorage(ctx, sc, logger)
 	if err != nil {
 		return "", err
 	}
 	defer st.Close()
 	l, err := log.Create(ctx, log.Config{Origin: origin, Signer: signer, Storage: st, Logger: logger})
-	if err != nil {
+	if errors.Is(err, log.ErrExists) && sc.kind == kindPostgres {
+		return "", fmt.Errorf("the PostgreSQL database already holds a log: to serve it from another machine, copy the data directory of its init there; to make another log, use another database (%w)", err)
+	} else if err != nil {
 		return "", err
 	}
 	return l.VerifierKey(), st.Close()

@@ -9,24 +9,36 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify"
 )
 
-// runKey rotates the log key (docs/operations.md, "Rotating the log
+// keyGroup rotates the log key (docs/operations.md, "Rotating the log
 // key"): add makes a new key that serve then signs with beside the old
 // one; finish, after the overlap, makes it the only key.
-func runKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "finish") {
-		return usageError{Err: errors.New("usage: pledgelog key add|finish --data DIR")}
-	}
-	fl := newFlags("key "+args[0], "--data DIR", stderr)
+var keyGroup = cli.Group{Usage: `usage: pledgelog key <command> --data DIR
+
+commands (docs/operations.md, "Rotating the log key"):
+  add     make a new log key, which serve then signs with beside the old one
+  finish  after the overlap, make the new key the only one
+`, Commands: map[string]cli.Command{
+	"add": func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return runKey(ctx, "add", args, stdout, stderr)
+	},
+	"finish": func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return runKey(ctx, "finish", args, stdout, stderr)
+	},
+}}
+
+func runKey(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) error {
+	fl := newFlags("key "+sub, "--data DIR", stderr)
 	dir := fl.String("data", "./pledgelog-data", "the data directory of the log")
-	if err := parse(fl, args[1:]); err != nil {
+	if err := parse(fl, args); err != nil {
 		return err
 	}
 	d := dataDir(*dir)
-	if args[0] == "add" {
+	if sub == "add" {
 		return keyAdd(d, stdout)
 	}
 	return keyFinish(ctx, d, stdout)

@@ -21,10 +21,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 
 	"github.com/pledgelog/pledgelog/cmd/internal/cli"
+	logcosign "github.com/pledgelog/pledgelog/log/cosign"
 )
 
 func main() { cli.Main("pledgelog", run, exitCode) }
@@ -51,24 +51,33 @@ through the API of a running log, with the registrar key:
 
   bench    load-test the write API on localhost (docs/performance.md)
 
+  completion bash|zsh  print a shell completion script: source <(pledgelog completion bash)
+
 Run "pledgelog <command> -h" for a command's flags, "pledgelog version" for its version.
 `
 
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return cli.Dispatch(ctx, args, stdout, stderr, usage, map[string]cli.Command{
-		"version": cli.VersionCommand("pledgelog"),
-		"init":    runInit, "serve": runServe, "demo": runDemo, "backup": runBackup, "reindex": runReindex, "key": runKey,
-		"accord": runAccord, "signatory": runSignatory, "registrar": runRegistrarCmd, "bench": runBench,
-	})
+	return cli.Dispatch(ctx, args, stdout, stderr, usage, commands())
+}
+
+// groups are the commands of subcommands.
+var groups = map[string]cli.Group{"accord": accordGroup, "signatory": signatoryGroup, "registrar": registrarGroup, "key": keyGroup}
+
+// commands is the command table.
+func commands() map[string]cli.Command {
+	return map[string]cli.Command{
+		"version": cli.VersionCommand("pledgelog"), "completion": cli.CompletionCommand("pledgelog", commands, groups),
+		"init": runInit, "serve": runServe, "demo": runDemo, "backup": runBackup, "reindex": runReindex, "key": keyGroup.Run,
+		"accord": accordGroup.Run, "signatory": signatoryGroup.Run, "registrar": registrarGroup.Run, "bench": runBench,
+		"migrate-schema": runMigrateSchema, "migrate": runMigrate,
+	}
 }
 
 // usageError is a bad command line: exit status 2.
 type usageError = cli.UsageError
 
-func exitCode(err error) int {
-	if errors.As(err, new(usageError)) {
-		return 2
-	}
-	return 1
-}
+// exitCode is the rule of the three commands (cmd/internal/cli): 1 for
+// a verification that failed (the witnesses cosigned a larger tree than
+// the store holds: a rollback), 2 for everything else.
+func exitCode(err error) int { return cli.ExitCode(err, logcosign.ErrRollback) }

@@ -99,7 +99,7 @@ func TestInit(t *testing.T) {
 		}
 	}
 	code, _, stderr := pledgelog(t, nil, "init", "--data", string(d), "--origin", "example.com/other", "--demo")
-	if code != 1 || !strings.Contains(stderr, "not empty") {
+	if code != 2 || !strings.Contains(stderr, "not empty") {
 		t.Errorf("init twice = %d: %s", code, stderr)
 	}
 	if _, err := os.Stat(d.keyFile()); err != nil {
@@ -144,8 +144,8 @@ func TestServeRefuses(t *testing.T) {
 		{"no store", string(noDB), "no log store"},
 	} {
 		code, _, stderr := pledgelog(t, nil, "serve", "--data", tc.dir, "--listen", "127.0.0.1:0")
-		if code != 1 || !strings.Contains(stderr, tc.want) {
-			t.Errorf("serve, %s: exit %d, stderr %q; want 1 and %q", tc.name, code, stderr, tc.want)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("serve, %s: exit %d, stderr %q; want 2 and %q", tc.name, code, stderr, tc.want)
 		}
 	}
 	if _, err := os.Stat(string(d) + "-typo"); err == nil {
@@ -302,7 +302,7 @@ func TestServeAndBackup(t *testing.T) {
 	}
 
 	code, _, stderr := pledgelog(t, nil, "serve", "--data", string(d), "--listen", "127.0.0.1:0")
-	if code != 1 || !strings.Contains(stderr, "in use by another process") {
+	if code != 2 || !strings.Contains(stderr, "in use by another process") {
 		t.Errorf("a second serve = %d: %s", code, stderr)
 	}
 
@@ -314,7 +314,7 @@ func TestServeAndBackup(t *testing.T) {
 	if !strings.Contains(s.stderr.String(), "backup done") {
 		t.Errorf("backup did not go through the server: %s", s.stderr.String())
 	}
-	if code, _, _ := pledgelog(t, nil, "backup", "--data", string(d), "--out", out); code != 1 {
+	if code, _, _ := pledgelog(t, nil, "backup", "--data", string(d), "--out", out); code != 2 {
 		t.Errorf("backup to an existing directory = %d, want 1", code)
 	}
 	s.stop(t)

@@ -260,7 +260,7 @@ func TestMakeRun(t *testing.T) {
 func TestDemoRefuses(t *testing.T) {
 	d, _ := mustInit(t)
 	code, _, stderr := pledgelog(t, nil, "demo", "--data", string(d), "--listen", "127.0.0.1:0")
-	if code != 1 || !strings.Contains(stderr, "not a demo log") {
+	if code != 2 || !strings.Contains(stderr, "not a demo log") {
 		t.Errorf("demo on a real log = %d: %s", code, stderr)
 	}
 	if _, err := os.Stat(d.demoWitnessDir()); !errors.Is(err, os.ErrNotExist) {
@@ -268,7 +268,7 @@ func TestDemoRefuses(t *testing.T) {
 	}
 	data := filepath.Join(t.TempDir(), "demo")
 	code, _, stderr = pledgelog(t, nil, "demo", "--data", data, "--listen", "127.0.0.1:0", "--pledge-verify", filepath.Join(t.TempDir(), "none"))
-	if code != 1 || !strings.Contains(stderr, "demo witness w1") {
+	if code != 2 || !strings.Contains(stderr, "demo witness w1") {
 		t.Errorf("demo without pledge-verify = %d: %s", code, stderr)
 	}
 }

@@ -52,7 +52,7 @@ func TestRegistrarKey(t *testing.T) {
 	if err := os.WriteFile(d.originFile(), []byte("example.com/other\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := pledgelog(t, nil, "registrar", "key", "--data", string(d)); code != 1 || !strings.Contains(stderr, `not of this log's origin "example.com/other"`) {
+	if code, _, stderr := pledgelog(t, nil, "registrar", "key", "--data", string(d)); code != 2 || !strings.Contains(stderr, `not of this log's origin "example.com/other"`) {
 		t.Errorf("registrar key of a served genesis of another origin = %d: %s", code, stderr)
 	}
 }

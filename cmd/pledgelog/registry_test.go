@@ -91,7 +91,7 @@ func TestRegistryCommands(t *testing.T) {
 	}
 	// The old registrar key is no longer valid.
 	code, _, stderr = pledgelog(t, env, "accord", "add", "--file", accord)
-	if code != 1 || !strings.Contains(stderr, "401") {
+	if code != 2 || !strings.Contains(stderr, "401") {
 		t.Errorf("accord add with the rotated-out key = %d: %s", code, stderr)
 	}
 }
@@ -115,21 +115,21 @@ func TestRegistryErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no subcommand", []string{"signatory"}, 2, "subcommand"},
+		{"no subcommand", []string{"signatory"}, 2, "no command given"},
 		{"register without request", []string{"signatory", "register", "--registrar-key", rk}, 2, "--request"},
 		{"register without registrar key", []string{"signatory", "register", "--request", req, "--id", "errco", "--key", pub}, 2, "--registrar-key"},
-		{"register other id", []string{"signatory", "register", "--registrar-key", rk, "--request", req, "--id", "someone", "--key", pub}, 1, "--id"},
-		{"register other key", []string{"signatory", "register", "--registrar-key", rk, "--request", req, "--id", "errco", "--key", otherPub}, 1, "--key"},
-		{"register as recover", []string{"signatory", "recover", "--registrar-key", rk, "--request", req, "--id", "errco", "--key", pub}, 1, "not recover"},
-		{"register garbage", []string{"signatory", "register", "--registrar-key", rk, "--request", garbage, "--id", "errco", "--key", pub}, 1, "not a signatory event"},
+		{"register other id", []string{"signatory", "register", "--registrar-key", rk, "--request", req, "--id", "someone", "--key", pub}, 2, "--id"},
+		{"register other key", []string{"signatory", "register", "--registrar-key", rk, "--request", req, "--id", "errco", "--key", otherPub}, 2, "--key"},
+		{"register as recover", []string{"signatory", "recover", "--registrar-key", rk, "--request", req, "--id", "errco", "--key", pub}, 2, "not recover"},
+		{"register garbage", []string{"signatory", "register", "--registrar-key", rk, "--request", garbage, "--id", "errco", "--key", pub}, 2, "not a signatory event"},
 		{"revoke bad reason", []string{"signatory", "revoke-key", "--registrar-key", rk, "--id", "microsoft", "--keyid", strings.Repeat("ab", 32), "--reason", "bored"}, 2, "--reason"},
 		{"revoke void-from superseded", []string{"signatory", "revoke-key", "--registrar-key", rk, "--id", "microsoft", "--keyid", strings.Repeat("ab", 32), "--reason", "superseded", "--void-from", "3"}, 2, "--void-from"},
-		{"revoke unknown key", []string{"signatory", "revoke-key", "--registrar-key", rk, "--id", "microsoft", "--keyid", strings.Repeat("ab", 32), "--reason", "superseded"}, 1, "422 unknown-reference"},
-		{"revoke unknown signatory", []string{"signatory", "revoke-key", "--registrar-key", rk, "--id", "nobody", "--keyid", strings.Repeat("ab", 32), "--reason", "superseded"}, 1, "signatory-not-found"},
+		{"revoke unknown key", []string{"signatory", "revoke-key", "--registrar-key", rk, "--id", "microsoft", "--keyid", strings.Repeat("ab", 32), "--reason", "superseded"}, 2, "422 unknown-reference"},
+		{"revoke unknown signatory", []string{"signatory", "revoke-key", "--registrar-key", rk, "--id", "nobody", "--keyid", strings.Repeat("ab", 32), "--reason", "superseded"}, 2, "signatory-not-found"},
 		{"accord no file", []string{"accord", "add", "--registrar-key", rk}, 2, "--file"},
-		{"accord invalid", []string{"accord", "add", "--registrar-key", rk, "--file", badAccord}, 1, "/predicate/id"},
-		{"accord wrong registrar key", []string{"accord", "add", "--registrar-key", d.keyFile(), "--file", goodAccord}, 1, "401 unauthorized"},
-		{"accord unknown field", []string{"accord", "add", "--registrar-key", rk, "--file", garbage}, 1, "unknown field"},
+		{"accord invalid", []string{"accord", "add", "--registrar-key", rk, "--file", badAccord}, 2, "/predicate/id"},
+		{"accord wrong registrar key", []string{"accord", "add", "--registrar-key", d.keyFile(), "--file", goodAccord}, 2, "401 unauthorized"},
+		{"accord unknown field", []string{"accord", "add", "--registrar-key", rk, "--file", garbage}, 2, "unknown field"},
 		{"rotate without new key", []string{"registrar", "rotate", "--registrar-key", rk}, 2, "--new-key"},
 		{"bench bad batch", []string{"bench", "--batch", "1000"}, 2, "--batch"},
 		{"bench raw batch", []string{"bench", "--raw", "--batch", "8"}, 2, "--raw"},

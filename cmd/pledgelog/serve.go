@@ -20,6 +20,7 @@ import (
 	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/log/storage/pebble"
+	"github.com/pledgelog/pledgelog/log/storage/postgres"
 	"github.com/pledgelog/pledgelog/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -45,12 +46,14 @@ type serveFlags struct {
 	maxConns          int
 	maxConnsPerClient int
 	tlsCert, tlsKey   string
+	storage           storageFlags
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	f := &serveFlags{}
 	fl := newFlags("serve", "--data DIR --listen ADDR", stderr)
 	f.register(fl)
+	f.storage.register(fl, "where the log is stored")
 	fl.StringVar(&f.policy, "policy", "", "the witness policy (c2sp.org/tlog-policy, witness lines with URLs): /checkpoint is published once its quorum cosigned (none: publish unwitnessed, with a warning)")
 	if err := parse(fl, args); err != nil {
 		return nil, err
@@ -138,26 +141,48 @@ func (f *serveFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	al, st, err := openAttestLog(ctx, d, log.Config{Logger: logger, Registerer: reg, PublishInterval: f.publish,
+	sc, err := f.storage.resolve(d)
+	if err != nil {
+		return err
+	}
+	if sc.kind == kindPostgres && pol.witnessed() {
+		return fmt.Errorf("--policy %s: a witnessed log is not served from PostgreSQL yet (the witnesses' state is kept per instance); give a policy whose quorum is none, or serve from Pebble", pol.path)
+	}
+	al, st, err := openAttestLogOn(ctx, d, sc, log.Config{Logger: logger, Registerer: reg, PublishInterval: f.publish,
 		MinFreeBytes: f.minFreeMiB << 20, Witnessed: pol.witnessed()})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	l := al.Log()
-	st.KeepBallast(f.ballastMiB << 20)
 	wcfg, runs, err := startWitnessing(ctx, pol, l, d, f, logger, reg)
 	if err != nil {
 		return err
 	}
-	jti, err := web.OpenJTIStore(d.jtiFile(), nil)
-	if err != nil {
-		return err
-	}
-	defer jti.Close()
-	token, err := d.adminToken()
-	if err != nil {
-		return err
+	// On Pebble, this process holds the store: its ballast, its backups
+	// (with the admin token) and the used registrar tokens are its own.
+	// On PostgreSQL, several instances share the database, and through it
+	// the used registrar tokens and the write limits' buckets.
+	var (
+		jti    web.UsedTokens
+		shared web.Shared
+		token  []byte
+		backup func(context.Context, string) error
+	)
+	switch st := st.(type) {
+	case *pebble.Storage:
+		st.KeepBallast(f.ballastMiB << 20)
+		store, err := web.OpenJTIStore(d.jtiFile(), nil)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		jti, backup = store, st.Backup
+		if token, err = d.adminToken(); err != nil {
+			return err
+		}
+	case *postgres.Storage:
+		shared = st
 	}
 	scheme, tlsCfg := "http", (*tls.Config)(nil)
 	if f.tlsCert != "" {
@@ -181,7 +206,7 @@ func (f *serveFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 		Attest: al, Logger: logger, Registerer: reg, Gatherer: reg,
 		MaxStaleness: f.stale, Ready: wcfg.ready,
 		Policy: wcfg.policy, Witnesses: wcfg.witnesses, WitnessQuorum: wcfg.quorum,
-		AdminToken: token, Backup: st.Backup,
+		AdminToken: token, Backup: backup, Shared: shared,
 		ReadTimeout: f.readTimeout, WriteTimeout: f.writeTimeout, ShutdownTimeout: f.shutdownTimeout,
 		JTI: jti, IPLimit: f.ipLimit, SignatoryLimit: f.sigLimit, ReadLimit: f.readLimit,
 		MaxBufferedBytes: f.maxBufferedMiB << 20, IdleTimeout: f.idleTimeout,
@@ -217,59 +242,95 @@ func serve(ctx context.Context, d dataDir, l *log.Log, srv *web.Server, ln net.L
 }
 
 // openLog opens the log of d, stored in db, without attestation hooks.
-func openLog(ctx context.Context, d dataDir, db string, cfg log.Config) (*log.Log, *pebble.Storage, error) {
-	cfg, st, err := logConfig(d, db, cfg)
+func openLog(ctx context.Context, d dataDir, db string, cfg log.Config) (*log.Log, log.Storage, error) {
+	c, err := d.readStorage()
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, st, err := storageConfigOf(ctx, d, db, c, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	l, err := log.Open(ctx, cfg)
 	if err != nil {
 		st.Close()
-		return nil, nil, explainOpen(d, db, cfg.Origin, err)
+		return nil, nil, explainOpen(d, where(st, db), cfg.Origin, err)
 	}
 	return l, st, nil
 }
 
 // openAttestLog opens the attestation log of d and loads its registry
 // from the derived rows, before the sequencer runs.
-func openAttestLog(ctx context.Context, d dataDir, cfg log.Config) (*attestlog.Log, *pebble.Storage, error) {
-	cfg, st, err := logConfig(d, d.db(), cfg)
+func openAttestLog(ctx context.Context, d dataDir, cfg log.Config) (*attestlog.Log, log.Storage, error) {
+	c, err := d.readStorage()
+	if err != nil {
+		return nil, nil, err
+	}
+	return openAttestLogOn(ctx, d, c, cfg)
+}
+
+// openAttestLogOn is openAttestLog on the storage c.
+func openAttestLogOn(ctx context.Context, d dataDir, c storageConfig, cfg log.Config) (*attestlog.Log, log.Storage, error) {
+	cfg, st, err := storageConfigOf(ctx, d, d.db(), c, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	al, err := attestlog.Open(ctx, cfg)
 	if err != nil {
 		st.Close()
-		return nil, nil, explainOpen(d, d.db(), cfg.Origin, err)
+		return nil, nil, explainOpen(d, where(st, d.db()), cfg.Origin, err)
 	}
 	return al, st, nil
 }
 
 // logConfig completes cfg with the origin, keys and store of d.
-func logConfig(d dataDir, db string, cfg log.Config) (log.Config, *pebble.Storage, error) {
-	origin, err := d.readOrigin()
+func logConfig(d dataDir, db string, cfg log.Config) (log.Config, log.Storage, error) {
+	c, err := d.readStorage()
 	if err != nil {
 		return cfg, nil, err
+	}
+	return storageConfigOf(context.Background(), d, db, c, cfg)
+}
+
+// storageConfigOf completes cfg with the origin and keys of d, and the
+// store db of d's log on the storage c.
+func storageConfigOf(ctx context.Context, d dataDir, db string, c storageConfig, cfg log.Config) (log.Config, log.Storage, error) {
+	cfg, err := keyConfig(d, cfg)
+	if err != nil {
+		return cfg, nil, err
+	}
+	st, err := d.openStorage(ctx, db, c, cfg.Logger)
+	if err != nil {
+		return cfg, nil, err
+	}
+	cfg.Storage = st
+	return cfg, st, nil
+}
+
+// keyConfig completes cfg with the origin and keys of d.
+func keyConfig(d dataDir, cfg log.Config) (log.Config, error) {
+	origin, err := d.readOrigin()
+	if err != nil {
+		return cfg, err
 	}
 	signer, err := d.loadKey()
 	if err != nil {
-		return cfg, nil, err
+		return cfg, err
 	}
 	if next, err := d.loadNewKey(); err != nil {
-		return cfg, nil, err
+		return cfg, err
 	} else if next != nil {
 		cfg.ExtraSigners = append(cfg.ExtraSigners, next)
 	}
-	st, err := openStore(db, cfg.Logger)
-	if err != nil {
-		return cfg, nil, err
-	}
-	cfg.Origin, cfg.Signer, cfg.Storage = origin, signer, st
-	return cfg, st, nil
+	cfg.Origin, cfg.Signer = origin, signer
+	return cfg, nil
 }
 
 // openStore opens the Pebble store in dir, never creating one.
 func openStore(dir string, logger *slog.Logger) (*pebble.Storage, error) {
+	if err := onPostgres(dir, "this command works on a Pebble store; back up a log on PostgreSQL with the database's own tools (docs/operations.md)"); err != nil {
+		return nil, err
+	}
 	st, err := pebble.Open(dir, pebble.Options{Logger: logger})
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -280,6 +341,14 @@ func openStore(dir string, logger *slog.Logger) (*pebble.Storage, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// where names the store st, in db if it is Pebble's, for messages.
+func where(st log.Storage, db string) string {
+	if _, ok := st.(*postgres.Storage); ok {
+		return "the PostgreSQL database"
+	}
+	return db
 }
 
 func explainOpen(d dataDir, db, origin string, err error) error {

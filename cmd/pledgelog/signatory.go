@@ -12,20 +12,23 @@ import (
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/client"
+	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 )
 
-// runSignatory dispatches pledgelog signatory <sub>.
-func runSignatory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	subs := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"register": runRegister, "recover": runRecover, "revoke-key": runRevokeKey, "list": runList,
-	}
-	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprint(stderr, "usage: pledgelog signatory register|recover|revoke-key|list [flags]\n"+
-			"(add-key is the signatory's: pledge add-key, signed by a current and the new key)\n")
-		return usageError{Err: errors.New("signatory: give a subcommand")}
-	}
-	return subs[args[0]](ctx, args[1:], stdout, stderr)
-}
+// signatoryGroup is pledgelog signatory <sub>.
+var signatoryGroup = cli.Group{Usage: `usage: pledgelog signatory <command> [flags]
+
+commands, through the API of a running log with the registrar key:
+  register    cosign a signatory's register request (made with pledge request)
+  recover     cosign a signatory's recover request
+  revoke-key  revoke a key of a signatory (a signatory revokes its own: pledge revoke-key)
+  list        list the signatories (no key needed)
+
+(add-key is the signatory's: pledge add-key, signed by a current and the new key)
+Run "pledgelog signatory <command> -h" for a command's flags.
+`, Commands: map[string]cli.Command{
+	"register": runRegister, "recover": runRecover, "revoke-key": runRevokeKey, "list": runList,
+}}
 
 // runRegister and runRecover cosign a request made by the signatory with
 // pledge request: the event signed by its new key.
@@ -67,8 +70,8 @@ func cosign(ctx context.Context, action string, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s %s (%s) with key %s: index %d\n", action, ev.Signatory, ev.Name, ev.Key.ID(), index)
-	return nil
+	return f.print(stdout, map[string]any{"action": action, "signatory": ev.Signatory, "name": ev.Name, "keyid": ev.Key.ID(), "index": index},
+		fmt.Sprintf("%s %s (%s) with key %s: index %d\n", action, ev.Signatory, ev.Name, ev.Key.ID(), index))
 }
 
 // readRequest reads a request and checks that it is the action for id
@@ -134,8 +137,8 @@ func runRevokeKey(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "revoked key %s of %s (%s): index %d\n", keyid, id, reason, index)
-	return nil
+	return f.print(stdout, map[string]any{"signatory": id, "keyid": keyid, "reason": reason, "voidFrom": ev.VoidFrom, "index": index},
+		fmt.Sprintf("revoked key %s of %s (%s): index %d\n", keyid, id, reason, index))
 }
 
 func revokeEvent(id, keyid, reason, voidFrom string) (*attest.SignatoryEvent, error) {
@@ -164,14 +167,26 @@ func revokeEvent(id, keyid, reason, voidFrom string) (*attest.SignatoryEvent, er
 // runList lists the signatories.
 func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var url string
-	fl := newFlags("signatory list", "[--url URL]", stderr)
+	fl := newFlags("signatory list", "[--url URL] [--json]", stderr)
 	fl.StringVar(&url, "url", "http://127.0.0.1:8080", "the URL of the running log")
+	var asJSON bool
+	fl.BoolVar(&asJSON, "json", false, "print the signatories as a JSON array of their registry records")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
 	all, err := client.New(url).Signatories(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("--url: %w", err)
+	}
+	if asJSON {
+		if all == nil {
+			all = []attest.SignatoryInfo{}
+		}
+		return cli.PrintJSON(stdout, all)
+	}
+	if len(all) == 0 {
+		fmt.Fprintf(stdout, "no signatories yet (%s): register one with pledge request, then pledgelog signatory register\n", url)
+		return nil
 	}
 	for _, s := range all {
 		valid := 0

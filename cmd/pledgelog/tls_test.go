@@ -173,8 +173,8 @@ func TestServeTLS(t *testing.T) {
 	}{
 		{[]string{"--tls-cert", certFile}, 2, "--tls-cert and --tls-key go together"},
 		{[]string{"--tls-key", keyFile}, 2, "--tls-cert and --tls-key go together"},
-		{[]string{"--tls-cert", filepath.Join(dir, "nosuch.pem"), "--tls-key", keyFile}, 1, "--tls-cert " + filepath.Join(dir, "nosuch.pem")},
-		{[]string{"--tls-cert", certFile, "--tls-key", certFile}, 1, "--tls-key " + certFile},
+		{[]string{"--tls-cert", filepath.Join(dir, "nosuch.pem"), "--tls-key", keyFile}, 2, "--tls-cert " + filepath.Join(dir, "nosuch.pem")},
+		{[]string{"--tls-cert", certFile, "--tls-key", certFile}, 2, "--tls-key " + certFile},
 	} {
 		args := append([]string{"serve", "--data", string(d), "--listen", "127.0.0.1:0"}, tc.args...)
 		if code, _, stderr := pledgelog(t, nil, args...); code != tc.code || !strings.Contains(stderr, tc.want) {

@@ -65,6 +65,12 @@ type Report struct {
 	Registry   *attest.Registry
 	// Revocations are the log's revoke-key events.
 	Revocations []bundle.Revocation
+	// MapRoot is the root of the registry map rebuilt from the entries;
+	// MapCommitted says whether the checkpoint committed to a map root,
+	// which then equals it (a checkpoint signed before the log committed
+	// to its map has none).
+	MapRoot      [32]byte
+	MapCommitted bool
 }
 
 // Record returns what bundle --audit-state needs.
@@ -106,6 +112,9 @@ type auditor struct {
 	found   []Finding
 	total   uint64
 	nsigs   uint64
+
+	mapRoot      [32]byte // the registry map rebuilt (checkMap)
+	mapCommitted bool     // whether the checkpoint commits to a map root
 }
 
 func newAuditor(ctx context.Context, cfg Config) (*auditor, error) {
@@ -170,11 +179,33 @@ func (a *auditor) run(ctx context.Context) (*Report, error) {
 	if root != a.cp.Root {
 		return nil, fmt.Errorf("size %d: rebuilt %s, signed %s: %w", a.cp.Size, root, a.cp.Root, ErrRoot)
 	}
+	if err := a.checkMap(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.spill.duplicates(a.duplicate); err != nil {
 		return nil, err
 	}
 	a.removeState()
 	return a.report(), nil
+}
+
+// checkMap recomputes the registry map from the registry the entries
+// built and compares its root with the one the audited checkpoint commits
+// to, if it commits to one (attest.MapExtension).
+func (a *auditor) checkMap(ctx context.Context) error {
+	signed, ok, err := attest.ParseMapExtension(a.cp.Extensions)
+	if err != nil {
+		return fmt.Errorf("size %d: %w: %w", a.cp.Size, ErrMapRoot, err)
+	}
+	root, err := attest.MapRoot(ctx, a.reg.MapLeaves())
+	if err != nil {
+		return err
+	}
+	a.mapRoot, a.mapCommitted = root, ok
+	if ok && root != signed {
+		return fmt.Errorf("size %d: rebuilt registry map %x, signed %x: %w", a.cp.Size, root, signed, ErrMapRoot)
+	}
+	return nil
 }
 
 func (a *auditor) duplicate(index, first uint64) {
@@ -184,7 +215,8 @@ func (a *auditor) duplicate(index, first uint64) {
 func (a *auditor) report() *Report {
 	slices.SortStableFunc(a.found, func(x, y Finding) int { return cmp.Compare(x.Index, y.Index) })
 	return &Report{Checkpoint: a.state.Checkpoint, Tree: a.cp, Resumed: a.state.Next, Signatures: a.nsigs,
-		Findings: a.found, Total: a.total, Registry: a.reg, Revocations: a.revs}
+		Findings: a.found, Total: a.total, Registry: a.reg, Revocations: a.revs,
+		MapRoot: a.mapRoot, MapCommitted: a.mapCommitted}
 }
 
 // finding records a finding; safe for concurrent use.

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/log"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/audit"
 )
@@ -42,6 +44,45 @@ func TestAuditDemo(t *testing.T) {
 		if c.Status != attest.StatusCommitted || tl.demo.Keys[c.Signatory] == nil {
 			t.Errorf("cell %+v: want a committed pledge of a demo signatory", c)
 		}
+	}
+}
+
+// TestAuditMapRoot: the audit rebuilds the registry map and checks the
+// root each checkpoint of an attestation log commits to; a log that signs
+// the root of another registry state (here: its server's map corrupted to
+// a root its entries do not build) fails the audit with ErrMapRoot, as
+// does one whose map line is malformed.
+func TestAuditMapRoot(t *testing.T) {
+	tl := newTestLog(t, true, "audit map")
+	r, err := run(t, tl, &fetcher{log: tl.log}, audit.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := attest.MapRoot(context.Background(), tl.reg.MapLeaves())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.MapCommitted || r.MapRoot != want {
+		t.Fatalf("audit of the demo: map committed %v, root %x; want committed, %x", r.MapCommitted, r.MapRoot, want)
+	}
+
+	for _, line := range []string{
+		attest.MapExtension(sha256.Sum256([]byte("a registry the entries do not build"))),
+		attest.MapExtensionPrefix + "not base64",
+	} {
+		liar := newTestLog(t, false, "audit map", func(c *log.Config) {
+			c.Extensions = func(context.Context, uint64) ([]string, error) { return []string{line}, nil }
+		})
+		if _, err := run(t, liar, &fetcher{log: liar.log}, audit.Config{}); !errors.Is(err, audit.ErrMapRoot) {
+			t.Errorf("audit of a log committing to %q = %v, want ErrMapRoot", line, err)
+		}
+	}
+
+	// A log that commits to no map (one signed before the log did) is
+	// audited, and the report says it committed to none.
+	plain := newTestLog(t, false, "audit map")
+	if r, err := run(t, plain, &fetcher{log: plain.log}, audit.Config{}); err != nil || r.MapCommitted || r.MapRoot != want {
+		t.Errorf("audit of a log without map lines = committed %v, root %x, %v; want not committed, %x", r.MapCommitted, r.MapRoot, err, want)
 	}
 }
 

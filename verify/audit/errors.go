@@ -13,6 +13,13 @@ var (
 	// signed. Keep the checkpoint as evidence.
 	ErrRoot = errors.New("rebuilt root does not match the checkpoint")
 
+	// ErrMapRoot means the registry map rebuilt from the entries has
+	// another root than the one the signed checkpoint commits to (or the
+	// checkpoint's map line is malformed): the log committed to a
+	// registry state its entries do not build, which lookups proven
+	// against it would inherit. Keep the checkpoint as evidence.
+	ErrMapRoot = errors.New("rebuilt registry map does not match the checkpoint")
+
 	// ErrTile means a hash tile the log serves differs from the hashes
 	// rebuilt from its entries: clients proving inclusion from it would
 	// fail, or be lied to. The error is a *TileError.

@@ -30,7 +30,9 @@ type testLog struct {
 	n    int
 }
 
-func newTestLog(t *testing.T, hooks bool, seed string) *testLog {
+// opts change the log's configuration before it is created (attestlog's
+// hooks, if asked for, are set after them).
+func newTestLog(t *testing.T, hooks bool, seed string, opts ...func(*log.Config)) *testLog {
 	t.Helper()
 	tl := &testLog{t: t, reg: attest.NewRegistry(origin)}
 	s, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32)))
@@ -40,6 +42,9 @@ func newTestLog(t *testing.T, hooks bool, seed string) *testLog {
 	n := 0
 	lc := log.Config{Origin: origin, Signer: s, Storage: memory.New(), PublishInterval: time.Millisecond,
 		DedupKey: func([]byte) []byte { n++; return fmt.Appendf(nil, "%d", n) }}
+	for _, o := range opts {
+		o(&lc)
+	}
 	if hooks {
 		var al *attestlog.Log
 		if al, err = attestlog.Create(context.Background(), lc); err != nil {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -93,7 +95,7 @@ func TestCommandLineOnly(t *testing.T) {
 		t.Fatalf("Parse(--url http://x) = %v, url %q", err, *v)
 	}
 	fs.Usage()
-	if !bytes.Contains(usage.Bytes(), []byte("--url (command line only)")) {
+	if !bytes.Contains(usage.Bytes(), []byte("--url URL (command line only)")) {
 		t.Errorf("usage does not say --url is command line only:\n%s", usage.String())
 	}
 }
@@ -118,3 +120,79 @@ func TestVersion(t *testing.T) {
 		t.Errorf("--version without a version command = %v, want a usage error", err)
 	}
 }
+
+// TestHelpOnStdout: a command's -h and a group's -h print help on stdout
+// and are not errors; a bad flag prints the usage on stderr, a usage
+// error; a group without its subcommand is a usage error.
+func TestHelpOnStdout(t *testing.T) {
+	const env = Env("CLITEST_")
+	leaf := func(_ context.Context, args []string, _, stderr io.Writer) error {
+		fs := env.NewFlags("prog", "grp leaf", "[--n N]", stderr)
+		fs.Int("n", 1, "items")
+		return env.Parse(fs, args)
+	}
+	g := Group{Usage: "usage: prog grp leaf\n", Commands: map[string]Command{"leaf": leaf}}
+	cmds := map[string]Command{"grp": g.Run}
+	for _, tc := range []struct {
+		args         []string
+		code         int
+		stdout, errs string // what each must hold ("" : must be empty)
+	}{
+		{[]string{"grp", "leaf", "-h"}, 0, "--n N (CLITEST_N)", ""},
+		{[]string{"grp", "leaf", "--help"}, 0, "usage: prog grp leaf", ""},
+		{[]string{"grp", "-h"}, 0, "usage: prog grp leaf", ""},
+		{[]string{"grp", "leaf", "--bad"}, 2, "", "--n N (CLITEST_N)"},
+		{[]string{"grp"}, 2, "", "usage: prog grp"},
+		{[]string{"grp", "nosuch"}, 2, "", "usage: prog grp"},
+	} {
+		var out, errOut bytes.Buffer
+		err := Dispatch(context.Background(), tc.args, &out, &errOut, "usage: prog\n", cmds)
+		if ExitCode(err) != tc.code || (tc.stdout == "") != (out.Len() == 0) || !bytes.Contains(out.Bytes(), []byte(tc.stdout)) ||
+			(tc.errs == "") != (errOut.Len() == 0) || !bytes.Contains(errOut.Bytes(), []byte(tc.errs)) {
+			t.Errorf("%q = %v (exit %d), stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+				tc.args, err, ExitCode(err), out.String(), errOut.String(), tc.code, tc.stdout, tc.errs)
+		}
+	}
+}
+
+// TestExitCode: 0, 1 only for a Failure or a listed failure, 2 else.
+func TestExitCode(t *testing.T) {
+	sentinel := errors.New("rollback")
+	for _, tc := range []struct {
+		err  error
+		code int
+	}{
+		{nil, 0}, {Failed(errors.New("bad")), 1}, {fmt.Errorf("x: %w", Failed(errors.New("bad"))), 1},
+		{fmt.Errorf("x: %w", sentinel), 1}, {errors.New("open f: no such file"), 2}, {Usagef("bad"), 2},
+	} {
+		if got := ExitCode(tc.err, sentinel); got != tc.code {
+			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.code)
+		}
+	}
+	if Failed(nil) != nil {
+		t.Error("Failed(nil) is not nil")
+	}
+}
+
+// TestEnvRepeatable: a repeatable flag given on the command line takes
+// none of its variable's values; without it, the variable's.
+func TestEnvRepeatable(t *testing.T) {
+	const env = Env("CLITEST_")
+	t.Setenv("CLITEST_KEY", "from-env")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{{nil, "from-env"}, {[]string{"--key", "a", "--key", "b"}, "a,b"}} {
+		var l list
+		fs := env.NewFlags("prog", "cmd", "", io.Discard)
+		fs.Var(&l, "key", "keys")
+		if err := env.Parse(fs, tc.args); err != nil || l.String() != tc.want {
+			t.Errorf("Parse(%q) = %v, keys %q; want %q", tc.args, err, l.String(), tc.want)
+		}
+	}
+}
+
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(s string) error { *l = append(*l, s); return nil }

@@ -41,7 +41,11 @@ func Version(prog string) string {
 // VersionCommand is the version command of prog: it prints Version(prog)
 // to stdout. Dispatch also runs it for --version and -version.
 func VersionCommand(prog string) Command {
-	return func(_ context.Context, args []string, stdout, _ io.Writer) error {
+	return func(_ context.Context, args []string, stdout, stderr io.Writer) error {
+		if len(args) == 1 && isHelp(args[0]) {
+			_, err := fmt.Fprintf(HelpOutput(stderr), "usage: %s version\n\nprints the module version, commit and Go version of %s (also: %s --version)\n", prog, prog, prog)
+			return err
+		}
 		if len(args) > 0 {
 			return Usagef("version takes no arguments")
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,6 +43,9 @@ type instance struct {
 	// next; out is set when a hook saw an index out of order.
 	next atomic.Uint64
 	out  atomic.Value
+	// lie makes the instance's checkpoints carry an extension line its
+	// entries do not build.
+	lie atomic.Bool
 }
 
 // countingStorage records when each successful commit started.
@@ -96,6 +100,14 @@ func multiConfig(st log.Storage, in *instance) log.Config {
 		Follow: func(_ context.Context, index uint64, _ log.Entry) error {
 			check("Follow", index)
 			return nil
+		},
+		// A line that is a function of the entries (here: of their
+		// number), which followers recompute for every checkpoint.
+		Extensions: func(_ context.Context, size uint64) ([]string, error) {
+			if in.lie.Load() {
+				size++
+			}
+			return []string{fmt.Sprintf("test/entries %d", size)}, nil
 		},
 	}
 }
@@ -419,4 +431,32 @@ func TestInstanceFailover(t *testing.T) {
 		}
 	}
 	checkLog(t, third.l, ld)
+}
+
+// TestFollowerChecksExtensions: an instance following the log recomputes
+// the extension lines of every checkpoint another instance signed, and
+// stops (ErrCorrupt) when the leader signs lines its entries do not
+// build, rather than serve or sign on from that state.
+func TestFollowerChecksExtensions(t *testing.T) {
+	ins := startInstances(t, 2)
+	lead := leader(t, ins, nil)
+	follower := ins[0]
+	if follower == lead {
+		follower = ins[1]
+	}
+	if _, err := lead.l.AppendBatch(t.Context(), [][]byte{[]byte("honest")}); err != nil {
+		t.Fatal(err)
+	}
+	lead.lie.Store(true)
+	if _, err := lead.l.AppendBatch(t.Context(), [][]byte{[]byte("lying")}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-follower.done:
+		if !errors.Is(err, log.ErrCorrupt) || !strings.Contains(err.Error(), "extension lines") {
+			t.Fatalf("the follower's Run = %v, want ErrCorrupt about extension lines", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the follower did not stop within 10s of a checkpoint with a wrong extension line")
+	}
 }

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pledgelog/pledgelog/verify/bundle"
+)
+
+// resultJSON is what verify --json prints (as pledge-verify bundle --json does) of a verified bundle: the
+// proven values as fields, and the same facts as sentences, for people.
+type resultJSON struct {
+	Verified      bool           `json:"verified"`
+	Origin        string         `json:"origin"`
+	Size          uint64         `json:"size"`
+	Root          string         `json:"root"`
+	LogKey        string         `json:"logKey"`
+	Cosigners     []cosignerJSON `json:"cosigners"`
+	Quorum        string         `json:"quorum"`
+	Index         uint64         `json:"index"`
+	LeafHash      string         `json:"leafHash"`
+	PredicateType string         `json:"predicateType,omitempty"`
+	Signer        string         `json:"signer"`
+	KeyID         string         `json:"keyid"`
+	KeyAdded      uint64         `json:"keyAdded"`
+	Keys          []linkJSON     `json:"keys"`
+	NonRevocation string         `json:"nonRevocation"`
+	AuditSize     uint64         `json:"auditSize,omitempty"`
+	Facts         []string       `json:"facts"`
+}
+
+// cosignerJSON is a witness that cosigned the checkpoint.
+type cosignerJSON struct {
+	Name  string    `json:"name"`
+	KeyID string    `json:"keyid"` // the 4-byte key id of c2sp.org/signed-note, hex
+	Time  time.Time `json:"time"`
+}
+
+// linkJSON is a registry event of the evidence: the chain of keys from
+// the pinned registrar key to the signing key.
+type linkJSON struct {
+	Index      uint64 `json:"index"`
+	Action     string `json:"action"`
+	Principal  string `json:"principal"`
+	KeyID      string `json:"keyid"`
+	Authoriser string `json:"authoriser,omitempty"`
+}
+
+func newResultJSON(r *bundle.Result) resultJSON {
+	j := resultJSON{Verified: true, Origin: r.Origin, Size: r.Size, Root: r.Root.String(), LogKey: r.LogKey,
+		Cosigners: []cosignerJSON{}, Quorum: r.Quorum, Index: r.Index, LeafHash: r.LeafHash.String(),
+		Signer: r.Signer, KeyID: r.KeyID, KeyAdded: r.KeyAdded, Keys: []linkJSON{},
+		NonRevocation: r.NonRevocation, AuditSize: r.AuditSize, Facts: r.Facts()}
+	if r.Statement != nil {
+		j.PredicateType = r.Statement.PredicateType
+	}
+	for _, c := range r.Cosignatures {
+		j.Cosigners = append(j.Cosigners, cosignerJSON{c.Name, fmt.Sprintf("%08x", c.KeyID), c.Time.UTC()})
+	}
+	for _, l := range r.Evidence {
+		j.Keys = append(j.Keys, linkJSON{l.Index, l.Action, l.Principal, l.KeyID, l.Authoriser})
+	}
+	return j
+}
