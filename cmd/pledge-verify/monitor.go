@@ -156,7 +156,7 @@ func (m *follower) poll(ctx context.Context) error {
 	}
 	var all []monitor.Event
 	next := map[*watch]*monitor.State{}
-	for _, group := range groups(m.watches) {
+	for _, group := range stateGroups(m.watches) {
 		cfg := monitor.Config{Fetcher: m.r.client, Signatories: group.signatories(),
 			Open: func(n []byte) (verify.Checkpoint, error) { return openCheckpoint(m.r.policy, n) }}
 		events, st, err := monitor.Poll(ctx, cfg, group[0].st, note)
@@ -233,9 +233,9 @@ func (g group) signatories() []string {
 	return out
 }
 
-// groups returns the watches grouped by state, in the order of their
+// stateGroups returns the watches grouped by state, in the order of their
 // first watch.
-func groups(ws []*watch) []group {
+func stateGroups(ws []*watch) []group {
 	var out []group
 	index := map[string]int{}
 	for _, w := range ws {
