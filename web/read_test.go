@@ -135,6 +135,20 @@ func TestSearch(t *testing.T) {
 	}
 	resp, body := get(t, h.srv, "/api/v1/signatories/nobody")
 	wantProblem(t, "unknown signatory", resp, body, 404, "signatory-not-found")
+
+	// Ids are lowercase: a signatory typed with capitals is found.
+	var lower, upper api.SearchResults
+	getJSON(t, h.srv, "/api/v1/search?signatory=microsoft", &lower)
+	getJSON(t, h.srv, "/api/v1/search?signatory=MicroSoft", &upper)
+	if len(lower.Results) == 0 || !slices.Equal(lower.Results, upper.Results) {
+		t.Errorf("signatory=MicroSoft found %v, signatory=microsoft %v", upper.Results, lower.Results)
+	}
+	// An accord the log does not hold, or a principle it does not have,
+	// is refused rather than answered with an empty page.
+	for _, path := range []string{"/api/v1/search?accord=no-such-accord", "/api/v1/search?accord=" + accordID + "&principle=no-such-principle"} {
+		resp, body := get(t, h.srv, path)
+		wantProblem(t, path, resp, body, 422, "unknown-reference")
+	}
 }
 
 // TestLeafHashLookup finds entries by leaf hash through TableLeaf.

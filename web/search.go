@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
@@ -97,6 +99,9 @@ func (s *Server) getSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkAccord(c.Request().Context(), query); err != nil {
+		return err
+	}
 	pg, err := pageOf(q)
 	if err != nil {
 		return err
@@ -107,6 +112,26 @@ func (s *Server) getSearch(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, cacheCheckpoint)
 	return c.JSON(http.StatusOK, out)
+}
+
+// checkAccord refuses a search for an accord the log does not hold, or
+// for a principle the accord does not have (422 unknown-reference),
+// rather than answer an empty page as if nobody had pledged to it.
+func (s *Server) checkAccord(ctx context.Context, query attestlog.Query) error {
+	if query.Accord == "" {
+		return nil
+	}
+	info, err := s.alog.Accord(ctx, query.Accord)
+	if errors.Is(err, attestlog.ErrNotFound) {
+		return problemf(kindUnknownReference, "the log holds no accord "+strconv.Quote(query.Accord))
+	}
+	if err != nil {
+		return err
+	}
+	if query.Principle != "" && !slices.ContainsFunc(info.Principles, func(p attest.Principle) bool { return p.ID == query.Principle }) {
+		return problemf(kindUnknownReference, "accord "+strconv.Quote(query.Accord)+" has no principle "+strconv.Quote(query.Principle))
+	}
+	return nil
 }
 
 // searchQuery checks the filters and returns their query.
@@ -123,7 +148,15 @@ func searchQuery(q map[string]string) (attestlog.Query, error) {
 	return query, nil
 }
 
+// checkFilters checks the filters of q, after lowercasing the ids and the
+// subject digest in place: ids are lowercase, so "Microsoft" asks for
+// microsoft, as a reader typing a company's name expects.
 func checkFilters(q map[string]string) error {
+	for _, f := range []string{"signatory", "accord", "principle", "subject"} {
+		if v, ok := q[f]; ok {
+			q[f] = strings.ToLower(v)
+		}
+	}
 	for _, f := range []string{"signatory", "accord", "principle"} {
 		if v, ok := q[f]; ok && !idPattern.MatchString(v) && (f != "signatory" || v != attest.RegistrarID) {
 			return problemf(kindBadParameter, f+" must be an id (lowercase letters, digits and '-')")
