@@ -24,7 +24,7 @@ func TestBadInputCLI(t *testing.T) {
 	suite := &clitest.Suite{Binary: binary, Env: append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+dir),
 		Vars: map[string]string{
 			"url": s.url, "vkey": s.vkey(), "registrar": s.registrarID(), "bundle": good,
-			"checkpoint_state": originFile(origin, ".checkpoint"), "monitor_state": originFile(origin, ".json"),
+			"checkpoint_state": originFile(origin, ".checkpoint"), "monitor_state": originFile(origin, ".all.json"),
 		}}
 	suite.Run(t, "testdata/badinput/cli.json")
 }
