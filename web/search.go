@@ -148,11 +148,12 @@ func searchQuery(q map[string]string) (attestlog.Query, error) {
 	return query, nil
 }
 
-// checkFilters checks the filters of q, after lowercasing the ids and the
-// subject digest in place: ids are lowercase, so "Microsoft" asks for
-// microsoft, as a reader typing a company's name expects.
+// checkFilters checks the filters of q, after lowercasing the ids in
+// place: ids are lowercase, so "Microsoft" asks for microsoft, as a reader
+// typing a company's name expects. The subject digest stays strict
+// (lowercase hex, as in-toto writes it).
 func checkFilters(q map[string]string) error {
-	for _, f := range []string{"signatory", "accord", "principle", "subject"} {
+	for _, f := range []string{"signatory", "accord", "principle"} {
 		if v, ok := q[f]; ok {
 			q[f] = strings.ToLower(v)
 		}
