@@ -325,3 +325,100 @@ func (r *Result) decode(v []byte) error {
 	}
 	return err
 }
+
+// State describes the proven leaf in words: what the map says, or that
+// the leaf is proven absent.
+func (r *Result) State() string {
+	if !r.Present() {
+		switch r.Kind {
+		case KindCell:
+			return "no pledge (proven absent)"
+		}
+		return "not in the registry (proven absent)"
+	}
+	switch {
+	case r.Principal != nil:
+		p := r.Principal
+		return fmt.Sprintf("registered at index %d, chain seq %d head %x, %d key(s) had", p.Registered, p.Seq, p.Head, p.Keys)
+	case r.Key != nil:
+		return KeyState(*r.Key)
+	case r.Accord != nil:
+		return fmt.Sprintf("entry at index %d, predicate digest %x", r.Accord.Index, r.Accord.Digest)
+	case r.Cell != nil:
+		if r.Cell.Index == nil {
+			return "every pledge void"
+		}
+		return fmt.Sprintf("%s at index %d", r.Cell.Status, *r.Cell.Index)
+	}
+	return "?"
+}
+
+// KeyState describes a key's state: valid since a, or revoked since b
+// (and void from c).
+func KeyState(k attest.MapKeyState) string {
+	s := fmt.Sprintf("valid since index %d", k.Added)
+	if k.Revoked != nil {
+		s = fmt.Sprintf("added at index %d, revoked since %d", k.Added, *k.Revoked)
+	}
+	if k.VoidFrom != nil {
+		s += fmt.Sprintf(", its signatures void from index %d", *k.VoidFrom)
+	}
+	return s
+}
+
+// Fact is the one-line statement of what r proves, and against which
+// checkpoint.
+func (r *Result) Fact() string {
+	return fmt.Sprintf("%s: %s, proven by a map proof against checkpoint %d", r.Query, r.State(), r.Checkpoint.Size)
+}
+
+// JSON is a Result for machines.
+type JSON struct {
+	Kind      string `json:"kind"`
+	Signatory string `json:"signatory,omitempty"`
+	KeyID     string `json:"keyid,omitempty"`
+	Accord    string `json:"accord,omitempty"`
+	Principle string `json:"principle,omitempty"`
+	Present   bool   `json:"present"`
+	Size      uint64 `json:"size"`     // of the checkpoint proven against
+	MapRoot   string `json:"map_root"` // hex, the root it commits to
+	Label     string `json:"label"`    // hex, recomputed from the query
+	Value     string `json:"value,omitempty"`
+
+	// A principal.
+	Registered *uint64 `json:"registered,omitempty"`
+	Seq        *uint64 `json:"seq,omitempty"`
+	Head       string  `json:"head,omitempty"`
+	Keys       *uint32 `json:"keys,omitempty"`
+	// A key.
+	Added    *uint64 `json:"added,omitempty"`
+	Revoked  *uint64 `json:"revoked,omitempty"`
+	VoidFrom *uint64 `json:"voidFrom,omitempty"`
+	// An accord (Index) or a cell (Index, Status; none: every pledge void).
+	Index  *uint64 `json:"index,omitempty"`
+	Digest string  `json:"digest,omitempty"`
+	Status string  `json:"status,omitempty"`
+}
+
+// JSON returns r for machines.
+func (r *Result) JSON() JSON {
+	j := JSON{Kind: r.Kind, Signatory: r.Query.Signatory, KeyID: r.Query.KeyID, Accord: r.Query.Accord, Principle: r.Query.Principle,
+		Present: r.Present(), Size: r.Checkpoint.Size, MapRoot: fmt.Sprintf("%x", r.Root), Label: fmt.Sprintf("%x", r.Label)}
+	if r.Present() {
+		j.Value = fmt.Sprintf("%x", r.Value)
+	}
+	switch {
+	case r.Principal != nil:
+		p := *r.Principal
+		j.Registered, j.Seq, j.Head, j.Keys = &p.Registered, &p.Seq, fmt.Sprintf("%x", p.Head), &p.Keys
+	case r.Key != nil:
+		k := *r.Key
+		j.Added, j.Revoked, j.VoidFrom = &k.Added, k.Revoked, k.VoidFrom
+	case r.Accord != nil:
+		a := *r.Accord
+		j.Index, j.Digest = &a.Index, fmt.Sprintf("%x", a.Digest)
+	case r.Cell != nil:
+		j.Index, j.Status = r.Cell.Index, r.Cell.Status
+	}
+	return j
+}
