@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 	"github.com/pledgelog/pledgelog/verify"
 	"github.com/pledgelog/pledgelog/verify/lookup"
@@ -49,7 +51,7 @@ func runLookup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Sprintf("checkpoint: %s size %d root %s signed by a pinned log key", res.Checkpoint.Origin, res.Checkpoint.Size, res.Checkpoint.Root),
 	}
 	facts = append(facts, cosignedFacts(r.policy, res.Note)...)
-	facts = append(facts, fmt.Sprintf("map root %x, committed to by the checkpoint's %q line", res.Root, "pledgelog/map/v1"), res.Fact())
+	facts = append(facts, fmt.Sprintf("map root %s, committed to by the checkpoint's %q line", res.JSON().MapRoot, strings.TrimSpace(attest.MapExtensionPrefix)), res.Fact())
 	if f.json {
 		return cli.PrintJSONLine(stdout, map[string]any{"verified": true, "facts": facts, "lookup": res.JSON()})
 	}

@@ -32,7 +32,7 @@ type statusReport struct {
 // consistent with it) signed by the pinned log key.
 type proven struct {
 	Size      uint64        `json:"size"`
-	MapRoot   string        `json:"map_root"`
+	MapRoot   string        `json:"map_root"` // base64, as in the checkpoint's extension line
 	LogKey    string        `json:"logKey"`
 	Principal lookup.JSON   `json:"principal"`
 	Keys      []lookup.JSON `json:"keys"`
@@ -171,7 +171,7 @@ func (p *prover) prove(ctx context.Context, s *client.SignatoryDetail, accords [
 	if err != nil {
 		return nil, nil, err
 	}
-	out := &proven{Size: pr.Checkpoint.Size, MapRoot: hex.EncodeToString(pr.Root[:]), LogKey: p.vkey, Principal: pr.JSON()}
+	out := &proven{Size: pr.Checkpoint.Size, MapRoot: pr.JSON().MapRoot, LogKey: p.vkey, Principal: pr.JSON()}
 	if !pr.Present() {
 		alarm("the server shows signatory %s, the map proves it is not registered", info.ID)
 	} else if st := pr.Principal; st.Registered != info.Registered || st.Seq != info.Seq || hex.EncodeToString(st.Head[:]) != info.Head || int(st.Keys) != len(info.Keys) {

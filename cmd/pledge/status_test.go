@@ -48,7 +48,7 @@ func TestStatusOutput(t *testing.T) {
 	}
 	yours := map[string]bool{mine.ID(): true}
 	four, nine, seq, nkeys := uint64(4), uint64(9), uint64(3), uint32(3)
-	prov := &proven{Size: 20, MapRoot: strings.Repeat("cd", 32), LogKey: "example.org/log+01234567+AAAA",
+	prov := &proven{Size: 20, MapRoot: "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=", LogKey: "example.org/log+01234567+AAAA",
 		Principal: lookup.JSON{Kind: "principal", Signatory: "outco", Present: true, Size: 20, Registered: &four, Seq: &seq, Head: info.Head, Keys: &nkeys},
 		Keys:      []lookup.JSON{{Kind: "key", Signatory: "outco", KeyID: gone.ID(), Present: true, Size: 20, Added: &four, Revoked: &nine, VoidFrom: &nine}},
 		Cells: []lookup.JSON{{Kind: "cell", Signatory: "outco", Accord: accord, Principle: "no-offense", Present: true, Size: 20, Index: &nine, Status: "committed"},

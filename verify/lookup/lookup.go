@@ -17,6 +17,7 @@ package lookup
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -380,10 +381,10 @@ type JSON struct {
 	Accord    string `json:"accord,omitempty"`
 	Principle string `json:"principle,omitempty"`
 	Present   bool   `json:"present"`
-	Size      uint64 `json:"size"`     // of the checkpoint proven against
-	MapRoot   string `json:"map_root"` // hex, the root it commits to
-	Label     string `json:"label"`    // hex, recomputed from the query
-	Value     string `json:"value,omitempty"`
+	Size      uint64 `json:"size"`            // of the checkpoint proven against
+	MapRoot   string `json:"map_root"`        // base64, the root it commits to, as in its extension line
+	Label     string `json:"label"`           // base64, recomputed from the query
+	Value     string `json:"value,omitempty"` // base64, the encoded value`
 
 	// A principal.
 	Registered *uint64 `json:"registered,omitempty"`
@@ -403,9 +404,9 @@ type JSON struct {
 // JSON returns r for machines.
 func (r *Result) JSON() JSON {
 	j := JSON{Kind: r.Kind, Signatory: r.Query.Signatory, KeyID: r.Query.KeyID, Accord: r.Query.Accord, Principle: r.Query.Principle,
-		Present: r.Present(), Size: r.Checkpoint.Size, MapRoot: fmt.Sprintf("%x", r.Root), Label: fmt.Sprintf("%x", r.Label)}
+		Present: r.Present(), Size: r.Checkpoint.Size, MapRoot: b64(r.Root[:]), Label: b64(r.Label[:])}
 	if r.Present() {
-		j.Value = fmt.Sprintf("%x", r.Value)
+		j.Value = b64(r.Value)
 	}
 	switch {
 	case r.Principal != nil:
@@ -422,3 +423,5 @@ func (r *Result) JSON() JSON {
 	}
 	return j
 }
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
