@@ -116,15 +116,7 @@ func (u *ui) runSearch(c echo.Context, d *searchData) error {
 		return err
 	}
 	for _, r := range res.Results {
-		item := searchItem{Index: r.Index}
-		info, err := u.s.alog.PledgeInfo(ctx, r.Index)
-		switch {
-		case err == nil:
-			item.Pledge = &info
-		case !errors.Is(err, attestlog.ErrNotFound): // else no pledge
-			return err
-		}
-		d.Results = append(d.Results, item)
+		d.Results = append(d.Results, searchItem{Index: r.Index, Pledge: r.Pledge})
 	}
 	if res.Next != "" {
 		q := c.QueryParams()
