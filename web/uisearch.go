@@ -106,11 +106,14 @@ func (u *ui) runSearch(c echo.Context, d *searchData) error {
 	if err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
+	if err := u.s.checkAccord(ctx, query); err != nil {
+		return err
+	}
 	pg, err := pageOf(d.Query)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	res, err := u.s.search(ctx, query, pg)
 	if err != nil {
 		return err
