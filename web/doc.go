@@ -81,6 +81,7 @@
 //	GET  /api/v1/signatories[?cursor=&limit=]
 //	GET  /api/v1/signatories/{id}       keys with history, recover events, latest pledges
 //	GET  /api/v1/entries/{index}/bundle the entry's bundle on the published checkpoint
+//	GET  /api/v1/entries/{index}/envelope the entry's DSSE envelope JSON, byte for byte
 //	GET  /api/v1/search?signatory=&accord=&principle=&status=&subject=&cursor=&limit=
 //	GET  /api/v1/openapi.json           this API as OpenAPI 3.1 (always served)
 //
