@@ -1,5 +1,7 @@
 package postgres
 
+import "context"
+
 // PID returns the server process of the lease's connection.
 func (l *Lease) PID() uint32 { return l.conn.PgConn().PID() }
 
@@ -9,4 +11,11 @@ func LeasePID(s *Storage) uint32 {
 		return l.pid
 	}
 	return 0
+}
+
+// Setting returns a server setting as a connection of s's pool sees it.
+func Setting(s *Storage, name string) (string, error) {
+	var v string
+	err := s.pool.QueryRow(context.Background(), "SELECT current_setting($1)", name).Scan(&v)
+	return v, err
 }

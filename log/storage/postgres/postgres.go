@@ -159,6 +159,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Storage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parsing connection string: %w", err)
 	}
+	tune(&cfg.ConnConfig.Config)
 	params := cfg.ConnConfig.RuntimeParams
 	params["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
 	params["synchronous_commit"] = "on"
