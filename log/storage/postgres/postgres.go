@@ -77,7 +77,8 @@
 // lease) reads the queue in id order; its Commit also deletes the requests
 // it sequenced, inserts their answers and notifies every instance, in the
 // same transaction; Answers reads and deletes the answers an instance
-// waits for, with the checkpoint of each. Watch listens, on a connection of
+// waits for, with the checkpoint of each (and deletes them at its next
+// call, once they were received). Watch listens, on a connection of
 // its own, to the schema's two channels (LISTEN/NOTIFY), and its callers
 // poll besides, so that a notification lost while it reconnects delays an
 // answer and loses nothing. Answers nobody came for are deleted after ten
@@ -99,6 +100,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -143,6 +145,11 @@ type Storage struct {
 	fence   atomic.Pointer[Lease]
 	commits atomic.Uint64
 	uses    atomic.Uint64 // of UseOnce
+
+	// forget holds the ids of the answers that Answers returned, which
+	// its next call deletes.
+	forgetMu sync.Mutex
+	forget   []int64
 }
 
 var _ log.Storage = (*Storage)(nil)
