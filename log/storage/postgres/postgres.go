@@ -100,6 +100,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,6 +110,10 @@ import (
 
 	"github.com/pledgelog/pledgelog/log"
 )
+
+// minPoolConns is the least size of a Storage's pool, unless the
+// connection string sets pool_max_conns.
+const minPoolConns = 16
 
 // Options configures a Storage. The zero value is ready to use.
 type Options struct {
@@ -167,6 +172,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Storage, error) {
 		return nil, fmt.Errorf("postgres: parsing connection string: %w", err)
 	}
 	tune(&cfg.ConnConfig.Config)
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgxpool's default, the number of CPUs but at least 4, is too
+		// few for an instance whose every waiting write, sequencer and
+		// follower share the pool: writes queued for a connection.
+		cfg.MaxConns = max(cfg.MaxConns, minPoolConns)
+	}
 	params := cfg.ConnConfig.RuntimeParams
 	params["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
 	params["synchronous_commit"] = "on"
