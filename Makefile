@@ -12,7 +12,7 @@ BENCHTIME   ?= 1x
 SOAK        ?= 10m
 SOAK_PLOT   ?= docs/soak.png
 
-.PHONY: run test lint fuzz bench chaos soak build tools interop
+.PHONY: run test lint fuzz bench chaos soak build tools interop failover-db
 
 ## build: the three binaries into ./bin
 build:
@@ -76,3 +76,11 @@ interop:
 chaos:
 	PLEDGELOG_CHAOS=1 $(GO) test -count=1 -run 'Crash|PowerLoss' -timeout 60m -v ./log/...
 	PLEDGELOG_CHAOS=1 $(GO) test -count=1 -run 'TestWitnessCrash' -timeout 30m -v ./cmd/pledge-verify
+
+## failover-db: the long database failover test: a PostgreSQL primary and a
+## synchronous standby made from /usr/lib/postgresql/*/bin, three serve
+## instances under write load, the primary stopped hard and the standby
+## promoted $(FAILOVER_ROUNDS) times (docs/operations.md, PostgreSQL)
+FAILOVER_ROUNDS ?= 5
+failover-db:
+	PLEDGELOG_FAILOVER_DB_ROUNDS=$(FAILOVER_ROUNDS) $(GO) test -count=1 -run '^TestDatabaseFailover$$' -timeout 20m -v ./cmd/pledgelog

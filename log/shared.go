@@ -48,8 +48,10 @@ type Shared interface {
 	// most max entries together (but at least one request, if any).
 	Queued(ctx context.Context, max int) ([]*Queued, error)
 	// Answers returns the answers committed for the given ids (those
-	// committed so far, with the checkpoint of their Size) and forgets
-	// them: each answer is returned once.
+	// committed so far, with the checkpoint of their Size); the storage
+	// forgets an answer once it was returned (it may do so at a later
+	// call, never before the answer reached the caller), and the caller
+	// asks again for none it got.
 	Answers(ctx context.Context, ids []uint64) ([]Answer, error)
 	// Lead waits until this instance holds the sequencer lease, until ctx
 	// is done. While the lease is held, the Storage's Commit is refused

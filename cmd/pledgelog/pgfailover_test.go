@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -144,6 +145,11 @@ func waitLeader(t *testing.T, servers []*server) int {
 	return -1
 }
 
+// loadClient is the writers' and checkers' HTTP client: no request of a
+// failover test waits for more than its timeout (a write that times out
+// is not acknowledged).
+var loadClient = &http.Client{Timeout: 20 * time.Second}
+
 // writeLoad posts pledges to the servers and records what was
 // acknowledged.
 type writeLoad struct {
@@ -160,6 +166,7 @@ type writeLoad struct {
 	sentTimes   []time.Time       // when it was sent
 	killed      time.Time
 	checkpoints [][]byte
+	timeouts    []string // writes not answered within loadClient's timeout
 }
 
 func (w *writeLoad) count() int {
@@ -234,8 +241,13 @@ func (w *writeLoad) write(ctx context.Context, worker int, sig string) {
 		hreq.Header.Set("Content-Type", "application/json")
 		hreq.Header.Set("Authorization", "Bearer "+token)
 		sent := time.Now()
-		resp, err := http.DefaultClient.Do(hreq)
+		resp, err := loadClient.Do(hreq)
 		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				w.mu.Lock()
+				w.timeouts = append(w.timeouts, fmt.Sprintf("%s at %s", s.url, sent.Format("15:04:05.000")))
+				w.mu.Unlock()
+			}
 			time.Sleep(20 * time.Millisecond) // the killed server: not acknowledged
 			continue
 		}
@@ -274,7 +286,7 @@ func (w *writeLoad) watchCheckpoints(ctx context.Context) {
 			if !up {
 				continue
 			}
-			resp, err := http.Get(s.url + "/checkpoint")
+			resp, err := loadClient.Get(s.url + "/checkpoint")
 			if err != nil {
 				continue
 			}
@@ -307,7 +319,7 @@ func (w *writeLoad) lastCheckpoint(t *testing.T, alive []*server, vkey string) v
 	for _, s := range alive {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			resp, err := http.Get(s.url + "/checkpoint")
+			resp, err := loadClient.Get(s.url + "/checkpoint")
 			if err != nil {
 				t.Fatal(err)
 			}

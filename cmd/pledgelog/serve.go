@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -47,6 +48,7 @@ type serveFlags struct {
 	maxConnsPerClient int
 	tlsCert, tlsKey   string
 	storage           storageFlags
+	cpuProfile        string
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
@@ -54,6 +56,7 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fl := newFlags("serve", "--data DIR --listen ADDR", stderr)
 	f.register(fl)
 	f.storage.register(fl, "where the log is stored")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file, at exit (for performance work: docs/performance.md)")
 	fl.StringVar(&f.policy, "policy", "", "the witness policy (c2sp.org/tlog-policy, witness lines with URLs): /checkpoint is published once its quorum cosigned (none: publish unwitnessed, with a warning)")
 	if err := parse(fl, args); err != nil {
 		return nil, err
@@ -134,6 +137,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // run serves the log of f until ctx is done.
 func (f *serveFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	logger := f.logging.logger(stderr)
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	d := dataDir(f.dir)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -384,4 +394,21 @@ func writeURLFile(d dataDir, url, tlsCert string, logger *slog.Logger) error {
 		return fmt.Errorf("writing %s: %w", d.urlFile(), err)
 	}
 	return nil
+}
+
+// startCPUProfile profiles the process into file until the returned
+// function is called.
+func startCPUProfile(file string) (func(), error) {
+	out, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		out.Close()
+	}, nil
 }

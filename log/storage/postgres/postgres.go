@@ -77,7 +77,8 @@
 // lease) reads the queue in id order; its Commit also deletes the requests
 // it sequenced, inserts their answers and notifies every instance, in the
 // same transaction; Answers reads and deletes the answers an instance
-// waits for, with the checkpoint of each. Watch listens, on a connection of
+// waits for, with the checkpoint of each (and deletes them at its next
+// call, once they were received). Watch listens, on a connection of
 // its own, to the schema's two channels (LISTEN/NOTIFY), and its callers
 // poll besides, so that a notification lost while it reconnects delays an
 // answer and loses nothing. Answers nobody came for are deleted after ten
@@ -99,6 +100,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -107,6 +110,10 @@ import (
 
 	"github.com/pledgelog/pledgelog/log"
 )
+
+// minPoolConns is the least size of a Storage's pool, unless the
+// connection string sets pool_max_conns.
+const minPoolConns = 16
 
 // Options configures a Storage. The zero value is ready to use.
 type Options struct {
@@ -143,6 +150,11 @@ type Storage struct {
 	fence   atomic.Pointer[Lease]
 	commits atomic.Uint64
 	uses    atomic.Uint64 // of UseOnce
+
+	// forget holds the ids of the answers that Answers returned, which
+	// its next call deletes.
+	forgetMu sync.Mutex
+	forget   []int64
 }
 
 var _ log.Storage = (*Storage)(nil)
@@ -158,6 +170,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*Storage, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parsing connection string: %w", err)
+	}
+	tune(&cfg.ConnConfig.Config)
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgxpool's default, the number of CPUs but at least 4, is too
+		// few for an instance whose every waiting write, sequencer and
+		// follower share the pool: writes queued for a connection.
+		cfg.MaxConns = max(cfg.MaxConns, minPoolConns)
 	}
 	params := cfg.ConnConfig.RuntimeParams
 	params["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()

@@ -82,35 +82,69 @@ func (s *Storage) Queued(ctx context.Context, max int) ([]*log.Queued, error) {
 
 func max64(a, b int64) int64 { return max(a, b) }
 
-// Answers implements log.Shared: one statement, which reads and deletes.
+// Answers implements log.Shared, in one round trip: it deletes the answers
+// that earlier calls returned, in a transaction of its own that does not
+// wait for the WAL flush (an answer left behind by a crash is deleted
+// anyway, ten minutes later), and reads those of ids.
+//
+// An answer is deleted only after a call returned it: if Answers read and
+// deleted in one statement, a connection that fails after the deletion
+// committed but before the rows arrived would lose the answers, and their
+// appenders would wait forever for entries that are in the log (as a
+// failover of the database showed).
 func (s *Storage) Answers(ctx context.Context, ids []uint64) ([]log.Answer, error) {
 	args := make([]int64, len(ids))
 	for i, id := range ids {
 		args[i] = int64(id)
 	}
-	rows, _ := s.pool.Query(ctx, `DELETE FROM answers a USING checkpoints c
-		WHERE a.id = ANY($1) AND c.size = a.size
-		RETURNING a.id, a.size, a.results, a.err, a.err_entry, c.note`, args)
-	as, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (log.Answer, error) {
-		var id, size int64
-		var results []byte
-		var a log.Answer
-		if err := row.Scan(&id, &size, &results, &a.Err, &a.ErrEntry, &a.Checkpoint); err != nil {
-			return a, err
-		}
-		a.ID, a.Size = uint64(id), uint64(size)
-		if len(results)%9 != 0 {
-			return a, fmt.Errorf("answer %d: %d bytes of results", id, len(results))
-		}
-		for r := results; len(r) > 0; r = r[9:] {
-			a.Results = append(a.Results, log.Result{Index: binary.BigEndian.Uint64(r), Duplicate: r[8] == 1})
-		}
-		return a, nil
+	s.forgetMu.Lock()
+	forget := s.forget
+	s.forget = nil
+	s.forgetMu.Unlock()
+	b := new(pgx.Batch)
+	if len(forget) > 0 {
+		b.Queue("BEGIN")
+		b.Queue("SET LOCAL synchronous_commit = off")
+		b.Queue("DELETE FROM answers WHERE id = ANY($1)", forget)
+		b.Queue("COMMIT")
+	}
+	var as []log.Answer
+	b.Queue(`SELECT a.id, a.size, a.results, a.err, a.err_entry, c.note
+		FROM answers a JOIN checkpoints c ON c.size = a.size
+		WHERE a.id = ANY($1)`, args).Query(func(rows pgx.Rows) error {
+		var err error
+		as, err = pgx.CollectRows(rows, scanAnswer)
+		return err
 	})
-	if err != nil {
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		s.forgetMu.Lock()
+		s.forget = append(s.forget, forget...)
+		s.forgetMu.Unlock()
 		return nil, fmt.Errorf("postgres: reading answers: %w", err)
 	}
+	s.forgetMu.Lock()
+	for _, a := range as {
+		s.forget = append(s.forget, int64(a.ID))
+	}
+	s.forgetMu.Unlock()
 	return as, nil
+}
+
+func scanAnswer(row pgx.CollectableRow) (log.Answer, error) {
+	var id, size int64
+	var results []byte
+	var a log.Answer
+	if err := row.Scan(&id, &size, &results, &a.Err, &a.ErrEntry, &a.Checkpoint); err != nil {
+		return a, err
+	}
+	a.ID, a.Size = uint64(id), uint64(size)
+	if len(results)%9 != 0 {
+		return a, fmt.Errorf("answer %d: %d bytes of results", id, len(results))
+	}
+	for r := results; len(r) > 0; r = r[9:] {
+		a.Results = append(a.Results, log.Result{Index: binary.BigEndian.Uint64(r), Duplicate: r[8] == 1})
+	}
+	return a, nil
 }
 
 // queueAnswers stores the answers of u, removes their requests from the
