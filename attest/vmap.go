@@ -136,6 +136,95 @@ func MapCellValue(index uint64, status string) []byte {
 	return append(b, code)
 }
 
+// ErrMapValue is returned for an encoded map value that is not one of
+// the encodings above.
+var ErrMapValue = errors.New("attest: malformed map value")
+
+// MapPrincipalState is a principal's leaf, decoded (MapPrincipalValue).
+type MapPrincipalState struct {
+	Registered uint64   // the index of its genesis or register event
+	Seq        uint64   // its chain's seq
+	Head       [32]byte // the leaf hash of its last event
+	Keys       uint32   // how many keys it has had
+}
+
+// MapKeyState is a key's leaf, decoded (MapKeyValue): nil for an index
+// the key does not have.
+type MapKeyState struct {
+	Added    uint64
+	Revoked  *uint64
+	VoidFrom *uint64
+}
+
+// MapAccordState is an accord's leaf, decoded (MapAccordValue).
+type MapAccordState struct {
+	Index  uint64
+	Digest [32]byte
+}
+
+// MapCellState is a cell's leaf, decoded (MapCellValue): Index nil and
+// Status empty when every pledge of the cell is void.
+type MapCellState struct {
+	Index  *uint64
+	Status string
+}
+
+// ParseMapPrincipalValue decodes a principal's value.
+func ParseMapPrincipalValue(b []byte) (MapPrincipalState, error) {
+	if len(b) != 1+8+8+32+4 || b[0] != MapPrincipal {
+		return MapPrincipalState{}, fmt.Errorf("%w: not a principal's value of 53 bytes", ErrMapValue)
+	}
+	s := MapPrincipalState{Registered: binary.BigEndian.Uint64(b[1:]), Seq: binary.BigEndian.Uint64(b[9:]),
+		Keys: binary.BigEndian.Uint32(b[49:])}
+	copy(s.Head[:], b[17:49])
+	return s, nil
+}
+
+// ParseMapKeyValue decodes a key's value.
+func ParseMapKeyValue(b []byte) (MapKeyState, error) {
+	if len(b) != 1+3*8 || b[0] != MapKey {
+		return MapKeyState{}, fmt.Errorf("%w: not a key's value of 25 bytes", ErrMapValue)
+	}
+	s := MapKeyState{Added: binary.BigEndian.Uint64(b[1:]), Revoked: orNil(binary.BigEndian.Uint64(b[9:])),
+		VoidFrom: orNil(binary.BigEndian.Uint64(b[17:]))}
+	if s.Added == MapNone {
+		return MapKeyState{}, fmt.Errorf("%w: a key's value without the index that added it", ErrMapValue)
+	}
+	return s, nil
+}
+
+// ParseMapAccordValue decodes an accord's value.
+func ParseMapAccordValue(b []byte) (MapAccordState, error) {
+	if len(b) != 1+8+32 || b[0] != MapAccord {
+		return MapAccordState{}, fmt.Errorf("%w: not an accord's value of 41 bytes", ErrMapValue)
+	}
+	s := MapAccordState{Index: binary.BigEndian.Uint64(b[1:])}
+	copy(s.Digest[:], b[9:])
+	return s, nil
+}
+
+// ParseMapCellValue decodes a cell's value.
+func ParseMapCellValue(b []byte) (MapCellState, error) {
+	if len(b) != 1+8+1 || b[0] != MapCell {
+		return MapCellState{}, fmt.Errorf("%w: not a cell's value of 10 bytes", ErrMapValue)
+	}
+	index, code := binary.BigEndian.Uint64(b[1:]), b[9]
+	switch {
+	case index == MapNone && code == 0:
+		return MapCellState{}, nil
+	case index != MapNone && code >= 1 && int(code) <= len(statuses):
+		return MapCellState{Index: &index, Status: statuses[code-1]}, nil
+	}
+	return MapCellState{}, fmt.Errorf("%w: a cell's index and status code %d disagree", ErrMapValue, code)
+}
+
+func orNil(v uint64) *uint64 {
+	if v == MapNone {
+		return nil
+	}
+	return &v
+}
+
 func orNone(p *uint64) uint64 {
 	if p == nil {
 		return MapNone

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -329,3 +330,70 @@ func TestNaiveMapRootShapes(t *testing.T) {
 		t.Errorf("empty root %x, want %x", naiveMapRoot(nil), want)
 	}
 }
+
+func TestParseMapValues(t *testing.T) {
+	seven, nine := uint64(7), uint64(9)
+	head := [32]byte{1, 2, 3}
+	p, err := ParseMapPrincipalValue(MapPrincipalValue(3, 5, head, 2))
+	if err != nil || p != (MapPrincipalState{Registered: 3, Seq: 5, Head: head, Keys: 2}) {
+		t.Errorf("principal: %+v, %v", p, err)
+	}
+	for _, c := range []struct{ revoked, void *uint64 }{{nil, nil}, {&seven, nil}, {&seven, &nine}} {
+		k, err := ParseMapKeyValue(MapKeyValue(4, c.revoked, c.void))
+		if err != nil || k.Added != 4 || !equalPtr(k.Revoked, c.revoked) || !equalPtr(k.VoidFrom, c.void) {
+			t.Errorf("key %v %v: %+v, %v", c.revoked, c.void, k, err)
+		}
+	}
+	a, err := ParseMapAccordValue(MapAccordValue(1, head))
+	if err != nil || a != (MapAccordState{Index: 1, Digest: head}) {
+		t.Errorf("accord: %+v, %v", a, err)
+	}
+	for _, st := range statuses {
+		c, err := ParseMapCellValue(MapCellValue(12, st))
+		if err != nil || c.Index == nil || *c.Index != 12 || c.Status != st {
+			t.Errorf("cell %s: %+v, %v", st, c, err)
+		}
+	}
+	if c, err := ParseMapCellValue(MapCellValue(MapNone, "")); err != nil || c.Index != nil || c.Status != "" {
+		t.Errorf("void cell: %+v, %v", c, err)
+	}
+	bad := map[string]func() error{
+		"principal short":  func() error { _, err := ParseMapPrincipalValue(MapPrincipalValue(3, 5, head, 2)[:52]); return err },
+		"principal as key": func() error { _, err := ParseMapKeyValue(MapPrincipalValue(3, 5, head, 2)); return err },
+		"key without added": func() error {
+			_, err := ParseMapKeyValue(MapKeyValue(MapNone, nil, nil))
+			return err
+		},
+		"accord kind": func() error {
+			b := MapAccordValue(1, head)
+			b[0] = MapCell
+			_, err := ParseMapAccordValue(b)
+			return err
+		},
+		"cell code without index": func() error {
+			b := MapCellValue(MapNone, "")
+			b[9] = 1
+			_, err := ParseMapCellValue(b)
+			return err
+		},
+		"cell code out of range": func() error {
+			b := MapCellValue(12, StatusCommitted)
+			b[9] = byte(len(statuses) + 1)
+			_, err := ParseMapCellValue(b)
+			return err
+		},
+		"cell index without code": func() error {
+			b := MapCellValue(12, StatusCommitted)
+			b[9] = 0
+			_, err := ParseMapCellValue(b)
+			return err
+		},
+	}
+	for name, f := range bad {
+		if err := f(); !errors.Is(err, ErrMapValue) {
+			t.Errorf("%s: %v, want ErrMapValue", name, err)
+		}
+	}
+}
+
+func equalPtr(a, b *uint64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
