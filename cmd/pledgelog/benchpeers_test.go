@@ -29,7 +29,9 @@ func TestBenchPeersUsage(t *testing.T) {
 // does not count.
 func TestSteadyRate(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	at := func(s float64, n uint64) sizeSample { return sizeSample{t0.Add(time.Duration(s * float64(time.Second))), n} }
+	at := func(s float64, n uint64) sizeSample {
+		return sizeSample{t0.Add(time.Duration(s * float64(time.Second))), n}
+	}
 	s := []sizeSample{at(0, 5), at(1, 5), at(2, 5), at(3, 1005), at(4, 2005), at(5, 3005), at(6, 3005), at(7, 3005)}
 	if r := steadyRate(s); r != 1000 {
 		t.Errorf("steadyRate = %v, want 1000", r)
