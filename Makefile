@@ -11,8 +11,11 @@ FUZZTIME    ?= 10s
 BENCHTIME   ?= 1x
 SOAK        ?= 10m
 SOAK_PLOT   ?= docs/soak.png
+PEERS_BIN   ?= $(CURDIR)/bin/peers
+PEER_PAIRS  ?= 3
+PEER_ENTRIES ?= 100000
 
-.PHONY: run test lint fuzz bench chaos soak build tools interop failover-db
+.PHONY: run test lint fuzz bench bench-peers chaos soak build tools interop failover-db
 
 ## build: the three binaries into ./bin
 build:
@@ -54,6 +57,14 @@ fuzz:
 ## bench: the benchmarks that print the performance figures (docs/performance.md)
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -timeout 60m ./...
+
+## bench-peers: Tessera v1.0.4's POSIX conformance server and its hammer, installed
+## with go install into $(PEERS_BIN), against pledgelog bench --raw --concurrency 256,
+## alternately, $(PEER_PAIRS) pairs of $(PEER_ENTRIES) entries; each pair's ratio
+## (minutes; docs/performance.md, "Against Tessera")
+bench-peers: build
+	GOBIN=$(PEERS_BIN) $(GO) install github.com/transparency-dev/tessera/cmd/conformance/posix@v1.0.4 github.com/transparency-dev/tessera/internal/hammer@v1.0.4
+	./bin/pledgelog bench --peers $(PEERS_BIN) --concurrency 256 --entries $(PEER_ENTRIES) --peer-pairs $(PEER_PAIRS)
 
 ## soak: a pledgelog serve process under writers at half the maximum
 ## measured first and readers for $(SOAK) (SOAK=40s: about a minute in all);

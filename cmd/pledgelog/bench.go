@@ -21,9 +21,17 @@ import (
 // runBench load-tests the write API with internal/loadgen, on demo logs
 // in data directories made by init --demo; see docs/performance.md.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseBench(args, stderr)
+	cfg, reads, peers, err := parseBench(args, stderr)
 	if err != nil {
 		return err
+	}
+	cfg.Logger = newLogger(stderr, slog.LevelError)
+	cfg.Init, cfg.LogConfig = initBenchLog, benchLogConfig
+	if reads.on {
+		return runBenchReads(ctx, cfg, reads, stdout, stderr)
+	}
+	if peers.dir != "" {
+		return runBenchPeers(ctx, cfg, peers, stdout, stderr)
 	}
 	if cfg.Soak > 0 || cfg.Witnesses > 0 {
 		if cfg.Serve, err = os.Executable(); err != nil { // they serve the logs with this very binary
@@ -35,14 +43,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	cfg.Logger = newLogger(stderr, slog.LevelError)
-	cfg.Init, cfg.LogConfig = initBenchLog, benchLogConfig
 	return loadgen.Run(ctx, *cfg, stdout, stderr)
 }
 
-func parseBench(args []string, stderr io.Writer) (*loadgen.Config, error) {
-	f := &loadgen.Config{}
-	fl := newFlags("bench", "[--rate R | --concurrency N] [--batch B] [--entries N] [--raw]", stderr)
+func parseBench(args []string, stderr io.Writer) (*loadgen.Config, *readsFlags, *peersFlags, error) {
+	f, reads, peers := &loadgen.Config{}, &readsFlags{}, &peersFlags{}
+	fl := newFlags("bench", "[--rate R | --concurrency N] [--batch B] [--entries N] [--raw | --reads | --peers DIR]", stderr)
 	fl.IntVar(&f.Signatories, "signatories", 16, "signatories to register (K)")
 	fl.IntVar(&f.Entries, "entries", 20000, "attestations to pre-sign and submit (N)")
 	fl.IntVar(&f.Batch, "batch", 1, "envelopes per request: 1 for POST /api/v1/entries, up to 256 for /api/v1/entries/batch")
@@ -70,23 +76,25 @@ func parseBench(args []string, stderr io.Writer) (*loadgen.Config, error) {
 	fl.StringVar(&f.VerifyBinary, "verify-binary", "", "--witnesses: the pledge-verify binary (default: beside pledgelog, else on PATH)")
 	fl.DurationVar(&f.WitnessLatencyFor, "witness-latency-for", 30*time.Second, "--witnesses: how long to write at half the maximum while timing commit → checkpoint")
 	fl.DurationVar(&f.WitnessPoll, "witness-poll", 10*time.Millisecond, "--witnesses: how often /checkpoint is read while timing")
+	reads.register(fl)
+	peers.register(fl)
 	if err := parse(fl, args); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	if err := errors.Join(checkSoak(f), checkWitnesses(f), checkURLs(f)); err != nil {
-		return nil, err
+	if err := errors.Join(checkSoak(f), checkWitnesses(f), checkURLs(f), reads.check(fl, f), peers.check(fl, f, reads)); err != nil {
+		return nil, nil, nil, err
 	}
 	switch {
 	case f.Signatories < 1 || f.Entries < 1:
-		return nil, usageError{Err: errors.New("--signatories and --entries must be positive")}
+		return nil, nil, nil, usageError{Err: errors.New("--signatories and --entries must be positive")}
 	case f.Batch < 1 || f.Batch > api.MaxBatch:
-		return nil, usageError{Err: fmt.Errorf("--batch %d: want 1 to %d", f.Batch, api.MaxBatch)}
+		return nil, nil, nil, usageError{Err: fmt.Errorf("--batch %d: want 1 to %d", f.Batch, api.MaxBatch)}
 	case f.Rate < 0 || f.Concurrency < 1:
-		return nil, usageError{Err: errors.New("--rate must be ≥ 0 and --concurrency ≥ 1")}
+		return nil, nil, nil, usageError{Err: errors.New("--rate must be ≥ 0 and --concurrency ≥ 1")}
 	case f.Raw && f.Batch != 1:
-		return nil, usageError{Err: errors.New("--raw takes one entry per request: drop --batch")}
+		return nil, nil, nil, usageError{Err: errors.New("--raw takes one entry per request: drop --batch")}
 	}
-	return f, nil
+	return f, reads, peers, nil
 }
 
 // urlsFlag is bench's --url: comma-separated server URLs. It is given on
