@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -109,6 +110,17 @@ type signatoryData struct {
 	Recovered   []uint64        // the indexes of its recover events
 	RecoveredAt map[uint64]bool // the same, to flag the keys they added
 	Timeline    []timelineItem
+	// MapKeys is the keys' states as the page shows them, in JSON, for
+	// page.js to prove against the registry map.
+	MapKeys string
+}
+
+// mapKey is a key's state as page.js compares it with the map's.
+type mapKey struct {
+	ID       string  `json:"id"`
+	Added    uint64  `json:"added"`
+	Revoked  *uint64 `json:"revoked"`
+	VoidFrom *uint64 `json:"voidFrom"`
 }
 
 // timelineItem is one entry that names the signatory: a registry event
@@ -149,6 +161,15 @@ func (u *ui) signatory(c echo.Context) error {
 	if d.Timeline, err = u.timeline(ctx, d.Signatory); err != nil {
 		return err
 	}
+	keys := make([]mapKey, 0, len(d.Signatory.Keys))
+	for _, k := range d.Signatory.Keys {
+		keys = append(keys, mapKey{k.ID, k.Added, k.Revoked, k.VoidFrom})
+	}
+	b, err := json.Marshal(keys)
+	if err != nil {
+		return err
+	}
+	d.MapKeys = string(b)
 	return u.render(c, 200, "signatory", d.Signatory.Name, d)
 }
 

@@ -9,6 +9,7 @@
 import * as tlog from './tlog.js';
 import * as note from './note.js';
 import * as dsse from './dsse.js';
+import * as vmap from './vmap.js';
 
 const body = document.body;
 // The pinned state is kept under the page's own origin (the scheme, host
@@ -410,6 +411,88 @@ async function checkConsistency(v, ev) {
   }
 }
 
+// mapLookup asks /api/v1/map for one leaf and proves the answer from the
+// pinned key alone: its checkpoint verifies with the pinned key, is the
+// verified one or consistent with it, commits to the map root the proof
+// leads to, and the label is the one recomputed here. It returns the
+// leaf's value (null if proven absent) and the checkpoint's size.
+async function mapLookup(v, query, label) {
+  const r = await fetch('/api/v1/map?' + new URLSearchParams(query), { cache: 'no-store' });
+  if (!r.ok) throw new Error(`GET /api/v1/map: HTTP ${r.status}`);
+  const a = await r.json();
+  const n = await note.openNote(a.checkpoint ?? '', v.keys);
+  const cp = note.parseCheckpoint(n.text);
+  if (cp.origin !== v.cp.origin) throw new vmap.MapError(`its checkpoint names the origin ${cp.origin}`);
+  if (cp.size === v.cp.size) {
+    if (!tlog.equal(cp.root, v.cp.root)) throw new vmap.MapError(`split view: its checkpoint of size ${cp.size} has another root than the verified one`);
+  } else {
+    const [m, big] = cp.size < v.cp.size ? [cp, v.cp] : [v.cp, cp];
+    const proof = await new tlog.Tiles(big.size, fetchTile).consistency(m.size);
+    await tlog.verifyConsistency(m.size, big.size, proof, m.root, big.root);
+  }
+  const root = vmap.mapRoot(n.text);
+  if (!root) throw new vmap.MapError(`its checkpoint of size ${cp.size} commits to no map`);
+  const value = a.value == null ? null : tlog.fromBase64(a.value);
+  const proof = vmap.parseProof(a.proof);
+  if (value) await vmap.verifyMembership(label, value, proof, root);
+  else await vmap.verifyNonMembership(label, proof, root);
+  return { value, size: cp.size };
+}
+
+// proveSignatory proves the signatory page's registry record from the
+// map: the signatory's leaf (where it registered, how many keys it has
+// had) and each key's (added, revoked, void from), against what the page
+// shows.
+async function proveSignatory(v) {
+  const el = $('map-proof');
+  if (!el) return;
+  if (!v) return show(el, 'alarm', 'Not proven: the log\'s checkpoint could not be verified (see above).');
+  const id = el.dataset.signatory, keys = JSON.parse(el.dataset.keys);
+  const wrong = [];
+  let size;
+  try {
+    const p = await mapLookup(v, { signatory: id }, await vmap.mapLabel(vmap.PRINCIPAL, id));
+    size = p.size;
+    if (!p.value) throw new vmap.MapError(`the map proves that ${id} is not registered`);
+    const st = vmap.parsePrincipal(p.value);
+    if (st.registered !== Number(el.dataset.registered)) wrong.push(`registered at #${st.registered}, not #${el.dataset.registered}`);
+    if (st.keys !== keys.length) wrong.push(`${st.keys} ${plural(st.keys, 'key')} in the map, ${keys.length} shown`);
+    for (const k of keys) {
+      const q = await mapLookup(v, { signatory: id, keyid: k.id }, await vmap.mapLabel(vmap.KEY, id, k.id));
+      if (!q.value) { wrong.push(`key ${k.id.slice(0, 16)}… is not in the map`); continue; }
+      const ks = vmap.parseKey(q.value);
+      const says = (x) => (x == null ? 'none' : '#' + x);
+      if (ks.added !== k.added || ks.revoked !== k.revoked || ks.voidFrom !== k.voidFrom) {
+        wrong.push(`key ${k.id.slice(0, 16)}…: the map says added ${says(ks.added)}, revoked ${says(ks.revoked)}, void from ${says(ks.voidFrom)}`);
+      }
+    }
+  } catch (e) {
+    return show(el, 'alarm', `ALARM: the registry map does not prove this signatory's record: ${e.message}.`);
+  }
+  if (wrong.length) return show(el, 'alarm', `ALARM: the page contradicts the registry map the signed checkpoint of size ${size} commits to: ${wrong.join('; ')}.`);
+  show(el, 'ok', `Proven in your browser: the registry map that the signed checkpoint of size ${size} commits to holds this signatory, registered at #${el.dataset.registered}, and its ${keys.length} ${plural(keys.length, 'key')} in the states shown (membership proofs recomputed with SHA-256).`);
+}
+
+// proveAccord proves the accord page's entry index and digest from the
+// map's leaf of the accord.
+async function proveAccord(v) {
+  const el = $('map-proof');
+  if (!el) return;
+  if (!v) return show(el, 'alarm', 'Not proven: the log\'s checkpoint could not be verified (see above).');
+  const id = el.dataset.accord;
+  try {
+    const p = await mapLookup(v, { accord: id }, await vmap.mapLabel(vmap.ACCORD, id));
+    if (!p.value) throw new vmap.MapError(`the map proves that the log holds no accord ${id}`);
+    const a = vmap.parseAccord(p.value);
+    if (a.index !== Number(el.dataset.index) || tlog.toHex(a.digest) !== el.dataset.digest) {
+      return show(el, 'alarm', `ALARM: the page contradicts the registry map the signed checkpoint of size ${p.size} commits to: the accord is entry #${a.index} with digest ${tlog.toHex(a.digest)}.`);
+    }
+    show(el, 'ok', `Proven in your browser: the registry map that the signed checkpoint of size ${p.size} commits to holds this accord, logged at #${a.index}, with the digest shown.`);
+  } catch (e) {
+    show(el, 'alarm', `ALARM: the registry map does not prove this accord: ${e.message}.`);
+  }
+}
+
 async function main() {
   let v = null;
   try {
@@ -418,6 +501,8 @@ async function main() {
     show($('trust-status'), 'alarm', `Could not check the log: ${e.message}.`);
   }
   if (body.dataset.page === 'entry') await proveEntry(v);
+  if (body.dataset.page === 'signatory') await proveSignatory(v);
+  if (body.dataset.page === 'accord') await proveAccord(v);
   if (body.dataset.page === 'checkpoints') {
     $('consistency-form').addEventListener('submit', (ev) => checkConsistency(v, ev));
     const to = $('c-from');
