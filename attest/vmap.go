@@ -654,7 +654,7 @@ func (t *MapTracker) Prove(ctx context.Context, size uint64, label [32]byte) (va
 		return nil, [32]byte{}, nil, err
 	}
 	if found {
-		value = t.valueAt(i, label)
+		value = bytes.Clone(t.valueAt(i, label)) // the caller's to keep, or change
 	}
 	return value, t.versions[i].root, proof, nil
 }
