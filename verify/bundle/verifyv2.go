@@ -195,9 +195,9 @@ func nonRevocation(st *attest.Statement, index, size uint64, r *Result) error {
 // An AccordProof is the accord a pledge names, as a v2 bundle's map
 // proves it.
 type AccordProof struct {
-	ID     string
-	Index  uint64 // the index of its entry
-	Digest string // hex SHA-256 of its canonical predicate, the pledge's subject
+	ID     string `json:"id"`
+	Index  uint64 `json:"index"`  // the index of its entry
+	Digest string `json:"digest"` // hex SHA-256 of its canonical predicate, the pledge's subject
 }
 
 // MapRootString is r's map root in base64, as the checkpoint line has it.
