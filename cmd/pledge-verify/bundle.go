@@ -32,7 +32,7 @@ func runBundle(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f.trustFlags.register(fs)
 	fs.BoolVar(&f.json, "json", false, "print JSON for machines")
 	fs.StringVar(&f.auditState, "audit-state", "", "an audit record `FILE` (pledge-verify audit --record) to prove non-revocation")
-	fs.StringVar(&f.refresh, "refresh", "", "upgrade the bundle in place to the latest checkpoint of the log at `URL`")
+	fs.StringVar(&f.refresh, "refresh", "", "upgrade the bundle in place to the latest checkpoint of the log at `URL` (v2: fresh inclusion and map proofs there, consistency proven)")
 	fs.StringVar(&f.tlogProof, "tlog-proof", "", "also write the entry's proof as a c2sp.org/tlog-proof `FILE`")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
