@@ -99,18 +99,36 @@ type SignatoryDetailOf[S, L any] struct {
 	Latest []L `json:"latest"`
 }
 
-// SearchResults is the body of GET /api/v1/search.
-type SearchResults struct {
-	Results []SearchResult `json:"results"`
+// SearchResults is the body of GET /api/v1/search as a client reads it
+// untyped.
+type SearchResults = SearchResultsOf[json.RawMessage]
+
+// SearchResultsOf is the body of GET /api/v1/search, with pledges of type
+// P (attest.PledgeInfo).
+type SearchResultsOf[P any] struct {
+	Results []SearchResultOf[P] `json:"results"`
 	// Next is the cursor of the next page; absent on the last one. A page
 	// may hold fewer than limit results and still have a next one.
 	Next string `json:"next,omitempty"`
 }
 
-// SearchResult is one matching entry.
-type SearchResult struct {
+// SearchResultOf is one matching entry: its index, its kind, and for a
+// pledge what the log derived of it (signatory, accord, principle,
+// status, signing key id, and void once a revocation voided it).
+type SearchResultOf[P any] struct {
 	Index uint64 `json:"index"`
+	// Kind is SearchPledge or SearchRegistry.
+	Kind   string `json:"kind"`
+	Pledge *P     `json:"pledge,omitempty"`
 }
+
+// The kinds of search results: a pledge, or any other entry (the
+// genesis, an accord, a registry event), which /api/v1/entries/{index}
+// shows.
+const (
+	SearchPledge   = "pledge"
+	SearchRegistry = "registry"
+)
 
 // BatchRequest is the body of POST /api/v1/entries/batch.
 type BatchRequest struct {

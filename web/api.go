@@ -42,6 +42,23 @@ func (s *Server) getEntry(c echo.Context) error {
 	return c.JSONBlob(http.StatusOK, body)
 }
 
+// getEnvelope serves an attestation log's entry as what it is, the
+// canonical DSSE envelope JSON, byte for byte: the statement is its
+// payload, in base64 as DSSE has it, but not in base64 a second time as
+// in /api/v1/entries/{index}, which any log's entry may be.
+func (s *Server) getEnvelope(c echo.Context) error {
+	index, err := parseNumber("index", c.Param("index"))
+	if err != nil {
+		return err
+	}
+	b, k, err := s.entryBundle(c.Request().Context(), index)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, cacheImmutable)
+	return c.JSONBlob(http.StatusOK, b.entries[k])
+}
+
 // maxNumber is the largest index or size accepted: 2^63-1.
 const maxNumber = 1<<63 - 1
 

@@ -2,8 +2,11 @@ package web_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
 	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/verify"
@@ -143,4 +146,28 @@ func storedHashes(indexes []int64, size uint64) ([]tlog.Hash, error) {
 		all = append(all, hs...)
 	}
 	return r(indexes)
+}
+
+// TestEnvelope serves an attestation log's entries as their envelopes,
+// byte for byte, which an independent DSSE reader decodes; beyond the
+// tree is a 404 problem.
+func TestEnvelope(t *testing.T) {
+	h := newDemoHarness(t, nil, nil)
+	for _, i := range []int{0, 1, 24, 171} {
+		resp, body := get(t, h.srv, fmt.Sprintf("/api/v1/entries/%d/envelope", i))
+		if resp.StatusCode != 200 || !bytes.Equal(body, h.demo.Entries[i]) || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("envelope %d: %d %s, %q", i, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+		var env dsse.Envelope
+		if err := json.Unmarshal(body, &env); err != nil || env.PayloadType != "application/vnd.in-toto+json" || len(env.Signatures) == 0 {
+			t.Errorf("envelope %d: %+v, %v", i, env, err)
+		}
+		if _, err := env.DecodeB64Payload(); err != nil {
+			t.Errorf("envelope %d: payload: %v", i, err)
+		}
+	}
+	resp, body := get(t, h.srv, "/api/v1/entries/172/envelope")
+	wantProblem(t, "envelope beyond the tree", resp, body, 404, "beyond-tree")
+	resp, body = get(t, h.srv, "/api/v1/entries/x/envelope")
+	wantProblem(t, "envelope x", resp, body, 400, "bad-parameter")
 }

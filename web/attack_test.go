@@ -5,6 +5,7 @@ package web_test
 // ("Attack findings") has the figures before and after the fixes.
 
 import (
+	"bufio"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -347,6 +348,52 @@ func TestHeaderCap(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != tc.want {
 			t.Errorf("GET with a %d-byte header = %d, want %d", tc.header, resp.StatusCode, tc.want)
+		}
+	}
+}
+
+// TestPlainTextErrors pins the two answers Go's HTTP server writes itself,
+// before any handler of ours runs, and which are therefore plain text, not
+// problem JSON (docs/operations.md says so): a request target that is not
+// a valid URI, such as a malformed percent-encoding, is 400, and headers
+// over the cap are 431. A handler's own 400 stays problem JSON.
+func TestPlainTextErrors(t *testing.T) {
+	l := newLog(t, nil, time.Millisecond)
+	s, err := web.New(web.Config{Log: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	for _, tc := range []struct {
+		request, status, contentType string
+	}{
+		{"GET /tile/0/%zz HTTP/1.1\r\nHost: x\r\n\r\n", "400", "text/plain; charset=utf-8"},
+		{"GET /checkpoint HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 17<<10) + "\r\n\r\n", "431", "text/plain; charset=utf-8"},
+		{"GET /tile/0/%41 HTTP/1.1\r\nHost: x\r\n\r\n", "400", "application/problem+json"},
+	} {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, tc.request); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%.40q: %v", tc.request, err)
+		}
+		resp.Body.Close()
+		c.Close()
+		if strconv.Itoa(resp.StatusCode) != tc.status || resp.Header.Get("Content-Type") != tc.contentType {
+			t.Errorf("%.40q = %d %q, want %s %q", tc.request, resp.StatusCode, resp.Header.Get("Content-Type"), tc.status, tc.contentType)
 		}
 	}
 }

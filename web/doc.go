@@ -81,6 +81,7 @@
 //	GET  /api/v1/signatories[?cursor=&limit=]
 //	GET  /api/v1/signatories/{id}       keys with history, recover events, latest pledges
 //	GET  /api/v1/entries/{index}/bundle the entry's bundle on the published checkpoint
+//	GET  /api/v1/entries/{index}/envelope the entry's DSSE envelope JSON, byte for byte
 //	GET  /api/v1/search?signatory=&accord=&principle=&status=&subject=&cursor=&limit=
 //	GET  /api/v1/openapi.json           this API as OpenAPI 3.1 (always served)
 //
@@ -152,6 +153,9 @@
 // they never show what the log has not committed. Pages take limit (1 to
 // 500, default 50) and cursor, the opaque "next" of the previous page; a
 // search page may hold fewer results than limit and still have a next.
+// A search hit is the entry's index and kind (pledge, or registry for any
+// other entry) and, for a pledge, what the log derived of it: signatory,
+// accord, principle, status, the signing key id, and void once voided.
 // principle needs accord; status is committed, reaffirmed, progress,
 // withdrawn or void; subject is a lowercase hex SHA-256. Unknown, repeated
 // or malformed parameters are 400 bad-parameter. Lookups by leaf hash use

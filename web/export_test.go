@@ -11,3 +11,6 @@ func PageRenders(s *Server) int {
 	defer s.ui.cache.mu.Unlock()
 	return s.ui.cache.renders
 }
+
+// OpenAPI returns the OpenAPI document the server serves.
+func OpenAPI() []byte { return openAPI }

@@ -281,6 +281,7 @@ func (s *Server) routes() *echo.Echo {
 	getHead(api, "/policy", s.getPolicy)
 	if s.reg != nil {
 		getHead(api, "/entries/:index/bundle", s.getEntryBundle)
+		getHead(api, "/entries/:index/envelope", s.getEnvelope)
 		api.POST("/entries", s.postEntry, s.limitIP)
 		api.POST("/entries/batch", s.postBatch, s.limitIP)
 		getHead(api, "/accords", s.getAccords)

@@ -123,6 +123,9 @@ func TestUISearchForm(t *testing.T) {
 		{"principle=no-offense", 400, "", []string{"principle needs accord"}},
 		{"status=maybe", 400, "", []string{"status must be committed"}},
 		{"subject=ABC", 400, "", []string{"subject must be a lowercase hex SHA-256 digest"}},
+		{"accord=tech-accord", 422, "", []string{"the log holds no accord &#34;tech-accord&#34;"}},
+		{"accord=" + accordID + "&principle=no-defense", 422, "", []string{"has no principle &#34;no-defense&#34;"}},
+		{"signatory=Microsoft&status=committed&limit=2", 200, "", []string{"Entry #124", "Entry #125"}},
 	} {
 		req, _ := http.NewRequest(http.MethodGet, h.srv.URL+"/search?"+c.query, nil)
 		resp, err := http.DefaultTransport.RoundTrip(req) // no redirects followed

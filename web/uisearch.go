@@ -106,25 +106,20 @@ func (u *ui) runSearch(c echo.Context, d *searchData) error {
 	if err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
+	if err := u.s.checkAccord(ctx, query); err != nil {
+		return err
+	}
 	pg, err := pageOf(d.Query)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	res, err := u.s.search(ctx, query, pg)
 	if err != nil {
 		return err
 	}
 	for _, r := range res.Results {
-		item := searchItem{Index: r.Index}
-		info, err := u.s.alog.PledgeInfo(ctx, r.Index)
-		switch {
-		case err == nil:
-			item.Pledge = &info
-		case !errors.Is(err, attestlog.ErrNotFound): // else no pledge
-			return err
-		}
-		d.Results = append(d.Results, item)
+		d.Results = append(d.Results, searchItem{Index: r.Index, Pledge: r.Pledge})
 	}
 	if res.Next != "" {
 		q := c.QueryParams()
