@@ -496,8 +496,13 @@ type MapTracker struct {
 }
 
 // MapVersions is how many sizes before the latest MapTracker.Prove
-// answers at.
+// answers at, at most: fewer if their records would hold more than
+// maxRecordedNodes nodes.
 const MapVersions = 64
+
+// maxRecordedNodes bounds the nodes a MapTracker keeps for past sizes
+// (some 64 MiB of map entries).
+const maxRecordedNodes = 1 << 20
 
 // mapVersion is the map at one log size, and what the update after it
 // overwrote: each node and value as it was at size (nil: absent), empty
@@ -617,6 +622,16 @@ func (t *MapTracker) Root(ctx context.Context, size uint64) ([32]byte, error) {
 	t.versions = append(t.versions, mapVersion{size: size, root: root})
 	if len(t.versions) > MapVersions+1 {
 		t.versions = slices.Delete(t.versions, 0, len(t.versions)-MapVersions-1)
+	}
+	// The records hold the nodes the updates replaced: bounded too, for
+	// batches that change many leaves.
+	recorded := 0
+	for _, v := range t.versions {
+		recorded += len(v.nodes)
+	}
+	for recorded > maxRecordedNodes && len(t.versions) > 1 {
+		recorded -= len(t.versions[0].nodes)
+		t.versions = slices.Delete(t.versions, 0, 1)
 	}
 	return root, nil
 }
