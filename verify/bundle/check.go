@@ -39,6 +39,7 @@ type Checker struct {
 	leaves   map[uint64]leafMemo          // evidence index → a leaf proven there, and its hash
 	included map[includedKey]includedMemo // evidence proven included in a checkpoint
 	chains   map[string]*chain            // chainKey → the evidence chain it verified
+	maps     map[[64]byte]mapMemo         // map root and label → a v2 map proof that verified
 }
 
 // Bounds of a Checker's memory: a full map is emptied. Leaves and proofs
@@ -120,8 +121,9 @@ func NewChecker(p Policy) *Checker {
 // It never skips the entry's inclusion, nor any check of a bundle part it
 // has not seen with the same bytes.
 //
-// A v2 bundle is checked as Verify checks it, with only the checkpoint's
-// opening remembered and, with v as above, the entry neither parsed nor
+// A v2 bundle is checked as Verify checks it, with the checkpoint's
+// opening and each map proof that verified (by root, label, value and
+// proof) remembered and, with v as above, the entry neither parsed nor
 // its signatures verified again.
 func (c *Checker) Check(b *Bundle, v *Verified) (*Result, error) {
 	if b.IsV2() {
@@ -176,7 +178,7 @@ func (c *Checker) checkV2(b *Bundle, v *Verified) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyV2(b, cp, &c.p, env, r); err != nil {
+	if err := verifyV2(b, cp, &c.p, env, r, c.verifyMap); err != nil {
 		return nil, err
 	}
 	return r, nil

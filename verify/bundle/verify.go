@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/verify"
 )
 
@@ -42,7 +43,7 @@ func Verify(b *Bundle, p Policy) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := verifyV2(b, cp, &p, nil, r); err != nil {
+		if err := verifyV2(b, cp, &p, nil, r, attest.VerifyMapProof); err != nil {
 			return nil, err
 		}
 		return r, nil

@@ -1,9 +1,11 @@
 package bundle
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/verify"
@@ -23,7 +25,7 @@ import (
 //
 // A verified envelope is the entry's leaf parsed with its signatures
 // verified (see Verified): neither is done again.
-func verifyV2(b *Bundle, cp verify.Checkpoint, p *Policy, verified *attest.Envelope, r *Result) error {
+func verifyV2(b *Bundle, cp verify.Checkpoint, p *Policy, verified *attest.Envelope, r *Result, vm mapVerifier) error {
 	m := b.Map
 	if err := include("entry", b.Entry, cp); err != nil {
 		return err
@@ -50,11 +52,11 @@ func verifyV2(b *Bundle, cp verify.Checkpoint, p *Policy, verified *attest.Envel
 		return fieldErr("signer.owner", ErrKey, fmt.Errorf("%q may not sign for %q", m.Owner, st.Signatory()))
 	}
 	keyID := m.Signer.ID()
-	key, err := proveKey(m, keyID, root)
+	key, err := proveKey(m, keyID, root, vm)
 	if err != nil {
 		return err
 	}
-	if err := provePrincipal(m, key, root, r); err != nil {
+	if err := provePrincipal(m, key, root, r, vm); err != nil {
 		return err
 	}
 	if err := authoriseV2(b.Entry, env, m, key, verified == nil); err != nil {
@@ -62,16 +64,16 @@ func verifyV2(b *Bundle, cp verify.Checkpoint, p *Policy, verified *attest.Envel
 	}
 	r.Signer, r.KeyID, r.KeyAdded = m.Owner, keyID, key.Added
 	r.KeyRevoked, r.KeyVoidFrom = key.Revoked, key.VoidFrom
-	if err := proveAccord(m, st, b.Entry.Index, root, r); err != nil {
+	if err := proveAccord(m, st, b.Entry.Index, root, r, vm); err != nil {
 		return err
 	}
 	return nonRevocation(st, b.Entry.Index, cp.Size, r)
 }
 
 // proveKey verifies the signer's key leaf and decodes it.
-func proveKey(m *MapEvidence, keyID string, root [32]byte) (attest.MapKeyState, error) {
+func proveKey(m *MapEvidence, keyID string, root [32]byte, vm mapVerifier) (attest.MapKeyState, error) {
 	label := attest.MapLabel(attest.MapKey, m.Owner, keyID)
-	if err := attest.VerifyMapProof(root, label, m.Key.Value, m.Key.Proof); err != nil {
+	if err := vm(root, label, m.Key.Value, m.Key.Proof); err != nil {
 		return attest.MapKeyState{}, fieldErr("map.key", ErrMap, fmt.Errorf("key %s of %s: %w", keyID, m.Owner, err))
 	}
 	k, err := attest.ParseMapKeyValue(m.Key.Value)
@@ -83,9 +85,9 @@ func proveKey(m *MapEvidence, keyID string, root [32]byte) (attest.MapKeyState, 
 
 // provePrincipal verifies the owner's leaf: registered no later than the
 // key was added.
-func provePrincipal(m *MapEvidence, key attest.MapKeyState, root [32]byte, r *Result) error {
+func provePrincipal(m *MapEvidence, key attest.MapKeyState, root [32]byte, r *Result, vm mapVerifier) error {
 	label := attest.MapLabel(attest.MapPrincipal, m.Owner)
-	if err := attest.VerifyMapProof(root, label, m.Principal.Value, m.Principal.Proof); err != nil {
+	if err := vm(root, label, m.Principal.Value, m.Principal.Proof); err != nil {
 		return fieldErr("map.principal", ErrMap, fmt.Errorf("principal %s: %w", m.Owner, err))
 	}
 	pr, err := attest.ParseMapPrincipalValue(m.Principal.Value)
@@ -135,7 +137,7 @@ func authoriseV2(e Entry, env *attest.Envelope, m *MapEvidence, key attest.MapKe
 // proveAccord verifies, for a pledge, the leaf of the accord it names:
 // logged before the pledge, with the digest the pledge's subject names.
 // Any other entry carries no accord leaf.
-func proveAccord(m *MapEvidence, st *attest.Statement, index uint64, root [32]byte, r *Result) error {
+func proveAccord(m *MapEvidence, st *attest.Statement, index uint64, root [32]byte, r *Result, vm mapVerifier) error {
 	pl, ok := st.Predicate.(*attest.Pledge)
 	switch {
 	case !ok && m.Accord != nil:
@@ -146,7 +148,7 @@ func proveAccord(m *MapEvidence, st *attest.Statement, index uint64, root [32]by
 		return fieldErr("map.accord", ErrMalformed, errors.New("missing: a pledge's bundle proves its accord"))
 	}
 	label := attest.MapLabel(attest.MapAccord, pl.Accord)
-	if err := attest.VerifyMapProof(root, label, m.Accord.Value, m.Accord.Proof); err != nil {
+	if err := vm(root, label, m.Accord.Value, m.Accord.Proof); err != nil {
 		return fieldErr("map.accord", ErrMap, fmt.Errorf("accord %s: %w", pl.Accord, err))
 	}
 	a, err := attest.ParseMapAccordValue(m.Accord.Value)
@@ -189,6 +191,38 @@ func nonRevocation(st *attest.Statement, index, size uint64, r *Result) error {
 		r.NonRevocation = fmt.Sprintf("%s valid at index %d, revoked since %d (map proof at checkpoint %d)", key, index, *r.KeyRevoked, size)
 	}
 	r.MapSize = size
+	return nil
+}
+
+// A mapVerifier checks a map proof as attest.VerifyMapProof does.
+type mapVerifier func(root, label [32]byte, value []byte, proof attest.MapProof) error
+
+// mapMemo is a map proof that verified: its value and proof, copies.
+type mapMemo struct {
+	value []byte
+	proof attest.MapProof
+}
+
+// verifyMap is attest.VerifyMapProof, remembering what verified by root
+// and label: the same root, label, value and proof verify again (a pure
+// function of them), so a log's self-check proves the leaves every pledge
+// of a signatory shares at one checkpoint once.
+func (c *Checker) verifyMap(root, label [32]byte, value []byte, proof attest.MapProof) error {
+	var k [64]byte
+	copy(k[:32], root[:])
+	copy(k[32:], label[:])
+	c.mu.Lock()
+	mm, ok := c.maps[k]
+	c.mu.Unlock()
+	if ok && bytes.Equal(mm.value, value) && slices.Equal(mm.proof, proof) {
+		return nil
+	}
+	if err := attest.VerifyMapProof(root, label, value, proof); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	remember(&c.maps, k, mapMemo{bytes.Clone(value), slices.Clone(proof)}, maxCopied)
+	c.mu.Unlock()
 	return nil
 }
 
