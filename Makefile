@@ -12,7 +12,7 @@ BENCHTIME   ?= 1x
 SOAK        ?= 10m
 SOAK_PLOT   ?= docs/soak.png
 
-.PHONY: run test lint fuzz bench chaos soak build tools
+.PHONY: run test lint fuzz bench chaos soak build tools interop
 
 ## build: the three binaries into ./bin
 build:
@@ -60,6 +60,16 @@ bench:
 ## a table per 10 s, then the plot $(SOAK_PLOT) (docs/reliability.md)
 soak: build
 	./bin/pledgelog bench --soak $(SOAK) --soak-plot $(SOAK_PLOT)
+
+## interop: builds cosign $(COSIGN_VERSION) from the Go module proxy into
+## bin/interop (minutes, once) and verifies exported pledges with it
+## (TestExportCosign; make test runs it too once cosign is built)
+COSIGN_VERSION ?= v2.6.5
+interop:
+	@test -x bin/interop/cosign-$(COSIGN_VERSION) || { mkdir -p bin/interop/tmp && \
+	  GOBIN=$(CURDIR)/bin/interop/tmp $(GO) install github.com/sigstore/cosign/v2/cmd/cosign@$(COSIGN_VERSION) && \
+	  mv bin/interop/tmp/cosign bin/interop/cosign-$(COSIGN_VERSION); }
+	PLEDGELOG_COSIGN=$(CURDIR)/bin/interop/cosign-$(COSIGN_VERSION) $(GO) test -count=1 -run 'TestExportCosign|TestExportSigstoreGo' -v ./cmd/pledge
 
 ## chaos: the long crash tests: 500 SIGKILLs of the log, 500 power losses,
 ## 500 SIGKILLs of the witness, the invariants checked after each (docs/reliability.md)

@@ -113,13 +113,22 @@ func (c *Client) Signatories(ctx context.Context) ([]attest.SignatoryInfo, error
 	}
 }
 
-// Accord fetches an accord by id.
-func (c *Client) Accord(ctx context.Context, id string) (*attest.AccordInfo, error) {
+// Accords fetches every accord the log holds.
+func (c *Client) Accords(ctx context.Context) ([]attest.AccordInfo, error) {
 	var out api.AccordsOf[attest.AccordInfo]
 	if err := c.get(ctx, "/api/v1/accords", &out); err != nil {
 		return nil, err
 	}
-	for _, a := range out.Accords {
+	return out.Accords, nil
+}
+
+// Accord fetches an accord by id.
+func (c *Client) Accord(ctx context.Context, id string) (*attest.AccordInfo, error) {
+	accords, err := c.Accords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range accords {
 		if a.ID == id {
 			return &a, nil
 		}

@@ -6,6 +6,7 @@
 //	pledge-verify consistency --url URL            prove the log only grew
 //	pledge-verify audit --url URL                  replay the whole log
 //	pledge-verify monitor --url URL --signatory ID follow the log
+//	pledge-verify lookup --url URL --signatory ID  prove a registry state by a map proof
 //	pledge-verify witness keygen|serve             run a c2sp.org/tlog-witness
 //
 // Trust comes only from pinned keys: --log-key (repeatable), --witness
@@ -38,6 +39,7 @@ commands:
   consistency    prove the log only grew since the last run (split-view alarm)
   audit          replay the whole log: tree, registry, signatures, duplicates
   monitor        follow the log, one JSON line per event of the signatories watched
+  lookup         prove a signatory's, key's, accord's or latest pledge's state by a map proof
   witness        keygen, serve: a c2sp.org/tlog-witness witness (docs/witness.md)
 
 Trust: --log-key VKEY (repeatable), --witness VKEY (repeatable) and --quorum N,
@@ -61,7 +63,7 @@ func commands() map[string]cli.Command {
 	return map[string]cli.Command{
 		"version": cli.VersionCommand("pledge-verify"), "completion": cli.CompletionCommand("pledge-verify", commands, groups),
 		"bundle": runBundle, "inclusion": runInclusion, "consistency": runConsistency,
-		"audit": runAudit, "monitor": runMonitor, "witness": witnessGroup.Run,
+		"audit": runAudit, "monitor": runMonitor, "lookup": runLookup, "witness": witnessGroup.Run,
 	}
 }
 

@@ -15,9 +15,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/cmd/internal/cli"
 	"github.com/pledgelog/pledgelog/internal/durable"
 	"github.com/pledgelog/pledgelog/verify"
+	"github.com/pledgelog/pledgelog/verify/lookup"
 	"github.com/pledgelog/pledgelog/verify/monitor"
 )
 
@@ -154,7 +156,7 @@ func (m *follower) poll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var all []monitor.Event
+	var all, mismatches []monitor.Event
 	next := map[*watch]*monitor.State{}
 	for _, group := range stateGroups(m.watches) {
 		cfg := monitor.Config{Fetcher: m.r.client, Signatories: group.signatories(),
@@ -171,6 +173,13 @@ func (m *follower) poll(ctx context.Context) error {
 		for _, w := range group {
 			next[w] = st
 		}
+		if st != group[0].st && len(st.Keys) > 0 {
+			found, err := m.proveKeys(ctx, st)
+			if err != nil {
+				return err
+			}
+			mismatches = append(mismatches, found...)
+		}
 	}
 	if err := m.unknown(all, note); err != nil {
 		return err
@@ -185,13 +194,67 @@ func (m *follower) poll(ctx context.Context) error {
 	for _, e := range slices.Compact(all) {
 		m.emit(ctx, e)
 	}
+	for _, e := range mismatches {
+		m.emit(ctx, e)
+	}
 	for _, w := range m.watches {
 		if err := durable.WriteFile(w.path, next[w].Marshal(), 0o600); err != nil {
 			return err
 		}
 		w.st = next[w]
 	}
+	if n := len(mismatches); n > 0 {
+		return failed(fmt.Errorf("%d key(s) whose state the registry map proves other than the log's entries say: see the %s events", n, TypeMapMismatch))
+	}
 	return nil
+}
+
+// TypeMapMismatch is the event of a key whose state, proven by a map
+// proof (verify/lookup), is not what the monitor's replay of the
+// registry events it saw says.
+const TypeMapMismatch = "map-mismatch"
+
+// proveKeys proves, by map proofs against a checkpoint consistent with
+// st's (the one just verified), the state of each key of st, and returns
+// a map-mismatch event for each key whose proven state contradicts what
+// the entries said: a key they added that the map does not hold or holds
+// as added elsewhere, a key they revoked that the map holds as valid or
+// as revoked elsewhere. A key proven revoked that the monitor saw no
+// revoke-key event for is not a mismatch: a compromised revocation of
+// another key may revoke it (docs/auditing.md). A lookup that does not
+// verify is a failed verification.
+func (m *follower) proveKeys(ctx context.Context, st *monitor.State) ([]monitor.Event, error) {
+	cp, err := openCheckpoint(m.r.policy, st.Checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	v := &lookup.Verifier{Open: func(n []byte) (verify.Checkpoint, error) { return openCheckpoint(m.r.policy, n) },
+		Previous: cp, Tiles: m.r.client}
+	var out []monitor.Event
+	for _, k := range st.Keys {
+		res, err := v.Lookup(ctx, m.r.client, lookup.Query{Signatory: k.Signatory, KeyID: k.KeyID})
+		if errors.Is(err, lookup.ErrVerify) {
+			m.emit(ctx, monitor.Event{Type: TypeMapMismatch, Size: cp.Size, Signatory: k.Signatory, KeyID: k.KeyID, Detail: err.Error()})
+			return nil, failed(err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		seen := lookup.KeyState(attest.MapKeyState{Added: k.Added, Revoked: k.Revoked})
+		var detail string
+		switch {
+		case !res.Present():
+			detail = fmt.Sprintf("the entries added it at index %d; the map proves %s has no such key", k.Added, k.Signatory)
+		case res.Key.Added != k.Added:
+			detail = fmt.Sprintf("the entries say %s; the map proves it %s", seen, lookup.KeyState(*res.Key))
+		case k.Revoked != nil && (res.Key.Revoked == nil || *res.Key.Revoked != *k.Revoked):
+			detail = fmt.Sprintf("the entries say %s; the map proves it %s", seen, lookup.KeyState(*res.Key))
+		default:
+			continue
+		}
+		out = append(out, monitor.Event{Type: TypeMapMismatch, Index: k.Added, Size: res.Checkpoint.Size, Signatory: k.Signatory, KeyID: k.KeyID, Detail: detail})
+	}
+	return out, nil
 }
 
 // unknown checks that each signatory followed for the first time is

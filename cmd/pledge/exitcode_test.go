@@ -97,6 +97,7 @@ func TestExitCodeRule(t *testing.T) {
 			"inclusion":      {{"missing file", append([]string{"--url", logURL, "--entry", missing}, pin...), 2}, {"network", append([]string{"--url", unreachable, "--index", "1"}, pin...), 2}, {"ok", append([]string{"--url", logURL, "--index", "1"}, pin...), 0}},
 			"consistency":    {{"network", append([]string{"--url", unreachable, "--state", filepath.Join(e.dir, "cst")}, pin...), 2}},
 			"audit":          {{"network", append([]string{"--url", unreachable, "--state", filepath.Join(e.dir, "ast")}, pin...), 2}},
+			"lookup":         {{"usage", append([]string{"--url", logURL, "--keyid", strings.Repeat("a", 64)}, pin...), 2}, {"network", append([]string{"--url", unreachable, "--signatory", "exitco"}, pin...), 2}, {"verification", []string{"--url", logURL, "--signatory", "exitco", "--log-key", otherVKey}, 1}, {"ok", append([]string{"--url", logURL, "--signatory", "exitco"}, pin...), 0}},
 			"monitor":        {{"network", append([]string{"--url", unreachable, "--once", "--signatory", "exitco", "--state", filepath.Join(e.dir, "mst")}, pin...), 2}},
 			"witness keygen": {{"usage", []string{"--out", filepath.Join(e.dir, "w.key")}, 2}},
 			"witness serve":  {{"missing file", []string{"--key", missing, "--policy", missing, "--state", e.dir, "--listen", "127.0.0.1:0"}, 2}},

@@ -2,25 +2,22 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pledgelog/pledgelog/api"
 	"github.com/pledgelog/pledgelog/attest"
+	"github.com/pledgelog/pledgelog/client"
+	"github.com/pledgelog/pledgelog/verify/lookup"
 )
 
 // TestStatusOutput pins the bytes pledge status prints, as text and with
 // --json, for a signatory detail as the server writes it (api's raw
 // form): one key of the signatory's, a revoked one, a recovered key that
-// is not its own, two latest pledges. The server is a loopback HTTP
-// server answering that one body.
+// is not its own, two latest pledges; and what it proved by map proofs.
+// The proofs against a real log are TestStatusProven's.
 func TestStatusOutput(t *testing.T) {
 	mine := keyOf(t, 1)
 	gone := keyOf(t, 2)
@@ -45,19 +42,17 @@ func TestStatusOutput(t *testing.T) {
 		b, _ := json.Marshal(l)
 		detail.Latest = append(detail.Latest, b)
 	}
-	body, _ := json.Marshal(detail)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/signatories/outco" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	}))
-	defer srv.Close()
-	known := t.TempDir()
-	pem, _ := attest.MarshalPublicKey(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32)).Public())
-	os.WriteFile(filepath.Join(known, "key.pub.pem"), pem, 0o644)
+	var sd client.SignatoryDetail
+	if b, _ := json.Marshal(detail); json.Unmarshal(b, &sd) != nil {
+		t.Fatal("decoding the detail")
+	}
+	yours := map[string]bool{mine.ID(): true}
+	four, nine, seq, nkeys := uint64(4), uint64(9), uint64(3), uint32(3)
+	prov := &proven{Size: 20, MapRoot: "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=", LogKey: "example.org/log+01234567+AAAA",
+		Principal: lookup.JSON{Kind: "principal", Signatory: "outco", Present: true, Size: 20, Registered: &four, Seq: &seq, Head: info.Head, Keys: &nkeys},
+		Keys:      []lookup.JSON{{Kind: "key", Signatory: "outco", KeyID: gone.ID(), Present: true, Size: 20, Added: &four, Revoked: &nine, VoidFrom: &nine}},
+		Cells: []lookup.JSON{{Kind: "cell", Signatory: "outco", Accord: accord, Principle: "no-offense", Present: true, Size: 20, Index: &nine, Status: "committed"},
+			{Kind: "cell", Signatory: "outco", Accord: accord, Principle: "capacity-building", Size: 20}}}
 
 	wantText := "outco (Out Co), registered at index 4, 4 registry events\nkeys:\n" +
 		"  " + mine.ID() + " ed25519 added at 4, valid, yours\n" +
@@ -66,9 +61,14 @@ func TestStatusOutput(t *testing.T) {
 		"latest pledges: 2\n" +
 		"  " + accord + "/no-offense committed at index 15\n" +
 		"  " + accord + "/stronger-defense progress at index 16\n" +
+		"proven by map proofs against checkpoint 20 (map root " + prov.MapRoot + "), signed by the pinned log key:\n" +
+		"  signatory: registered at index 4, seq 3, head " + info.Head + ", 3 key(s)\n" +
+		"  key " + gone.ID() + ": added at index 4, revoked since 9, its signatures void from index 9\n" +
+		"  " + accord + "/no-offense: committed at index 9\n" +
+		"  " + accord + "/capacity-building: no pledge\n" +
 		"!!! ALARM: RECOVER at index 12 by the registrar added key " + foreign.ID() + ", which is not yours\n" +
 		"!!! ALARM: UNKNOWN KEY " + foreign.ID() + " (added at index 12 by registrar) is valid and can sign for you\n"
-	alarms := `[
+	wantAlarms := `[
     "RECOVER at index 12 by the registrar added key ` + foreign.ID() + `, which is not yours",
     "UNKNOWN KEY ` + foreign.ID() + ` (added at index 12 by registrar) is valid and can sign for you"
   ]`
@@ -119,21 +119,79 @@ func TestStatusOutput(t *testing.T) {
   },
   "latest": [` + pledge("no-offense", 15, "committed") + "," + pledge("stronger-defense", 16, "progress") + `
   ],
-  "alarms": ` + alarms + `
+  "proven": {
+    "size": 20,
+    "map_root": "` + prov.MapRoot + `",
+    "logKey": "example.org/log+01234567+AAAA",
+    "principal": {
+      "kind": "principal",
+      "signatory": "outco",
+      "present": true,
+      "size": 20,
+      "map_root": "",
+      "label": "",
+      "registered": 4,
+      "seq": 3,
+      "head": "` + info.Head + `",
+      "keys": 3
+    },
+    "keys": [
+      {
+        "kind": "key",
+        "signatory": "outco",
+        "keyid": "` + gone.ID() + `",
+        "present": true,
+        "size": 20,
+        "map_root": "",
+        "label": "",
+        "added": 4,
+        "revoked": 9,
+        "voidFrom": 9
+      }
+    ],
+    "cells": [
+      {
+        "kind": "cell",
+        "signatory": "outco",
+        "accord": "` + accord + `",
+        "principle": "no-offense",
+        "present": true,
+        "size": 20,
+        "map_root": "",
+        "label": "",
+        "index": 9,
+        "status": "committed"
+      },
+      {
+        "kind": "cell",
+        "signatory": "outco",
+        "accord": "` + accord + `",
+        "principle": "capacity-building",
+        "present": false,
+        "size": 20,
+        "map_root": "",
+        "label": ""
+      }
+    ]
+  },
+  "alarms": ` + wantAlarms + `
 }
 `
+	r := &statusReport{Signatory: sd.Signatory, Latest: sd.Latest, Proven: prov, Alarms: alarms(&sd, yours)}
+	if len(r.Alarms) != 2 {
+		t.Errorf("alarms %q, want 2", r.Alarms)
+	}
 	for _, tc := range []struct {
-		args []string
+		json bool
 		want string
-	}{{nil, wantText}, {[]string{"--json"}, wantJSON}} {
-		var stdout, stderr bytes.Buffer
-		args := append([]string{"--url", srv.URL, "--id", "outco", "--known-keys", known}, tc.args...)
-		err := runStatus(context.Background(), args, &stdout, &stderr)
-		if err == nil || !strings.Contains(err.Error(), "2 alarm(s) for outco") {
-			t.Errorf("status %q: err %v, want 2 alarms", tc.args, err)
+	}{{false, wantText}, {true, wantJSON}} {
+		var stdout bytes.Buffer
+		c := common{json: tc.json}
+		if err := c.print(&stdout, r, r.text(yours)); err != nil {
+			t.Fatal(err)
 		}
 		if got := stdout.String(); got != tc.want {
-			t.Errorf("status %q printed\n%s\nwant\n%s", tc.args, got, tc.want)
+			t.Errorf("status (--json %v) printed\n%s\nwant\n%s", tc.json, got, tc.want)
 		}
 	}
 }

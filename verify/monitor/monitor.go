@@ -105,7 +105,33 @@ func Poll(ctx context.Context, cfg Config, st *State, note []byte) ([]Event, *St
 	if err != nil {
 		return nil, st, err
 	}
-	return events, &State{Checkpoint: note, Range: hashes(rng)}, nil
+	return events, &State{Checkpoint: note, Range: hashes(rng), Keys: cfg.track(st.Keys, events)}, nil
+}
+
+// track returns keys updated with the registry events of the watched
+// signatories among events; nothing when every signatory is watched.
+func (cfg Config) track(keys []Key, events []Event) []Key {
+	if len(cfg.Signatories) == 0 {
+		return nil
+	}
+	out := slices.Clone(keys)
+	for _, e := range events {
+		if !cfg.watched(e.Signatory) || e.KeyID == "" {
+			continue
+		}
+		switch e.Type {
+		case TypeRegister, TypeAddKey, TypeRecover:
+			out = append(out, Key{Signatory: e.Signatory, KeyID: e.KeyID, Added: e.Index})
+		case TypeRevokeKey:
+			for i := range out {
+				if out[i].Signatory == e.Signatory && out[i].KeyID == e.KeyID && out[i].Revoked == nil {
+					index := e.Index
+					out[i].Revoked = &index
+				}
+			}
+		}
+	}
+	return out
 }
 
 // prefix proves that cp, smaller than the state's tree old, is a prefix of

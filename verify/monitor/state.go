@@ -18,25 +18,43 @@ var ErrMalformedState = errors.New("malformed monitor state")
 const maxStateSize = 1 << 20
 
 // A State is what a monitor keeps between polls: the last verified
-// checkpoint and the compact range of its tree (at most 64 hashes). The
-// file is JSON:
+// checkpoint and the compact range of its tree (at most 64 hashes), and,
+// when it watches some signatories (not every one), their keys as the
+// registry events it saw say. The file is JSON:
 //
-//	{"checkpoint": "<signed note>", "range": ["<base64 hash>", …]}
+//	{"checkpoint": "<signed note>", "range": ["<base64 hash>", …],
+//	 "keys": [{"signatory": "<id>", "keyid": "<hex>", "added": N, "revoked": M}, …]}
 //
-// The zero State is the empty log.
+// ("keys" absent: none; "revoked" absent: not revoked). The zero State is
+// the empty log.
 type State struct {
 	Checkpoint []byte
 	Range      []verify.Hash
+	Keys       []Key
+}
+
+// A Key is a key of a watched signatory as the monitor's replay of the
+// registry events it saw says: the index of the register, add-key or
+// recover event that added it, and of the revoke-key event that revoked
+// it. It does not replay the registry's rules: a key that a compromised
+// revocation of another key revoked is not revoked here (verify/audit
+// replays the rules).
+type Key struct {
+	Signatory string  `json:"signatory"`
+	KeyID     string  `json:"keyid"`
+	Added     uint64  `json:"added"`
+	Revoked   *uint64 `json:"revoked,omitempty"`
 }
 
 type stateJSON struct {
 	Checkpoint string        `json:"checkpoint"`
 	Range      []verify.Hash `json:"range"`
+	Keys       []Key         `json:"keys,omitempty"`
 }
 
 // Marshal returns the state's JSON.
 func (s *State) Marshal() []byte {
-	j := stateJSON{string(s.Checkpoint), s.Range}
+	j := stateJSON{string(s.Checkpoint), s.Range, s.Keys}
 	if j.Range == nil {
 		j.Range = []verify.Hash{}
 	}
@@ -60,7 +78,7 @@ func ParseState(b []byte) (*State, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("data after the JSON value: %w", ErrMalformedState)
 	}
-	s := &State{Checkpoint: []byte(j.Checkpoint), Range: j.Range}
+	s := &State{Checkpoint: []byte(j.Checkpoint), Range: j.Range, Keys: j.Keys}
 	if _, _, err := s.tree(); err != nil {
 		return nil, err
 	}
