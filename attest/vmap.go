@@ -476,15 +476,93 @@ func ParseMapExtension(extensions []string) (root [32]byte, ok bool, err error) 
 // registry undid entries, makes the next Root rebuild the map, since a
 // leaf is never removed from the tree. Root and Invalidate are called by
 // the log's sequencer; Prove may be called concurrently with them.
+//
+// Prove answers at the latest size and at the MapVersions sizes before
+// it: each Root keeps what it overwrote (the nodes and values as they
+// were), so that a bundle can be proven at a checkpoint that is not the
+// latest (a submission's, once later batches committed; the published
+// one, behind the latest while witnesses cosign). Proving at the latest
+// size reads the map as it is; at an older size, through the records of
+// the updates since.
 type MapTracker struct {
 	reg *Registry
 
-	mu     sync.Mutex
-	m      *Map
-	values map[[32]byte][]byte // the encoded value of every leaf in m
-	size   uint64              // the log size the map was last brought to
+	mu       sync.Mutex
+	st       *recordingStorage
+	m        *Map
+	values   map[[32]byte][]byte // the encoded value of every leaf in m
+	versions []mapVersion        // oldest first; the last is the latest Root's
+	stale    bool
+}
+
+// MapVersions is how many sizes before the latest MapTracker.Prove
+// answers at, at most: fewer if their records would hold more than
+// maxRecordedNodes nodes.
+const MapVersions = 64
+
+// maxRecordedNodes bounds the nodes a MapTracker keeps for past sizes
+// (some 64 MiB of map entries).
+const maxRecordedNodes = 1 << 20
+
+// mapVersion is the map at one log size, and what the update after it
+// overwrote: each node and value as it was at size (nil: absent), empty
+// for the latest.
+type mapVersion struct {
+	size   uint64
 	root   [32]byte
-	stale  bool
+	nodes  map[prefix.Label]*prefix.Node
+	values map[[32]byte][]byte
+}
+
+// recordingStorage is a prefix.Storage in memory that, while rec is set,
+// records in it the node each Store replaces (nil for a new label), the
+// first time it replaces it.
+type recordingStorage struct {
+	nodes map[prefix.Label]*prefix.Node
+	rec   map[prefix.Label]*prefix.Node
+}
+
+func (s *recordingStorage) Load(_ context.Context, l prefix.Label) (*prefix.Node, error) {
+	if n, ok := s.nodes[l]; ok {
+		return n, nil
+	}
+	return nil, prefix.ErrNodeNotFound
+}
+
+func (s *recordingStorage) Store(_ context.Context, nodes ...*prefix.Node) error {
+	for _, n := range nodes {
+		if s.rec != nil {
+			if _, done := s.rec[n.Label]; !done {
+				s.rec[n.Label] = s.nodes[n.Label]
+			}
+		}
+		s.nodes[n.Label] = n
+	}
+	return nil
+}
+
+// pastStorage is the map as of versions[0]: a node is the first record
+// of it in versions (the one of the oldest update after), else the
+// latest. It is read-only.
+type pastStorage struct {
+	now      *recordingStorage
+	versions []mapVersion
+}
+
+func (s pastStorage) Load(ctx context.Context, l prefix.Label) (*prefix.Node, error) {
+	for _, v := range s.versions {
+		if n, ok := v.nodes[l]; ok {
+			if n == nil {
+				return nil, prefix.ErrNodeNotFound
+			}
+			return n, nil
+		}
+	}
+	return s.now.Load(ctx, l)
+}
+
+func (s pastStorage) Store(context.Context, ...*prefix.Node) error {
+	return errors.New("map: a past version is read-only")
 }
 
 // NewMapTracker returns a tracker of reg's map, held in memory.
@@ -504,7 +582,8 @@ func (t *MapTracker) Root(ctx context.Context, size uint64) ([32]byte, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil || t.stale {
-		m, err := NewMap(ctx, prefix.NewMemoryStorage())
+		st := &recordingStorage{nodes: map[prefix.Label]*prefix.Node{}}
+		m, err := NewMap(ctx, st)
 		if err != nil {
 			return [32]byte{}, err
 		}
@@ -513,17 +592,25 @@ func (t *MapTracker) Root(ctx context.Context, size uint64) ([32]byte, error) {
 		if err := m.Update(ctx, leaves); err != nil {
 			return [32]byte{}, err
 		}
-		t.m, t.stale, t.values = m, false, make(map[[32]byte][]byte, len(leaves))
+		t.st, t.m, t.stale, t.values, t.versions = st, m, false, make(map[[32]byte][]byte, len(leaves)), nil
 		for _, l := range leaves {
 			t.values[l.Label] = l.Value
 		}
 	} else {
 		changes := t.reg.MapChanges()
-		if err := t.m.Update(ctx, changes); err != nil {
+		last := &t.versions[len(t.versions)-1]
+		last.nodes, last.values = map[prefix.Label]*prefix.Node{}, make(map[[32]byte][]byte, len(changes))
+		t.st.rec = last.nodes
+		err := t.m.Update(ctx, changes)
+		t.st.rec = nil
+		if err != nil {
 			t.stale = true
 			return [32]byte{}, err
 		}
 		for _, l := range changes {
+			if _, done := last.values[l.Label]; !done {
+				last.values[l.Label] = t.values[l.Label]
+			}
 			t.values[l.Label] = l.Value
 		}
 	}
@@ -532,31 +619,68 @@ func (t *MapTracker) Root(ctx context.Context, size uint64) ([32]byte, error) {
 		t.stale = true
 		return [32]byte{}, err
 	}
-	t.size, t.root = size, root
+	t.versions = append(t.versions, mapVersion{size: size, root: root})
+	if len(t.versions) > MapVersions+1 {
+		t.versions = slices.Delete(t.versions, 0, len(t.versions)-MapVersions-1)
+	}
+	// The records hold the nodes the updates replaced: bounded too, for
+	// batches that change many leaves.
+	recorded := 0
+	for _, v := range t.versions {
+		recorded += len(v.nodes)
+	}
+	for recorded > maxRecordedNodes && len(t.versions) > 1 {
+		recorded -= len(t.versions[0].nodes)
+		t.versions = slices.Delete(t.versions, 0, 1)
+	}
 	return root, nil
 }
 
 // ErrMapBusy is returned by MapTracker.Prove when the map is not at the
-// size asked for: it moved on, or a commit is under way or failed. Ask
-// again with the log's latest size.
+// size asked for: it moved on more than MapVersions sizes since, or has
+// not reached it yet, or a commit is under way or failed. Ask again with
+// the log's latest size.
 var ErrMapBusy = errors.New("attest: the map is not at that log size")
 
 // Prove returns the value of label in the map as of log size size (nil if
 // the label is not in the map), the map's root, and a proof of either
-// against that root. It fails with ErrMapBusy unless the map was last
-// brought to size.
+// against that root. It fails with ErrMapBusy unless the map was brought
+// to size by the latest Root or one of the MapVersions before it.
 func (t *MapTracker) Prove(ctx context.Context, size uint64, label [32]byte) (value []byte, root [32]byte, proof MapProof, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.m == nil || t.stale || t.size != size {
+	if t.m == nil || t.stale {
 		return nil, [32]byte{}, nil, ErrMapBusy
 	}
-	found, proof, err := t.m.Prove(ctx, label)
+	i := len(t.versions) - 1
+	for i >= 0 && t.versions[i].size != size {
+		i--
+	}
+	if i < 0 {
+		return nil, [32]byte{}, nil, ErrMapBusy
+	}
+	m := t.m
+	if i < len(t.versions)-1 {
+		past := pastStorage{now: t.st, versions: t.versions[i : len(t.versions)-1]}
+		m = &Map{st: past, tree: prefix.NewTree(MapHash, past)}
+	}
+	found, proof, err := m.Prove(ctx, label)
 	if err != nil {
 		return nil, [32]byte{}, nil, err
 	}
 	if found {
-		value = t.values[label]
+		value = bytes.Clone(t.valueAt(i, label)) // the caller's to keep, or change
 	}
-	return value, t.root, proof, nil
+	return value, t.versions[i].root, proof, nil
+}
+
+// valueAt is label's value as of versions[i]: its first record in the
+// updates after, else its value now.
+func (t *MapTracker) valueAt(i int, label [32]byte) []byte {
+	for _, v := range t.versions[i : len(t.versions)-1] {
+		if old, ok := v.values[label]; ok {
+			return old
+		}
+	}
+	return t.values[label]
 }

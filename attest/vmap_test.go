@@ -397,3 +397,66 @@ func TestParseMapValues(t *testing.T) {
 }
 
 func equalPtr(a, b *uint64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+// TestMapTrackerPastSizes: MapTracker.Prove answers at the latest size
+// and at the MapVersions before it, each leaf with its value and root as
+// of that size (the leaves MapLeaves listed then), and ErrMapBusy beyond.
+func TestMapTrackerPastSizes(t *testing.T) {
+	ctx := context.Background()
+	kind := registryKinds[0]
+	var tr *MapTracker
+	type past struct {
+		size   uint64
+		root   [32]byte
+		leaves []MapLeaf
+	}
+	var pasts []past
+	size := uint64(0)
+	runModel(t, modelRun{seed: 7, steps: 120,
+		registry: func() *Registry {
+			r := kind.new(t)
+			if tr == nil { // not the registry checkRestart makes at the end
+				tr = NewMapTracker(r)
+			}
+			return r
+		},
+		after: func(r *Registry, m *model, g *gen) {
+			size++
+			root, err := tr.Root(ctx, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			leaves := r.MapLeaves()
+			if full, err := MapRoot(ctx, leaves); err != nil || full != root {
+				t.Fatalf("tracker root %x, MapRoot of MapLeaves %x, %v", root, full, err)
+			}
+			pasts = append(pasts, past{size, root, leaves})
+		}})
+	if len(pasts) < 3 {
+		t.Fatalf("only %d batches", len(pasts))
+	}
+	checked := 0
+	for i, p := range pasts {
+		tooOld := i < len(pasts)-1-MapVersions
+		for _, l := range p.leaves {
+			value, root, proof, err := tr.Prove(ctx, p.size, l.Label)
+			if tooOld {
+				if !errors.Is(err, ErrMapBusy) {
+					t.Fatalf("Prove at size %d, %d sizes old: %v, want ErrMapBusy", p.size, len(pasts)-1-i, err)
+				}
+				break
+			}
+			if err != nil || root != p.root || !bytes.Equal(value, l.Value) {
+				t.Fatalf("Prove(%d, %x) = %x, root %x, %v; want %x, root %x", p.size, l.Label[:4], value, root[:4], err, l.Value, p.root[:4])
+			}
+			if err := VerifyMapProof(root, l.Label, value, proof); err != nil {
+				t.Fatalf("proof at size %d of %x: %v", p.size, l.Label[:4], err)
+			}
+			checked++
+		}
+	}
+	if _, _, _, err := tr.Prove(ctx, size+1, pasts[0].leaves[0].Label); !errors.Is(err, ErrMapBusy) {
+		t.Fatalf("Prove at a size not reached: %v, want ErrMapBusy", err)
+	}
+	t.Logf("%d batches, %d past proofs verified", len(pasts), checked)
+}

@@ -74,3 +74,12 @@ func checkCommitted(signed []byte, root [32]byte) error {
 	}
 	return nil
 }
+
+// ProveMap proves label's leaf of the registry map at log size size, one
+// of the latest sizes (attest.MapTracker.Prove): its value (nil if
+// absent), the root then and the proof. It fails with attest.ErrMapBusy
+// if the map cannot prove at size; the caller's bundle checks the root
+// against the checkpoint it is for.
+func (a *Log) ProveMap(ctx context.Context, size uint64, label [32]byte) ([]byte, [32]byte, attest.MapProof, error) {
+	return a.mapt.Prove(ctx, size, label)
+}

@@ -15,9 +15,11 @@ import (
 
 // Verify checks a proof bundle offline with the log key vkey: the
 // checkpoint is signed by it, and the entry is included and authorised by
-// the registry chain the bundle carries. The registrar key is the one of
-// the log's genesis (entry 0), which the bundle carries as evidence: the
-// log key vouches for it, since a log holds one entry 0.
+// the registry chain the bundle carries (v1) or by the key whose state
+// the bundle's map proofs prove at the checkpoint (v2). For v1, the
+// registrar key is the one of the log's genesis (entry 0), which the
+// bundle carries as evidence: the log key vouches for it, since a log
+// holds one entry 0; a v2 bundle needs none.
 func Verify(data []byte, origin, vkey string) (*bundle.Result, error) {
 	b, err := bundle.Parse(data)
 	if err != nil {
@@ -28,6 +30,9 @@ func Verify(data []byte, origin, vkey string) (*bundle.Result, error) {
 		return nil, fmt.Errorf("log key %q: %w", vkey, err)
 	}
 	p := bundle.Policy{Origin: origin, LogKeys: []verify.Verifier{v}}
+	if b.IsV2() {
+		return bundle.Verify(b, p)
+	}
 	if p.RegistrarKeys, err = genesisKey(b); err != nil {
 		return nil, err
 	}

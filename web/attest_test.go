@@ -210,11 +210,12 @@ func (h *demoHarness) policy() bundle.Policy {
 		RegistrarKeyIDs: []string{keyID(h.t, h.demo.Registrar)}}
 }
 
-// wantBundle checks a 200 or 201 bundle answer and returns its index.
+// wantBundle checks a 200 or 201 bundle answer, a v2 bundle (the
+// server's default), and returns its index.
 func (h *demoHarness) wantBundle(what string, resp *http.Response, body []byte, status int) uint64 {
 	h.t.Helper()
-	if resp.StatusCode != status || resp.Header.Get("Content-Type") != bundle.MediaType {
-		h.t.Fatalf("%s: %d %s, want %d %s: %s", what, resp.StatusCode, resp.Header.Get("Content-Type"), status, bundle.MediaType, body)
+	if resp.StatusCode != status || resp.Header.Get("Content-Type") != bundle.MediaTypeV2 {
+		h.t.Fatalf("%s: %d %s, want %d %s: %s", what, resp.StatusCode, resp.Header.Get("Content-Type"), status, bundle.MediaTypeV2, body)
 	}
 	b, err := bundle.Parse(body)
 	if err != nil {

@@ -2,9 +2,16 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
@@ -94,4 +101,61 @@ func (b bundleSource) ReadTile(ctx context.Context, t verify.Tile) ([]byte, erro
 func (b bundleSource) KeyAdded(owner, keyid string) (uint64, bool) {
 	k, err := b.s.reg.Key(owner, keyid)
 	return k.Added, err == nil
+}
+
+func (b bundleSource) PublicKey(owner, keyid string) (attest.PublicKey, bool) {
+	k, err := b.s.reg.Key(owner, keyid)
+	return attest.PublicKey{Type: k.Type, SPKI: k.SPKI}, err == nil
+}
+
+func (b bundleSource) ProveMap(ctx context.Context, size uint64, label [32]byte) ([]byte, [32]byte, attest.MapProof, error) {
+	return b.s.alog.ProveMap(ctx, size, label)
+}
+
+// wantsV1 reports whether r asks for a v1 bundle: its Accept header names
+// the v1 media type and not v2. Every other request gets a v2 bundle.
+func wantsV1(r *http.Request) bool {
+	v1, v2 := false, false
+	for _, h := range r.Header.Values(echo.HeaderAccept) {
+		for _, part := range strings.Split(h, ",") {
+			mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+			v1 = v1 || err == nil && mt == bundle.MediaType
+			v2 = v2 || err == nil && mt == bundle.MediaTypeV2
+		}
+	}
+	return v1 && !v2
+}
+
+// proofBundle builds the bundle of the entry at index against state's
+// checkpoint, in the version r asks for (wantsV1), and returns it with
+// its media type. A v2 bundle's map proofs are at exactly that
+// checkpoint; if the map cannot prove there any more (the log moved on
+// more than attest.MapVersions checkpoints since), latest, if not nil,
+// gives a later state to build it against instead, whose checkpoint
+// includes the entry too; without it, the error is a 503 map-unavailable.
+func (s *Server) proofBundle(r *http.Request, state *log.State, index uint64, v *bundle.Verified, latest func() *log.State) (*bundle.Bundle, error) {
+	ctx := r.Context()
+	for wait := time.Millisecond; ; wait *= 2 {
+		p, err := s.prover(state)
+		if err != nil {
+			return nil, err
+		}
+		if wantsV1(r) {
+			return p.Bundle(ctx, index, v)
+		}
+		b, err := p.BundleV2(ctx, index, v)
+		switch {
+		case !errors.Is(err, attest.ErrMapBusy):
+			return b, err
+		case latest == nil || wait > 64*time.Millisecond:
+			return nil, problemf(kindMapUnavailable, "the registry map cannot be proven at the checkpoint of size "+
+				strconv.FormatUint(state.Size, 10)+" (any more); ask again")
+		}
+		state = latest()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }

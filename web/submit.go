@@ -12,11 +12,11 @@ import (
 	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/attestlog"
 	"github.com/pledgelog/pledgelog/log"
-	"github.com/pledgelog/pledgelog/verify/bundle"
 )
 
 // postEntry logs one envelope and answers its proof bundle: 201 for a new
-// entry, 200 with the first index for a duplicate.
+// entry, 200 with the first index for a duplicate. The bundle is v2,
+// unless the request's Accept asks for v1 only (wantsV1).
 func (s *Server) postEntry(c echo.Context) error {
 	body, sess, release, err := s.accept(c, attest.MaxSubmissionSize)
 	if err != nil {
@@ -32,11 +32,7 @@ func (s *Server) postEntry(c echo.Context) error {
 	if err != nil {
 		return submitError(err, false)
 	}
-	p, err := s.prover(res[0].State)
-	if err != nil {
-		return err
-	}
-	b, err := p.Bundle(ctx, res[0].Index, verified(sub, res[0].Duplicate))
+	b, err := s.proofBundle(c.Request(), res[0].State, res[0].Index, verified(sub, res[0].Duplicate), s.log.Latest)
 	if err != nil {
 		return err
 	}
@@ -45,7 +41,8 @@ func (s *Server) postEntry(c echo.Context) error {
 		status = http.StatusOK
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, cacheNone)
-	return c.Blob(status, bundle.MediaType, b.Marshal())
+	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+	return c.Blob(status, b.MediaType(), b.Marshal())
 }
 
 // accept checks what comes before the envelopes, in this order: the media

@@ -42,7 +42,7 @@ func TestEntryBundleWitnessed(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, body = get(t, h.srv, path)
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != bundle.MediaType {
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != bundle.MediaTypeV2 {
 		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
 	}
 	b, err := bundle.Parse(body)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,7 +32,7 @@ func runBundle(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	f.trustFlags.register(fs)
 	fs.BoolVar(&f.json, "json", false, "print JSON for machines")
 	fs.StringVar(&f.auditState, "audit-state", "", "an audit record `FILE` (pledge-verify audit --record) to prove non-revocation")
-	fs.StringVar(&f.refresh, "refresh", "", "upgrade the bundle in place to the latest checkpoint of the log at `URL`")
+	fs.StringVar(&f.refresh, "refresh", "", "upgrade the bundle in place to the latest checkpoint of the log at `URL` (v2: fresh inclusion and map proofs there, consistency proven)")
 	fs.StringVar(&f.tlogProof, "tlog-proof", "", "also write the entry's proof as a c2sp.org/tlog-proof `FILE`")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
@@ -103,11 +104,15 @@ func printResult(w io.Writer, res *bundle.Result, asJSON bool) error {
 }
 
 // refresh upgrades b to the log's latest checkpoint, proven consistent
-// from the tiles, and saves it over file.
+// from the tiles, and saves it over file. A v2 bundle is refreshed by
+// refreshV2.
 func refresh(ctx context.Context, url, file string, b *bundle.Bundle, p *bundle.Policy) (*bundle.Bundle, error) {
 	c, err := client.New(client.Config{URL: url})
 	if err != nil {
 		return nil, usageError{Err: err}
+	}
+	if b.IsV2() {
+		return refreshV2(ctx, c, file, b, p)
 	}
 	r := &remote{client: c, policy: p}
 	note, cp, err := r.latest(ctx)
@@ -130,6 +135,77 @@ func refresh(ctx context.Context, url, file string, b *bundle.Bundle, p *bundle.
 		return nil, failed(fmt.Errorf("%w%s", err, unpinnedLogKeys(err, p, b.Checkpoint)))
 	}
 	return nb, durable.WriteFile(file, nb.Marshal(), 0o644)
+}
+
+// refreshV2 moves a v2 bundle to the log's published checkpoint: it
+// verifies b (without its quorum, often the reason to refresh), fetches
+// the entry's bundle on the published checkpoint (GET
+// /api/v1/entries/N/bundle: a fresh inclusion proof and fresh map proofs
+// there) and the consistency proof from b's checkpoint to that one (GET
+// /api/v1/proof/consistency), checks that the proof verifies between the
+// two signed roots and that the new bundle is of the same entry, verifies
+// the new bundle under p, and saves it over file. Nothing the log answers
+// is trusted: a log that forked since b's checkpoint fails here (exit 1).
+func refreshV2(ctx context.Context, c *client.Client, file string, b *bundle.Bundle, p *bundle.Policy) (*bundle.Bundle, error) {
+	old := *p
+	old.Quorum = nil
+	or, err := bundle.Verify(b, old)
+	if err != nil {
+		return nil, failed(fmt.Errorf("%s: %w%s", file, err, unpinnedLogKeys(err, p, b.Checkpoint)))
+	}
+	data, err := c.Get(ctx, fmt.Sprintf("api/v1/entries/%d/bundle", b.Entry.Index), int64(bundle.MaxSizeV2))
+	if err != nil {
+		if latest, lerr := c.Checkpoint(ctx); lerr == nil {
+			if cp, cerr := openCheckpoint(p, latest); cerr == nil && cp.Size <= b.Entry.Index {
+				return nil, failed(notPublished(b.Entry.Index, cp.Size, p))
+			}
+		}
+		return nil, fmt.Errorf("fetching the bundle of entry %d: %w", b.Entry.Index, err)
+	}
+	nb, err := bundle.Parse(data)
+	if err != nil {
+		return nil, failed(fmt.Errorf("the log's bundle of entry %d: %w", b.Entry.Index, err))
+	}
+	if !nb.IsV2() || nb.Entry.Index != b.Entry.Index || !bytes.Equal(nb.Entry.Leaf, b.Entry.Leaf) {
+		return nil, failed(fmt.Errorf("the log answered another bundle for entry %d (not v2, or another leaf)", b.Entry.Index))
+	}
+	nr, err := bundle.Verify(nb, *p)
+	if err != nil {
+		return nil, failed(fmt.Errorf("the log's bundle of entry %d: %w%s", b.Entry.Index, err, unpinnedLogKeys(err, p, nb.Checkpoint)))
+	}
+	if nr.Size < or.Size {
+		return nil, failed(fmt.Errorf("%w: the log's checkpoint has %d entries, the bundle's %d", bundle.ErrConsistency, nr.Size, or.Size))
+	}
+	proof, err := consistencyProof(ctx, c, or.Size, nr.Size)
+	if err != nil {
+		return nil, err
+	}
+	if err := verify.Consistency(or.Size, nr.Size, proof, or.Root, nr.Root); err != nil {
+		return nil, failed(fmt.Errorf("%w from size %d to %d: the log's new checkpoint does not extend the bundle's (a fork, or a bad proof): %w",
+			bundle.ErrConsistency, or.Size, nr.Size, err))
+	}
+	return nb, durable.WriteFile(file, nb.Marshal(), 0o644)
+}
+
+// consistencyProof fetches the log's consistency proof from size from to
+// size to (GET /api/v1/proof/consistency), unverified.
+func consistencyProof(ctx context.Context, c *client.Client, from, to uint64) ([]verify.Hash, error) {
+	if from == to {
+		return nil, nil
+	}
+	data, err := c.Get(ctx, fmt.Sprintf("api/v1/proof/consistency?from=%d&to=%d", from, to), 1<<16)
+	if err != nil {
+		return nil, fmt.Errorf("consistency proof from %d to %d: %w", from, to, err)
+	}
+	var cp struct {
+		From   uint64        `json:"from"`
+		To     uint64        `json:"to"`
+		Hashes []verify.Hash `json:"hashes"`
+	}
+	if err := json.Unmarshal(data, &cp); err != nil || cp.From != from || cp.To != to || len(cp.Hashes) > 2*bundle.MaxProof {
+		return nil, failed(fmt.Errorf("%w: the log's consistency proof from %d to %d is malformed", bundle.ErrConsistency, from, to))
+	}
+	return cp.Hashes, nil
 }
 
 // notPublished says why a log's latest checkpoint, of size, is older than

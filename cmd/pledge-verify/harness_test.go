@@ -98,12 +98,17 @@ type testServer struct {
 
 	remoteVKey string // the log key of a server run by the real binary
 	stop       func() // stops the server run by the real binary
+
+	// accept is the Accept header of submissions: the v1 bundle media
+	// type, for the tests of v1 bundles; "" takes the server's default,
+	// v2.
+	accept string
 }
 
 // newServer serves the demo of seed, and extra entries.
 func newServer(t *testing.T, seed string) *testServer {
 	t.Helper()
-	s := &testServer{t: t}
+	s := &testServer{t: t, accept: "application/vnd.pledgelog.bundle.v1+json"}
 	signer, err := signature.LoadED25519Signer(ed25519.NewKeyFromSeed(logSeed))
 	if err != nil {
 		t.Fatal(err)
@@ -253,6 +258,9 @@ func (s *testServer) post(path, signatory string, body []byte) []byte {
 	req, _ := http.NewRequest(http.MethodPost, s.url+path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+signed)
+	if s.accept != "" {
+		req.Header.Set("Accept", s.accept)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)

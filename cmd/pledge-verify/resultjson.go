@@ -26,7 +26,15 @@ type resultJSON struct {
 	Keys          []linkJSON     `json:"keys"`
 	NonRevocation string         `json:"nonRevocation"`
 	AuditSize     uint64         `json:"auditSize,omitempty"`
-	Facts         []string       `json:"facts"`
+	// A v2 bundle's map proofs (bundleVersion 2): the map root the
+	// checkpoint commits to, and the key's revocation and voiding, as
+	// of the checkpoint (absent: none).
+	BundleVersion int                 `json:"bundleVersion"`
+	MapRoot       string              `json:"mapRoot,omitempty"`
+	KeyRevoked    *uint64             `json:"keyRevoked,omitempty"`
+	KeyVoidFrom   *uint64             `json:"keyVoidFrom,omitempty"`
+	Accord        *bundle.AccordProof `json:"accord,omitempty"`
+	Facts         []string            `json:"facts"`
 }
 
 // cosignerJSON is a witness that cosigned the checkpoint.
@@ -50,7 +58,10 @@ func newResultJSON(r *bundle.Result) resultJSON {
 	j := resultJSON{Verified: true, Origin: r.Origin, Size: r.Size, Root: r.Root.String(), LogKey: r.LogKey,
 		Cosigners: []cosignerJSON{}, Quorum: r.Quorum, Index: r.Index, LeafHash: r.LeafHash.String(),
 		Signer: r.Signer, KeyID: r.KeyID, KeyAdded: r.KeyAdded, Keys: []linkJSON{},
-		NonRevocation: r.NonRevocation, AuditSize: r.AuditSize, Facts: r.Facts()}
+		NonRevocation: r.NonRevocation, AuditSize: r.AuditSize, Facts: r.Facts(), BundleVersion: r.Version}
+	if r.Version == 2 {
+		j.MapRoot, j.KeyRevoked, j.KeyVoidFrom, j.Accord = r.MapRootString(), r.KeyRevoked, r.KeyVoidFrom, r.Accord
+	}
 	if r.Statement != nil {
 		j.PredicateType = r.Statement.PredicateType
 	}

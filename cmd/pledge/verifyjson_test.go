@@ -11,8 +11,10 @@ import (
 )
 
 // TestVerifyJSON: pledge verify --json and pledge-verify bundle --json
-// print the proven values as fields (index, size, root, the chain of
-// keys, cosigners), the same in both, besides the facts as sentences.
+// print the proven values as fields (index, size, root, cosigners, and
+// of the v2 bundle pledge submit saved the map root, the key and the
+// accord the map proves), the same in both, besides the facts as
+// sentences.
 func TestVerifyJSON(t *testing.T) {
 	e := newEnv(t)
 	e.register("jsonco")
@@ -28,11 +30,11 @@ func TestVerifyJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.must("pledge", "verify", "--log-key", info.VerifierKey, "--json").stdout), &got); err != nil {
 		t.Fatal(err)
 	}
-	last := len(got.Keys) - 1
 	if !got.Verified || got.Index != sub.Index || got.Size <= got.Index || got.Root == "" || got.Signer != "jsonco" ||
-		got.Cosigners == nil || last < 1 || got.Keys[0].Action != "genesis" || got.Keys[last].Action != "register" ||
-		got.Keys[last].KeyID != got.KeyID || got.KeyAdded != got.Keys[last].Index || len(got.Facts) == 0 ||
-		!strings.HasPrefix(got.Origin, "localhost/") || got.LogKey == "" || got.PredicateType == "" {
+		got.Cosigners == nil || len(got.Keys) != 0 || got.BundleVersion != 2 || got.MapRoot == "" || len(got.KeyID) != 64 ||
+		got.KeyAdded >= got.Index || got.KeyRevoked != nil || got.Accord == nil || got.Accord.ID != accord || len(got.Facts) == 0 ||
+		!strings.HasPrefix(got.Origin, "localhost/") || got.LogKey == "" || got.PredicateType == "" ||
+		!strings.Contains(got.NonRevocation, "not revoked (map proof)") {
 		t.Errorf("verify --json = %+v", got)
 	}
 	regID := strings.TrimSpace(e.must("pledgelog", "registrar", "key", "--id", "--data", dataDir).stdout)

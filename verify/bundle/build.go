@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -259,4 +260,103 @@ func (b *Builder) event(ctx context.Context, index uint64) (*event, error) {
 	ev := &event{leaf: bytes.Clone(leaf), env: env} // not to pin a larger array of src's
 	b.events.Store(index, ev)
 	return ev, nil
+}
+
+// A MapSource is a Source that also proves the registry map, as a
+// Builder's source must for v2 bundles (Prover.BundleV2). What it returns
+// need not be trusted either: every bundle is checked.
+type MapSource interface {
+	Source
+	// PublicKey returns the key keyid of owner, revoked or not.
+	PublicKey(owner, keyid string) (attest.PublicKey, bool)
+	// ProveMap returns label's encoded value in the registry map as of
+	// log size size (nil if absent), the map's root then, and a proof
+	// (attest.MapTracker.Prove); attest.ErrMapBusy if it cannot prove at
+	// that size (any more, or yet).
+	ProveMap(ctx context.Context, size uint64, label [32]byte) ([]byte, [32]byte, attest.MapProof, error)
+}
+
+// BundleV2 returns the checked v2 bundle of the entry at index, its map
+// proofs at the Prover's checkpoint: the leaves of the key that
+// authorised the entry, of its owner and, for a pledge, of the accord. v
+// is as for Bundle. The Builder's Source must be a MapSource; an error
+// wrapping attest.ErrMapBusy means the map cannot be proven at this
+// checkpoint: prove against a later one.
+func (p *Prover) BundleV2(ctx context.Context, index uint64, v *Verified) (*Bundle, error) {
+	src, ok := p.b.src.(MapSource)
+	if !ok {
+		return nil, errors.New("bundle: the Builder's source proves no map")
+	}
+	var e Entry
+	var env *attest.Envelope
+	var err error
+	if v != nil {
+		e, err = p.proven(ctx, index, v.Leaf)
+		env = v.Envelope
+	} else {
+		e, env, err = p.entry(ctx, index)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := p.b.signer(env, index, src)
+	if err != nil {
+		return nil, err
+	}
+	prove := func(l *MapLeafProof, label [32]byte, what string) error {
+		value, _, proof, err := src.ProveMap(ctx, p.size, label)
+		if err != nil {
+			return fmt.Errorf("proving %s in the map at size %d: %w", what, p.size, err)
+		}
+		if value == nil {
+			return fmt.Errorf("%s is not in the map at size %d", what, p.size)
+		}
+		*l = MapLeafProof{Value: value, Proof: proof}
+		return nil
+	}
+	if err := prove(&m.Principal, attest.MapLabel(attest.MapPrincipal, m.Owner), "principal "+m.Owner); err != nil {
+		return nil, err
+	}
+	if err := prove(&m.Key, attest.MapLabel(attest.MapKey, m.Owner, m.Signer.ID()), "key "+m.Signer.ID()); err != nil {
+		return nil, err
+	}
+	if pl, ok := env.Statement.Predicate.(*attest.Pledge); ok {
+		m.Accord = &MapLeafProof{}
+		if err := prove(m.Accord, attest.MapLabel(attest.MapAccord, pl.Accord), "accord "+pl.Accord); err != nil {
+			return nil, err
+		}
+	}
+	b := &Bundle{Entry: e, Checkpoint: p.checkpoint, Map: m}
+	if _, err := p.b.check.Check(b, v); err != nil {
+		return nil, fmt.Errorf("self-check of the v2 bundle of entry %d: %w", index, err)
+	}
+	return b, nil
+}
+
+// signer returns the key that authorised env (at index) and its owner:
+// of its signatures, the one not by the key the entry introduces (the
+// genesis: by that key).
+func (b *Builder) signer(env *attest.Envelope, index uint64, src MapSource) (*MapEvidence, error) {
+	st := env.Statement
+	_, action, newKey := introduced(st)
+	for _, sig := range env.Signatures {
+		if newKey != nil && sig.KeyID == newKey.ID() && action != "genesis" {
+			continue
+		}
+		for _, owner := range []string{st.Signatory(), attest.RegistrarID} {
+			if !mayAuthorise(st, owner) && action != "genesis" {
+				continue
+			}
+			added, ok := src.KeyAdded(owner, sig.KeyID)
+			if !ok || added >= index && action != "genesis" {
+				continue
+			}
+			pub, ok := src.PublicKey(owner, sig.KeyID)
+			if !ok {
+				return nil, fmt.Errorf("key %s of %s is in the registry without its public key", sig.KeyID, owner)
+			}
+			return &MapEvidence{Owner: owner, Signer: pub}, nil
+		}
+	}
+	return nil, fmt.Errorf("no signature of entry %d is by a key of the registry that may authorise it", index)
 }

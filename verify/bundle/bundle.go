@@ -30,7 +30,10 @@ const (
 type Bundle struct {
 	Entry      Entry   // the attestation
 	Checkpoint []byte  // the signed checkpoint note, with any cosignatures
-	Evidence   []Entry // registry events introducing the signing key, in index order
+	Evidence   []Entry // v1: registry events introducing the signing key, in index order
+	// Map is what a v2 bundle carries in place of Evidence (nil in v1,
+	// non-nil in v2): the signing key and its map proofs.
+	Map *MapEvidence
 }
 
 // An Entry is one log entry with its inclusion proof in the bundle's
@@ -41,10 +44,14 @@ type Entry struct {
 	Proof []verify.Hash // RFC 6962 audit path, the leaf's sibling first
 }
 
-// Marshal returns the bundle's JSON: members in the order of the package
+// Marshal returns the bundle's JSON, in its version's format (v2 if Map
+// is set): members in the order of the package
 // comment, no white space, standard base64. Parse(b.Marshal()) is b, and
 // Parse(x).Marshal() is x for every x that Marshal returned.
 func (b *Bundle) Marshal() []byte {
+	if b.IsV2() {
+		return b.marshalV2()
+	}
 	out := []byte(`{"mediaType":`)
 	out = strconv.AppendQuote(out, MediaType)
 	out = append(out, `,"entry":`...)

@@ -31,6 +31,7 @@ type Verified struct {
 type Checker struct {
 	p         Policy
 	policyErr error  // p.check()
+	v2Err     error  // p.checkV2()
 	quorum    string // Result.Quorum
 
 	mu       sync.Mutex
@@ -38,6 +39,7 @@ type Checker struct {
 	leaves   map[uint64]leafMemo          // evidence index → a leaf proven there, and its hash
 	included map[includedKey]includedMemo // evidence proven included in a checkpoint
 	chains   map[string]*chain            // chainKey → the evidence chain it verified
+	maps     map[[64]byte]mapMemo         // map root and label → a v2 map proof that verified
 }
 
 // Bounds of a Checker's memory: a full map is emptied. Leaves and proofs
@@ -83,7 +85,7 @@ type chain struct {
 // NewChecker returns a Checker for p, which must not be modified
 // afterwards.
 func NewChecker(p Policy) *Checker {
-	c := &Checker{p: p, policyErr: p.check(), quorum: "none"}
+	c := &Checker{p: p, policyErr: p.check(), v2Err: p.checkV2(), quorum: "none"}
 	if p.Quorum != nil {
 		c.quorum = fmt.Sprint(p.Quorum)
 	}
@@ -118,13 +120,21 @@ func NewChecker(p Policy) *Checker {
 //
 // It never skips the entry's inclusion, nor any check of a bundle part it
 // has not seen with the same bytes.
+//
+// A v2 bundle is checked as Verify checks it, with the checkpoint's
+// opening and each map proof that verified (by root, label, value and
+// proof) remembered and, with v as above, the entry neither parsed nor
+// its signatures verified again.
 func (c *Checker) Check(b *Bundle, v *Verified) (*Result, error) {
+	if b.IsV2() {
+		return c.checkV2(b, v)
+	}
 	if c.policyErr != nil {
 		return nil, c.policyErr
 	}
 	p := &c.p
 	h := verify.LeafHash(b.Entry.Leaf)
-	r := &Result{Quorum: c.quorum, Index: b.Entry.Index, LeafHash: h}
+	r := &Result{Quorum: c.quorum, Index: b.Entry.Index, LeafHash: h, Version: 1}
 	cpHash := sha256.Sum256(b.Checkpoint)
 	cp, err := c.open(b.Checkpoint, cpHash, r)
 	if err != nil {
@@ -149,6 +159,26 @@ func (c *Checker) Check(b *Bundle, v *Verified) (*Result, error) {
 		return nil, err
 	}
 	if err := checkAudit(p.Audit, cp, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (c *Checker) checkV2(b *Bundle, v *Verified) (*Result, error) {
+	if c.v2Err != nil {
+		return nil, c.v2Err
+	}
+	r := &Result{Quorum: c.quorum, Index: b.Entry.Index, LeafHash: verify.LeafHash(b.Entry.Leaf)}
+	var env *attest.Envelope
+	if v != nil && bytes.Equal(v.Leaf, b.Entry.Leaf) {
+		env = v.Envelope
+	}
+	r.Version = 2
+	cp, err := c.open(b.Checkpoint, sha256.Sum256(b.Checkpoint), r)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyV2(b, cp, &c.p, env, r, c.verifyMap); err != nil {
 		return nil, err
 	}
 	return r, nil

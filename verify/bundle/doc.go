@@ -5,7 +5,15 @@
 //
 // # Format
 //
-// A bundle is one JSON object of media type MediaType,
+// A bundle is one JSON object. Version 2, MediaTypeV2
+// (application/vnd.pledgelog.bundle.v2+json), carries map proofs of the
+// signing key's state at the bundle's checkpoint in place of v1's
+// evidence, and has a size bound (MaxSizeV2) whatever the signatory's
+// history: see MapEvidence and docs/formats.md, "Proof bundles v2".
+// Parse reads both versions, Marshal writes a bundle's own, Verify and
+// Checker.Check verify both; the rest of this comment is about v1.
+//
+// Version 1 is of media type MediaType,
 // application/vnd.pledgelog.bundle.v1+json, with exactly these members:
 //
 //	mediaType   "application/vnd.pledgelog.bundle.v1+json"

@@ -67,6 +67,12 @@ var (
 	// revoked, or its signatures void, at the index where it signed.
 	ErrRevoked = errors.New("key revoked")
 
+	// ErrMap: a v2 bundle's map proof does not verify against the map
+	// root its checkpoint commits to, or the checkpoint commits to none,
+	// or a proven value contradicts the entry (a key added after it, an
+	// accord logged after the pledge).
+	ErrMap = errors.New("map proof not verified")
+
 	// ErrConsistency: Upgrade's new checkpoint is not proven to extend the
 	// bundle's: a split view, or a bad proof.
 	ErrConsistency = errors.New("consistency not proven")

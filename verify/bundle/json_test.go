@@ -43,7 +43,8 @@ func TestParseRejects(t *testing.T) {
 		want  error
 		field string
 	}{
-		{"media type", replace("bundle.v1+json", "bundle.v2+json"), ErrMediaType, "mediaType"},
+		{"media type", replace("bundle.v1+json", "bundle.v3+json"), ErrMediaType, "mediaType"},
+		{"v1 members under the v2 media type", replace("bundle.v1+json", "bundle.v2+json"), ErrMalformed, "evidence"},
 		{"no media type", replace(`"mediaType":"application/vnd.pledgelog.bundle.v1+json",`, ""), ErrMediaType, "mediaType"},
 		{"unknown member", replace(`"entry":{`, `"entry":{"x":1,`), ErrMalformed, "entry.x"},
 		{"unknown top member", replace(`{"mediaType"`, `{"extra":0,"mediaType"`), ErrMalformed, "extra"},

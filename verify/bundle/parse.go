@@ -19,7 +19,13 @@ import (
 // checkpoint.
 // White space between tokens is allowed. Parse checks no proof or
 // signature: that is Verify's job.
+//
+// A bundle of media type MediaTypeV2 is parsed as a v2 bundle, with its
+// own members and limits (MaxSizeV2; see MapEvidence).
 func Parse(data []byte) (*Bundle, error) {
+	if isV2(data) {
+		return parseV2(data)
+	}
 	if len(data) > MaxSize {
 		return nil, fieldErr("bundle", ErrMalformed, fmt.Errorf("more than %d bytes", MaxSize))
 	}

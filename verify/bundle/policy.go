@@ -35,13 +35,23 @@ type Policy struct {
 }
 
 func (p *Policy) check() error {
+	if err := p.checkV2(); err != nil {
+		return err
+	}
+	if len(p.RegistrarKeys)+len(p.RegistrarKeyIDs) == 0 {
+		return fieldErr("policy", ErrPolicy, errors.New("no registrar key"))
+	}
+	return nil
+}
+
+// checkV2 is check for v2 bundles, which need no registrar key: the map
+// proves every key's owner.
+func (p *Policy) checkV2() error {
 	switch {
 	case p.Origin == "":
 		return fieldErr("policy", ErrPolicy, errors.New("no origin"))
 	case len(p.LogKeys) == 0:
 		return fieldErr("policy", ErrPolicy, errors.New("no log key"))
-	case len(p.RegistrarKeys)+len(p.RegistrarKeyIDs) == 0:
-		return fieldErr("policy", ErrPolicy, errors.New("no registrar key"))
 	case p.Quorum != nil && !p.Quorum.Met(slices.Repeat([]bool{true}, len(p.Quorum.Cosigners()))):
 		return fieldErr("policy", ErrPolicy, fmt.Errorf("%v cannot be met even if every witness cosigns", p.Quorum))
 	}
@@ -88,6 +98,22 @@ type Result struct {
 	// state of size AuditSize > Index covers it.
 	NonRevocation string
 	AuditSize     uint64
+
+	// Version is the bundle's format version, 1 or 2. A v2 bundle proves
+	// the key's state from the registry map whose root MapRoot the
+	// checkpoint commits to: its owner Signer registered at Registered
+	// (its chain at ChainSeq), the key added at KeyAdded, revoked at
+	// KeyRevoked and void from KeyVoidFrom (nil: not), as of the
+	// checkpoint (MapSize, its size, once proven); and for a pledge its
+	// Accord. Evidence is then empty.
+	Version     int
+	MapRoot     [32]byte
+	Registered  uint64
+	ChainSeq    uint64
+	KeyRevoked  *uint64
+	KeyVoidFrom *uint64
+	MapSize     uint64
+	Accord      *AccordProof
 }
 
 // NotProvenOffline is Result.NonRevocation without an audit state: a

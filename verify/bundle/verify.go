@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/pledgelog/pledgelog/attest"
 	"github.com/pledgelog/pledgelog/verify"
 )
 
@@ -22,13 +23,33 @@ import (
 //
 // The first failure is returned as a *FieldError wrapping one of the
 // package's sentinels; the Result is then nil.
+//
+// A v2 bundle (b.Map set) is checked as its format says (see MapEvidence):
+// the checkpoint as above, the entry's inclusion, the map proofs against
+// the root the checkpoint commits to, and the entry's signatures by the
+// key they prove; the policy needs no registrar key, and an audit state
+// is not used, since the key's leaf proves its state at the checkpoint.
 func Verify(b *Bundle, p Policy) (*Result, error) {
-	if err := p.check(); err != nil {
-		return nil, err
-	}
-	r := &Result{Quorum: "none", Index: b.Entry.Index, LeafHash: verify.LeafHash(b.Entry.Leaf)}
+	r := &Result{Quorum: "none", Index: b.Entry.Index, LeafHash: verify.LeafHash(b.Entry.Leaf), Version: 1}
 	if p.Quorum != nil {
 		r.Quorum = fmt.Sprint(p.Quorum)
+	}
+	if b.IsV2() {
+		if err := p.checkV2(); err != nil {
+			return nil, err
+		}
+		r.Version = 2
+		cp, err := openCheckpoint(b.Checkpoint, &p, r)
+		if err != nil {
+			return nil, err
+		}
+		if err := verifyV2(b, cp, &p, nil, r, attest.VerifyMapProof); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	if err := p.check(); err != nil {
+		return nil, err
 	}
 	cp, err := openCheckpoint(b.Checkpoint, &p, r)
 	if err != nil {
