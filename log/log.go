@@ -108,6 +108,8 @@ type Log struct {
 	recent *recent
 	// recentTiles holds the hash tiles committed last, for proofs.
 	recentTiles recentTiles
+	// proofs holds the proofs computed last (proofCache).
+	proofs proofCache
 
 	// mu guards pool, which the sequencer swaps for an empty one when it
 	// takes a batch, and refusing, the error appends fail with while the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pledgelog/pledgelog/verify"
 )
@@ -13,6 +14,8 @@ import (
 type Proof struct {
 	Hashes     []verify.Hash
 	Checkpoint []byte
+	// LeafHash is the hash of the entry an inclusion proof is of.
+	LeafHash verify.Hash
 }
 
 // checkpointAt returns the signed checkpoint for size, which must be the
@@ -57,6 +60,10 @@ func (l *Log) InclusionProof(ctx context.Context, index, size uint64) (*Proof, e
 	if err != nil {
 		return nil, err
 	}
+	key := proofKey{a: index, b: size, root: root}
+	if p, ok := l.proofs.get(key); ok {
+		return &Proof{Hashes: slices.Clone(p.hashes), Checkpoint: signed, LeafHash: p.leaf}, nil
+	}
 	leaf, err := l.LeafHash(ctx, index)
 	if err != nil {
 		return nil, err
@@ -68,7 +75,8 @@ func (l *Log) InclusionProof(ctx context.Context, index, size uint64) (*Proof, e
 	if err := verify.Inclusion(leaf, index, size, hashes, root); err != nil {
 		return nil, fmt.Errorf("log: own inclusion proof of %d in %d fails: %w (%w)", index, size, ErrCorrupt, err)
 	}
-	return &Proof{Hashes: hashes, Checkpoint: signed}, nil
+	l.proofs.put(&cachedProof{key: key, leaf: leaf, hashes: slices.Clone(hashes)})
+	return &Proof{Hashes: hashes, Checkpoint: signed, LeafHash: leaf}, nil
 }
 
 // ConsistencyProof proves that the tree of size from is a prefix of the
@@ -83,6 +91,10 @@ func (l *Log) ConsistencyProof(ctx context.Context, from, to uint64) (*Proof, er
 	if err != nil {
 		return nil, err
 	}
+	key := proofKey{consistency: true, a: from, b: to, root: root}
+	if p, ok := l.proofs.get(key); ok {
+		return &Proof{Hashes: slices.Clone(p.hashes), Checkpoint: signed}, nil
+	}
 	tiles := hashTiles{l}
 	fromRoot, err := verify.TreeRoot(ctx, tiles, from)
 	if err != nil {
@@ -95,5 +107,6 @@ func (l *Log) ConsistencyProof(ctx context.Context, from, to uint64) (*Proof, er
 	if err := verify.Consistency(from, to, hashes, fromRoot, root); err != nil {
 		return nil, fmt.Errorf("log: own consistency proof %d→%d fails: %w (%w)", from, to, ErrCorrupt, err)
 	}
+	l.proofs.put(&cachedProof{key: key, hashes: slices.Clone(hashes)})
 	return &Proof{Hashes: hashes, Checkpoint: signed}, nil
 }
