@@ -171,7 +171,7 @@ func refreshV2(ctx context.Context, c *client.Client, file string, b *bundle.Bun
 	}
 	nr, err := bundle.Verify(nb, *p)
 	if err != nil {
-		return nil, failed(fmt.Errorf("the log's bundle of entry %d: %w%s", b.Entry.Index, err, unpinnedLogKeys(err, p, nb.Checkpoint)))
+		return nil, failed(fmt.Errorf("the log's bundle of entry %d: %w%s%s", b.Entry.Index, err, quorumShort(p, nb.Checkpoint), unpinnedLogKeys(err, p, nb.Checkpoint)))
 	}
 	if nr.Size < or.Size {
 		return nil, failed(fmt.Errorf("%w: the log's checkpoint has %d entries, the bundle's %d", bundle.ErrConsistency, nr.Size, or.Size))

@@ -561,8 +561,9 @@ func checkAnswer(t *testing.T, tc badCase, a answer) {
 		}
 		return
 	case "bundle":
-		if ct != "application/vnd.pledgelog.bundle.v1+json" {
-			t.Errorf("Content-Type %q, want a proof bundle", ct)
+		// A request without Accept gets the v2 bundle (docs/formats.md).
+		if ct != "application/vnd.pledgelog.bundle.v2+json" {
+			t.Errorf("Content-Type %q, want a v2 proof bundle", ct)
 		}
 		return
 	}
