@@ -22,15 +22,10 @@ func (s *Server) getLog(c echo.Context) error {
 // and so is the answer: it is encoded once per entry and kept with the
 // entry's bundle in the bundle cache (but with echo's ?pretty).
 func (s *Server) getEntry(c echo.Context) error {
-	index, err := parseNumber("index", c.Param("index"))
+	index, b, k, err := s.entryParam(c)
 	if err != nil {
 		return err
 	}
-	b, k, err := s.entryBundle(c.Request().Context(), index)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set(echo.HeaderCacheControl, cacheImmutable)
 	if _, pretty := c.QueryParams()["pretty"]; pretty {
 		entry := b.entries[k]
 		return c.JSON(http.StatusOK, api.Entry{Index: index, Entry: entry, LeafHash: verify.LeafHash(entry)})
@@ -47,16 +42,24 @@ func (s *Server) getEntry(c echo.Context) error {
 // payload, in base64 as DSSE has it, but not in base64 a second time as
 // in /api/v1/entries/{index}, which any log's entry may be.
 func (s *Server) getEnvelope(c echo.Context) error {
-	index, err := parseNumber("index", c.Param("index"))
+	_, b, k, err := s.entryParam(c)
 	if err != nil {
 		return err
 	}
-	b, k, err := s.entryBundle(c.Request().Context(), index)
-	if err != nil {
-		return err
+	return c.JSONBlob(http.StatusOK, b.entries[k])
+}
+
+// entryParam returns the entry the index parameter names, as entry k of
+// bundle b, and marks the answer immutable, as an entry is.
+func (s *Server) entryParam(c echo.Context) (index uint64, b *cachedBundle, k int, err error) {
+	if index, err = parseNumber("index", c.Param("index")); err != nil {
+		return 0, nil, 0, err
+	}
+	if b, k, err = s.entryBundle(c.Request().Context(), index); err != nil {
+		return 0, nil, 0, err
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, cacheImmutable)
-	return c.JSONBlob(http.StatusOK, b.entries[k])
+	return index, b, k, nil
 }
 
 // maxNumber is the largest index or size accepted: 2^63-1.

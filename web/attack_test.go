@@ -318,10 +318,11 @@ func TestHostNotReflected(t *testing.T) {
 	}
 }
 
-// TestHeaderCap wants the documented 16 KiB cap on the request line and
-// headers: 20 KiB were accepted (net/http reads 4 KiB beyond
-// MaxHeaderBytes).
-func TestHeaderCap(t *testing.T) {
+// runServer runs a plain log's server as serve does (Server.Run, with its
+// listener's limits and net/http's own parsing) on a loopback port until
+// the test ends, and returns its listener.
+func runServer(t *testing.T) net.Listener {
+	t.Helper()
 	l := newLog(t, nil, time.Millisecond)
 	s, err := web.New(web.Config{Log: l})
 	if err != nil {
@@ -334,7 +335,15 @@ func TestHeaderCap(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx, ln) }()
-	defer func() { cancel(); <-done }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ln
+}
+
+// TestHeaderCap wants the documented 16 KiB cap on the request line and
+// headers: 20 KiB were accepted (net/http reads 4 KiB beyond
+// MaxHeaderBytes).
+func TestHeaderCap(t *testing.T) {
+	ln := runServer(t)
 	for _, tc := range []struct {
 		header int
 		want   int
@@ -358,19 +367,7 @@ func TestHeaderCap(t *testing.T) {
 // a valid URI, such as a malformed percent-encoding, is 400, and headers
 // over the cap are 431. A handler's own 400 stays problem JSON.
 func TestPlainTextErrors(t *testing.T) {
-	l := newLog(t, nil, time.Millisecond)
-	s, err := web.New(web.Config{Log: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx, ln) }()
-	defer func() { cancel(); <-done }()
+	ln := runServer(t)
 	for _, tc := range []struct {
 		request, status, contentType string
 	}{

@@ -94,7 +94,7 @@ func (f *bundleFlags) verify(ctx context.Context, file string, data []byte, p *b
 
 func printResult(w io.Writer, res *bundle.Result, asJSON bool) error {
 	if asJSON {
-		return cli.PrintJSONLine(w, newResultJSON(res))
+		return cli.PrintJSONLine(w, res.JSON())
 	}
 	fmt.Fprintln(w, "verified:")
 	for _, l := range res.Facts() {

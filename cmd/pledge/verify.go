@@ -40,5 +40,5 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return failed(fmt.Errorf("--bundle %s does not verify: %w", in, err))
 	}
 	facts := res.Facts()
-	return c.print(stdout, newResultJSON(res), "verified:\n  "+strings.Join(facts, "\n  ")+"\n")
+	return c.print(stdout, res.JSON(), "verified:\n  "+strings.Join(facts, "\n  ")+"\n")
 }

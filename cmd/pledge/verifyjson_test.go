@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pledgelog/pledgelog/client"
+	"github.com/pledgelog/pledgelog/verify/bundle"
 )
 
 // TestVerifyJSON: pledge verify --json and pledge-verify bundle --json
@@ -26,7 +27,7 @@ func TestVerifyJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got resultJSON
+	var got bundle.ResultJSON
 	if err := json.Unmarshal([]byte(e.must("pledge", "verify", "--log-key", info.VerifierKey, "--json").stdout), &got); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestVerifyJSON(t *testing.T) {
 		t.Errorf("verify --json = %+v", got)
 	}
 	regID := strings.TrimSpace(e.must("pledgelog", "registrar", "key", "--id", "--data", dataDir).stdout)
-	var pv resultJSON
+	var pv bundle.ResultJSON
 	out := e.must("pledge-verify", "bundle", "envelope.bundle.json", "--log-key", info.VerifierKey, "--registrar-key", regID, "--json").stdout
 	if err := json.Unmarshal([]byte(out), &pv); err != nil || !reflect.DeepEqual(pv, got) {
 		t.Errorf("pledge-verify bundle --json = %+v (%v),\nwant pledge verify's %+v", pv, err, got)

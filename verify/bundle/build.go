@@ -95,15 +95,7 @@ func (b *Builder) Prover(checkpoint []byte) (*Prover, error) {
 // is that entry as the caller verified it (it appended it): its leaf is
 // not read again, and Check skips what v's holder did.
 func (p *Prover) Bundle(ctx context.Context, index uint64, v *Verified) (*Bundle, error) {
-	var e Entry
-	var env *attest.Envelope
-	var err error
-	if v != nil {
-		e, err = p.proven(ctx, index, v.Leaf)
-		env = v.Envelope
-	} else {
-		e, env, err = p.entry(ctx, index)
-	}
+	e, env, err := p.entryOf(ctx, index, v)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +110,16 @@ func (p *Prover) Bundle(ctx context.Context, index uint64, v *Verified) (*Bundle
 }
 
 // proven returns the entry at index with its inclusion proof, read
+// entryOf returns the entry at index with its inclusion proof, and its
+// envelope: v's, if the caller verified it, else read and parsed.
+func (p *Prover) entryOf(ctx context.Context, index uint64, v *Verified) (Entry, *attest.Envelope, error) {
+	if v != nil {
+		e, err := p.proven(ctx, index, v.Leaf)
+		return e, v.Envelope, err
+	}
+	return p.entry(ctx, index)
+}
+
 // (unless leaf is given) and proven once per Prover.
 func (p *Prover) proven(ctx context.Context, index uint64, leaf []byte) (Entry, error) {
 	p.mu.Lock()
@@ -287,15 +289,7 @@ func (p *Prover) BundleV2(ctx context.Context, index uint64, v *Verified) (*Bund
 	if !ok {
 		return nil, errors.New("bundle: the Builder's source proves no map")
 	}
-	var e Entry
-	var env *attest.Envelope
-	var err error
-	if v != nil {
-		e, err = p.proven(ctx, index, v.Leaf)
-		env = v.Envelope
-	} else {
-		e, env, err = p.entry(ctx, index)
-	}
+	e, env, err := p.entryOf(ctx, index, v)
 	if err != nil {
 		return nil, err
 	}

@@ -1,21 +1,20 @@
-package main
+package bundle
 
 import (
 	"fmt"
 	"time"
-
-	"github.com/pledgelog/pledgelog/verify/bundle"
 )
 
-// resultJSON is what bundle --json prints of a verified bundle: the
-// proven values as fields, and the same facts as sentences, for people.
-type resultJSON struct {
+// ResultJSON is what the verifiers print with --json of a verified
+// bundle (pledge verify, pledge-verify bundle): the proven values as
+// fields, and the same facts as sentences, for people.
+type ResultJSON struct {
 	Verified      bool           `json:"verified"`
 	Origin        string         `json:"origin"`
 	Size          uint64         `json:"size"`
 	Root          string         `json:"root"`
 	LogKey        string         `json:"logKey"`
-	Cosigners     []cosignerJSON `json:"cosigners"`
+	Cosigners     []CosignerJSON `json:"cosigners"`
 	Quorum        string         `json:"quorum"`
 	Index         uint64         `json:"index"`
 	LeafHash      string         `json:"leafHash"`
@@ -23,30 +22,30 @@ type resultJSON struct {
 	Signer        string         `json:"signer"`
 	KeyID         string         `json:"keyid"`
 	KeyAdded      uint64         `json:"keyAdded"`
-	Keys          []linkJSON     `json:"keys"`
+	Keys          []LinkJSON     `json:"keys"`
 	NonRevocation string         `json:"nonRevocation"`
 	AuditSize     uint64         `json:"auditSize,omitempty"`
 	// A v2 bundle's map proofs (bundleVersion 2): the map root the
 	// checkpoint commits to, and the key's revocation and voiding, as
 	// of the checkpoint (absent: none).
-	BundleVersion int                 `json:"bundleVersion"`
-	MapRoot       string              `json:"mapRoot,omitempty"`
-	KeyRevoked    *uint64             `json:"keyRevoked,omitempty"`
-	KeyVoidFrom   *uint64             `json:"keyVoidFrom,omitempty"`
-	Accord        *bundle.AccordProof `json:"accord,omitempty"`
-	Facts         []string            `json:"facts"`
+	BundleVersion int          `json:"bundleVersion"`
+	MapRoot       string       `json:"mapRoot,omitempty"`
+	KeyRevoked    *uint64      `json:"keyRevoked,omitempty"`
+	KeyVoidFrom   *uint64      `json:"keyVoidFrom,omitempty"`
+	Accord        *AccordProof `json:"accord,omitempty"`
+	Facts         []string     `json:"facts"`
 }
 
-// cosignerJSON is a witness that cosigned the checkpoint.
-type cosignerJSON struct {
+// CosignerJSON is a witness that cosigned the checkpoint.
+type CosignerJSON struct {
 	Name  string    `json:"name"`
 	KeyID string    `json:"keyid"` // the 4-byte key id of c2sp.org/signed-note, hex
 	Time  time.Time `json:"time"`
 }
 
-// linkJSON is a registry event of the evidence: the chain of keys from
-// the pinned registrar key to the signing key.
-type linkJSON struct {
+// LinkJSON is a registry event of a v1 bundle's evidence: the chain of
+// keys from the pinned registrar key to the signing key.
+type LinkJSON struct {
 	Index      uint64 `json:"index"`
 	Action     string `json:"action"`
 	Principal  string `json:"principal"`
@@ -54,10 +53,11 @@ type linkJSON struct {
 	Authoriser string `json:"authoriser,omitempty"`
 }
 
-func newResultJSON(r *bundle.Result) resultJSON {
-	j := resultJSON{Verified: true, Origin: r.Origin, Size: r.Size, Root: r.Root.String(), LogKey: r.LogKey,
-		Cosigners: []cosignerJSON{}, Quorum: r.Quorum, Index: r.Index, LeafHash: r.LeafHash.String(),
-		Signer: r.Signer, KeyID: r.KeyID, KeyAdded: r.KeyAdded, Keys: []linkJSON{},
+// JSON returns r as the verifiers print it with --json.
+func (r *Result) JSON() ResultJSON {
+	j := ResultJSON{Verified: true, Origin: r.Origin, Size: r.Size, Root: r.Root.String(), LogKey: r.LogKey,
+		Cosigners: []CosignerJSON{}, Quorum: r.Quorum, Index: r.Index, LeafHash: r.LeafHash.String(),
+		Signer: r.Signer, KeyID: r.KeyID, KeyAdded: r.KeyAdded, Keys: []LinkJSON{},
 		NonRevocation: r.NonRevocation, AuditSize: r.AuditSize, Facts: r.Facts(), BundleVersion: r.Version}
 	if r.Version == 2 {
 		j.MapRoot, j.KeyRevoked, j.KeyVoidFrom, j.Accord = r.MapRootString(), r.KeyRevoked, r.KeyVoidFrom, r.Accord
@@ -66,10 +66,10 @@ func newResultJSON(r *bundle.Result) resultJSON {
 		j.PredicateType = r.Statement.PredicateType
 	}
 	for _, c := range r.Cosignatures {
-		j.Cosigners = append(j.Cosigners, cosignerJSON{c.Name, fmt.Sprintf("%08x", c.KeyID), c.Time.UTC()})
+		j.Cosigners = append(j.Cosigners, CosignerJSON{c.Name, fmt.Sprintf("%08x", c.KeyID), c.Time.UTC()})
 	}
 	for _, l := range r.Evidence {
-		j.Keys = append(j.Keys, linkJSON{l.Index, l.Action, l.Principal, l.KeyID, l.Authoriser})
+		j.Keys = append(j.Keys, LinkJSON(l))
 	}
 	return j
 }
