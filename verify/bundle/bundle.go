@@ -73,16 +73,24 @@ func appendEntry(out []byte, e *Entry) []byte {
 	out = strconv.AppendUint(out, e.Index, 10)
 	out = append(out, `,"leaf":"`...)
 	out = base64.StdEncoding.AppendEncode(out, e.Leaf)
-	out = append(out, `","proof":[`...)
-	for i, h := range e.Proof {
+	out = append(out, `","proof":`...)
+	out = appendBase64Array(out, e.Proof, func(h verify.Hash) []byte { return h[:] })
+	return append(out, '}')
+}
+
+// appendBase64Array appends xs as a JSON array of standard base64
+// strings, with no white space.
+func appendBase64Array[T any](out []byte, xs []T, bytesOf func(T) []byte) []byte {
+	out = append(out, '[')
+	for i, x := range xs {
 		if i > 0 {
 			out = append(out, ',')
 		}
 		out = append(out, '"')
-		out = base64.StdEncoding.AppendEncode(out, h[:])
+		out = base64.StdEncoding.AppendEncode(out, bytesOf(x))
 		out = append(out, '"')
 	}
-	return append(out, "]}"...)
+	return append(out, ']')
 }
 
 // appendString appends s as a JSON string, escaped as encoding/json does.

@@ -125,16 +125,9 @@ func (b *Bundle) marshalV2() []byte {
 func appendMapLeaf(out []byte, l *MapLeafProof) []byte {
 	out = append(out, `{"value":"`...)
 	out = base64.StdEncoding.AppendEncode(out, l.Value)
-	out = append(out, `","proof":[`...)
-	for i, n := range l.Proof {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, '"')
-		out = base64.StdEncoding.AppendEncode(out, MapNodeBytes(n))
-		out = append(out, '"')
-	}
-	return append(out, "]}"...)
+	out = append(out, `","proof":`...)
+	out = appendBase64Array(out, l.Proof, MapNodeBytes)
+	return append(out, '}')
 }
 
 // MapNodeBytes is a map proof node as a v2 bundle carries it: its

@@ -420,23 +420,40 @@ async function mapLookup(v, query, label) {
   const r = await fetch('/api/v1/map?' + new URLSearchParams(query), { cache: 'no-store' });
   if (!r.ok) throw new Error(`GET /api/v1/map: HTTP ${r.status}`);
   const a = await r.json();
-  const n = await note.openNote(a.checkpoint ?? '', v.keys);
-  const cp = note.parseCheckpoint(n.text);
-  if (cp.origin !== v.cp.origin) throw new vmap.MapError(`its checkpoint names the origin ${cp.origin}`);
-  if (cp.size === v.cp.size) {
-    if (!tlog.equal(cp.root, v.cp.root)) throw new vmap.MapError(`split view: its checkpoint of size ${cp.size} has another root than the verified one`);
-  } else {
-    const [m, big] = cp.size < v.cp.size ? [cp, v.cp] : [v.cp, cp];
-    const proof = await new tlog.Tiles(big.size, fetchTile).consistency(m.size);
-    await tlog.verifyConsistency(m.size, big.size, proof, m.root, big.root);
-  }
-  const root = vmap.mapRoot(n.text);
-  if (!root) throw new vmap.MapError(`its checkpoint of size ${cp.size} commits to no map`);
+  const { cp, root } = await mapCheckpoint(v, a.checkpoint ?? '');
   const value = a.value == null ? null : tlog.fromBase64(a.value);
   const proof = vmap.parseProof(a.proof);
   if (value) await vmap.verifyMembership(label, value, proof, root);
   else await vmap.verifyNonMembership(label, proof, root);
   return { value, size: cp.size };
+}
+
+// mapCheckpoints memoizes mapCheckpoint by checkpoint text: a page's
+// lookups are answered against one checkpoint, checked once.
+const mapCheckpoints = new Map();
+
+// mapCheckpoint checks the checkpoint of a /api/v1/map answer: signed by
+// the pinned key, for the verified checkpoint's origin, the verified one
+// or consistent with it; it returns it with the map root it commits to.
+function mapCheckpoint(v, text) {
+  if (!mapCheckpoints.has(text)) {
+    mapCheckpoints.set(text, (async () => {
+      const n = await note.openNote(text, v.keys);
+      const cp = note.parseCheckpoint(n.text);
+      if (cp.origin !== v.cp.origin) throw new vmap.MapError(`its checkpoint names the origin ${cp.origin}`);
+      if (cp.size === v.cp.size) {
+        if (!tlog.equal(cp.root, v.cp.root)) throw new vmap.MapError(`split view: its checkpoint of size ${cp.size} has another root than the verified one`);
+      } else {
+        const [m, big] = cp.size < v.cp.size ? [cp, v.cp] : [v.cp, cp];
+        const proof = await new tlog.Tiles(big.size, fetchTile).consistency(m.size);
+        await tlog.verifyConsistency(m.size, big.size, proof, m.root, big.root);
+      }
+      const root = vmap.mapRoot(n.text);
+      if (!root) throw new vmap.MapError(`its checkpoint of size ${cp.size} commits to no map`);
+      return { cp, root };
+    })());
+  }
+  return mapCheckpoints.get(text);
 }
 
 // proveSignatory proves the signatory page's registry record from the
